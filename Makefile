@@ -1,0 +1,34 @@
+# Two entry points on a fresh machine: `make demo` and `make test`.
+# Each creates its own virtual environment and installs the project into it.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_DB ?= .demo/tastemaker.db
+
+.PHONY: demo test lint typecheck unit bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip>=25.1"
+
+$(VENV)/.installed: $(BIN)/activate pyproject.toml
+	$(BIN)/python -m pip install -q -e . --group dev
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/tastemaker --db $(DEMO_DB) demo
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check recommender playlists tests bench
+	$(BIN)/mypy
+
+unit: $(VENV)/.installed
+	$(BIN)/pytest -q
+
+test: lint unit
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/import_bench.py
+
+clean:
+	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The listener side of tastemaker: candidates, assembly, reasons, exports, review."""

@@ -1,0 +1,3 @@
+from playlists.cli import main
+
+main(prog_name="tastemaker")

@@ -1,0 +1,34 @@
+"""One error family. Library code raises these; only the CLI turns them into `Error: ...`.
+
+Every message says what to do next.
+"""
+
+from __future__ import annotations
+
+
+class TastemakerError(Exception):
+    """Base of every error a user can act on; the CLI prints it as one line and exits 1."""
+
+
+class StoreError(TastemakerError):
+    """The store file cannot be opened or is not a tastemaker store."""
+
+
+class SchemaTooNew(StoreError):
+    """The store was written by a newer tastemaker than this one."""
+
+
+class IngestError(TastemakerError):
+    """A file could not be imported; the store is left exactly as it was."""
+
+
+class UnknownFormat(IngestError):
+    """The import format named on the command line does not exist."""
+
+
+class UnknownListener(TastemakerError):
+    """No listener of that name is in the store."""
+
+
+class UnknownArtist(TastemakerError):
+    """No artist of that name is in the store."""

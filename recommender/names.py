@@ -1,0 +1,38 @@
+"""The matching key for artist and track names.
+
+Display names are kept as given; the key decides when two spellings are the same thing:
+case-folded, accents stripped, punctuation and spacing folded, a leading "The" handled in both
+"The Beatles" and "Beatles, The" forms.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACE = re.compile(r"\s+")
+_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+_TRAILING_THE = re.compile(r"^(.*),\s*the$")
+_LEADING_THE = re.compile(r"^the\s+(.+)$")
+
+
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def name_key(name: str) -> str:
+    """Return the key under which `name` matches other spellings of the same name."""
+    text = _strip_accents(name).casefold().strip()
+    text = _SPACE.sub(" ", text)
+    moved = _TRAILING_THE.match(text)
+    if moved:
+        text = moved.group(1).strip()
+    else:
+        leading = _LEADING_THE.match(text)
+        if leading:
+            text = leading.group(1)
+    folded = _SPACE.sub(" ", _PUNCT.sub(" ", text)).strip()
+    # A name made only of punctuation ("!!!", "+/-") keeps its characters rather than
+    # collapsing to an empty key that would merge unrelated artists.
+    return folded or text
