@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +10,21 @@ import pytest
 
 from recommender.store import Store
 
-HETREC = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "hetrec2011-lastfm-2k"
+HETREC_ENV = "TASTEMAKER_HETREC"
+
+
+def _find_hetrec() -> Path:
+    """$TASTEMAKER_HETREC, else ../shared/data/hetrec2011-lastfm-2k beside the checkout or above it."""
+    if os.environ.get(HETREC_ENV):
+        return Path(os.environ[HETREC_ENV])
+    for parent in Path(__file__).resolve().parents[1:]:
+        candidate = parent / "shared" / "data" / "hetrec2011-lastfm-2k"
+        if candidate.is_dir():
+            return candidate
+    return Path("../shared/data/hetrec2011-lastfm-2k")
+
+
+HETREC = _find_hetrec()
 
 
 @pytest.fixture
