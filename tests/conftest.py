@@ -14,7 +14,7 @@ HETREC_ENV = "TASTEMAKER_HETREC"
 
 
 def _find_hetrec() -> Path:
-    """$TASTEMAKER_HETREC, else ../shared/data/hetrec2011-lastfm-2k beside the checkout or above it."""
+    """$TASTEMAKER_HETREC, else shared/data/hetrec2011-lastfm-2k in a folder above the checkout."""
     if os.environ.get(HETREC_ENV):
         return Path(os.environ[HETREC_ENV])
     for parent in Path(__file__).resolve().parents[1:]:
