@@ -175,7 +175,10 @@ class Store:
     def open(cls, path: str | os.PathLike[str] | None = None) -> Store:
         """Open (creating if needed) the store at `path`, or in memory when `path` is ":memory:"."""
         if path is not None and str(path) == ":memory:":
-            store = cls(sqlite_utils.Database(memory=True), None)
+            # Autocommit mode, like the file store: transactions are opened explicitly.
+            store = cls(
+                sqlite_utils.Database(sqlite3.connect(":memory:", isolation_level=None)), None
+            )
         else:
             target = Path(path) if path is not None else default_db_path()
             try:
