@@ -1,0 +1,280 @@
+"""Generate the demo world: a fictional listening history with a known right answer.
+
+Run `python -m recommender.demo_world --out datasets/demo` to (re)write the committed files.
+Everything is drawn from one seeded generator, so the output is byte-identical on every run;
+a test regenerates it and compares. What is planted (and so what the model and graph must find)
+is written to `truth.json` and described in `datasets/demo/README.md`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import io
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+SEED = 20251031
+END = datetime(2025, 10, 31, 23, 59, 59, tzinfo=UTC)
+DAYS = 365
+DRIFT_DAYS = 60
+ARTISTS_PER_SCENE = 24
+COLD_START_PER_SCENE = 2
+LISTENERS = 300
+DRIFT_LISTENERS = 30
+TARGET_LISTENS = 100_000
+
+
+@dataclass(frozen=True)
+class SceneSpec:
+    slug: str
+    family: str
+    tags: tuple[tuple[str, int], ...]  # (tag, typical number of people who gave it)
+
+
+SCENES: tuple[SceneSpec, ...] = (
+    SceneSpec("street-punk", "punk", (("hardcore", 30), ("street punk", 24), ("oi", 18), ("punk", 14))),
+    SceneSpec("ska-punk", "punk", (("ska", 28), ("ska punk", 22), ("horns", 10), ("punk", 14))),
+    SceneSpec("midwest-emo", "punk", (("emo", 30), ("midwest emo", 22), ("twinkly", 12), ("punk", 8))),
+    SceneSpec("metalcore", "heavy", (("hardcore", 30), ("metalcore", 24), ("straight edge", 16), ("metal", 12))),
+    SceneSpec("doom-metal", "heavy", (("doom", 28), ("sludge", 18), ("slow", 10), ("metal", 14))),
+    SceneSpec("power-metal", "heavy", (("power metal", 28), ("epic", 16), ("fantasy", 10), ("metal", 14))),
+    SceneSpec("gym-workout", "beats", (("workout", 28), ("edm", 22), ("high energy", 14), ("electronic", 12))),
+    SceneSpec("synthwave", "beats", (("synthwave", 28), ("retro", 18), ("80s", 12), ("electronic", 12))),
+    SceneSpec("emo-rap", "beats", (("emo", 30), ("emo rap", 22), ("sad", 12), ("hip hop", 10))),
+    SceneSpec("trail-folk", "roots", (("folk", 26), ("hiking", 22), ("outdoor", 16), ("acoustic", 12))),
+    SceneSpec("americana", "roots", (("americana", 28), ("country", 16), ("roots", 12), ("folk", 12))),
+    SceneSpec("chamber-folk", "roots", (("chamber folk", 26), ("strings", 16), ("baroque pop", 12), ("folk", 12))),
+)
+LOOKALIKE_PAIRS = (("street-punk", "metalcore", "hardcore"), ("midwest-emo", "emo-rap", "emo"))
+# A bridge artist belongs to the first scene and is genuinely played by the second's listeners.
+BRIDGES = (("ska-punk", "street-punk"), ("synthwave", "gym-workout"), ("americana", "trail-folk"))
+DRIFT = ("gym-workout", "trail-folk")
+
+_FIRST = (
+    "Rust", "Velvet", "Copper", "Hollow", "Neon", "Granite", "Paper", "Static", "Amber", "Cinder",
+    "Lantern", "Marble", "Thistle", "Iron", "Willow", "Signal", "Cobalt", "Ember", "Harbor", "Juniper",
+    "Quartz", "Saffron", "Tundra", "Vesper", "Morrow", "Pylon", "Bramble", "Glacier", "Orchid", "Falcon",
+)
+_SECOND = (
+    "Sparrows", "Engines", "Lanterns", "Coyotes", "Parade", "Assembly", "Choir", "Machines", "Tides",
+    "Foxes", "Pilots", "Ghosts", "Orchard", "Brigade", "Satellites", "Wolves", "Harvest", "Circuit",
+    "Lodge", "Meridian", "Drifters", "Kites", "Fathoms", "Ravens", "Union", "Cartographers", "Hymnal",
+    "Quarry", "Riot", "Embassy",
+)
+_WORDS = (
+    "north", "glass", "river", "static", "summer", "broken", "signal", "winter", "golden", "empty",
+    "last", "slow", "burning", "quiet", "wild", "paper", "midnight", "open", "falling", "electric",
+    "hollow", "silver", "little", "long", "second", "distant", "lonely", "bright", "heavy", "early",
+)
+_NOUNS = (
+    "road", "heart", "light", "city", "song", "fire", "line", "house", "sky", "water", "trail", "static",
+    "night", "ghost", "letter", "anthem", "engine", "ridge", "garden", "wire", "harbour", "morning",
+)
+
+
+def _artist_names(rng: np.random.Generator, count: int) -> list[str]:
+    names: list[str] = []
+    seen: set[str] = set()
+    while len(names) < count:
+        first = _FIRST[rng.integers(len(_FIRST))]
+        second = _SECOND[rng.integers(len(_SECOND))]
+        name = f"The {first} {second}" if rng.random() < 0.5 else f"{first} {second}"
+        key = f"{first} {second}"
+        if key not in seen:
+            seen.add(key)
+            names.append(name)
+    return names
+
+
+def _title(rng: np.random.Generator) -> str:
+    word = _WORDS[rng.integers(len(_WORDS))]
+    noun = _NOUNS[rng.integers(len(_NOUNS))]
+    return f"{word} {noun}".title()
+
+
+def _zipf_weights(n: int, exponent: float) -> np.ndarray:
+    weights = 1.0 / np.arange(1, n + 1) ** exponent
+    return weights / weights.sum()
+
+
+@dataclass
+class World:
+    artists: list[tuple[int, str, str]]  # id, name, scene
+    artist_tags: list[tuple[int, str, int]]
+    tracks: list[tuple[int, int, str, str, int]]  # id, artist_id, title, album, duration_ms
+    listens: list[tuple[str, int, int, int]]  # listener, track_id, listened_at, ms_played
+    truth: dict[str, object]
+
+
+def generate(seed: int = SEED) -> World:
+    rng = np.random.default_rng(seed)
+    per_scene = ARTISTS_PER_SCENE + COLD_START_PER_SCENE
+    names = _artist_names(rng, len(SCENES) * per_scene)
+    artists: list[tuple[int, str, str]] = []
+    artist_tags: list[tuple[int, str, int]] = []
+    scene_artists: dict[str, list[int]] = {}
+    cold_start: list[int] = []
+    for s, scene in enumerate(SCENES):
+        ids = []
+        for a in range(per_scene):
+            artist_id = s * per_scene + a + 1
+            artists.append((artist_id, names[artist_id - 1], scene.slug))
+            for tag, typical in scene.tags:
+                count = max(1, int(rng.poisson(typical * (1.0 - 0.5 * a / per_scene))))
+                artist_tags.append((artist_id, tag, count))
+            if a < ARTISTS_PER_SCENE:
+                ids.append(artist_id)
+            else:
+                cold_start.append(artist_id)
+        scene_artists[scene.slug] = ids
+
+    tracks: list[tuple[int, int, str, str, int]] = []
+    artist_tracks: dict[int, list[int]] = {}
+    for artist_id, name, _ in artists:
+        album = f"{_title(rng)}"
+        titles: set[str] = set()
+        for _ in range(int(rng.integers(5, 10))):
+            title = _title(rng)
+            if title in titles:
+                continue
+            titles.add(title)
+            track_id = len(tracks) + 1
+            tracks.append((track_id, artist_id, title, album, int(rng.integers(120, 360)) * 1000))
+            artist_tracks.setdefault(artist_id, []).append(track_id)
+
+    # Bridge artists: the 3rd most popular act of the first scene, also played in the second.
+    bridge_artist = {pair: scene_artists[pair[0]][2] for pair in BRIDGES}
+
+    slugs = [scene.slug for scene in SCENES]
+    family_of = {scene.slug: scene.family for scene in SCENES}
+    regular = LISTENERS - DRIFT_LISTENERS
+    listener_names = [f"listener-{i:03d}" for i in range(1, LISTENERS + 1)]
+    drift_names = listener_names[regular:]
+    activity = rng.lognormal(mean=0.0, sigma=0.6, size=LISTENERS)
+    listens_per = np.maximum(40, (activity / activity.sum() * TARGET_LISTENS * 1.03).astype(int))
+    start = END - timedelta(days=DAYS)
+    drift_since = END - timedelta(days=DRIFT_DAYS)
+    end_ts, start_ts, drift_ts = int(END.timestamp()), int(start.timestamp()), int(drift_since.timestamp())
+
+    def scene_pool(slug: str) -> tuple[list[int], np.ndarray]:
+        pool = list(scene_artists[slug])
+        weights = list(_zipf_weights(len(pool), 1.1))
+        for (home, guest), artist_id in bridge_artist.items():
+            if guest == slug:
+                pool.append(artist_id)
+                weights.append(0.12)
+        w = np.asarray(weights)
+        return pool, w / w.sum()
+
+    pools = {slug: scene_pool(slug) for slug in slugs}
+    listens: list[tuple[str, int, int, int]] = []
+    homes: dict[str, list[str]] = {}
+    for i, listener in enumerate(listener_names):
+        if listener in drift_names:
+            mix = None
+        else:
+            home = slugs[i % len(slugs)]
+            siblings = [s for s in slugs if family_of[s] == family_of[home] and s != home]
+            second = siblings[int(rng.integers(len(siblings)))] if rng.random() < 0.4 else None
+            mix = [(home, 1.0)] if second is None else [(home, 0.8), (second, 0.2)]
+            homes[listener] = [home] + ([second] if second else [])
+        # Each listener knows a personal subset of each scene (long tail, not everyone).
+        known = {slug: rng.random(len(pools[slug][0])) < 0.75 for slug in slugs}
+        for _ in range(int(listens_per[i])):
+            ts = int(rng.integers(start_ts, end_ts))
+            if mix is None:
+                slug = DRIFT[1] if (ts >= drift_ts and rng.random() < 0.9) or (
+                    ts < drift_ts and rng.random() < 0.03
+                ) else DRIFT[0]
+            else:
+                slug = mix[int(rng.choice(len(mix), p=[w for _, w in mix]))][0]
+            pool, weights = pools[slug]
+            mask = known[slug]
+            w = weights * mask
+            if w.sum() == 0:
+                w = weights
+            artist_id = pool[int(rng.choice(len(pool), p=w / w.sum()))]
+            artist_track_ids = artist_tracks[artist_id]
+            tw = _zipf_weights(len(artist_track_ids), 0.9)
+            track_id = artist_track_ids[int(rng.choice(len(artist_track_ids), p=tw))]
+            duration = tracks[track_id - 1][4]
+            played = duration if rng.random() < 0.85 else int(duration * rng.uniform(0.3, 0.95))
+            listens.append((listener, track_id, ts, played))
+    listens.sort(key=lambda row: (row[2], row[0], row[1]))
+
+    name_of = {artist_id: name for artist_id, name, _ in artists}
+    truth: dict[str, object] = {
+        "seed": seed,
+        "end": END.isoformat(),
+        "scenes": {
+            scene.slug: {
+                "family": scene.family,
+                "tags": [tag for tag, _ in scene.tags],
+                "artists": [name_of[a] for a in scene_artists[scene.slug]],
+            }
+            for scene in SCENES
+        },
+        "lookalike_pairs": [list(pair) for pair in LOOKALIKE_PAIRS],
+        "bridges": [
+            {"artist": name_of[artist_id], "scenes": list(pair)}
+            for pair, artist_id in bridge_artist.items()
+        ],
+        "cold_start_artists": [name_of[a] for a in cold_start],
+        "listener_scenes": homes,
+        "drift_listeners": drift_names,
+        "drift": {"from": DRIFT[0], "to": DRIFT[1], "since": drift_since.isoformat()},
+    }
+    return World(artists, artist_tags, tracks, listens, truth)
+
+
+def _csv_bytes(header: list[str], rows: list[tuple[object, ...]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def write(world: World, out: Path) -> list[Path]:
+    """Write the world's files into `out`; gzip with a fixed mtime so bytes never vary."""
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        "artists.csv": _csv_bytes(["artist_id", "name"], [(a, n) for a, n, _ in world.artists]),
+        "artist_tags.csv": _csv_bytes(["artist_id", "tag", "count"], list(world.artist_tags)),
+        "tracks.csv": _csv_bytes(
+            ["track_id", "artist_id", "title", "album", "duration_ms"], list(world.tracks)
+        ),
+        "truth.json": (json.dumps(world.truth, indent=1, ensure_ascii=False) + "\n").encode(),
+    }
+    written = []
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+        written.append(out / name)
+    listens = _csv_bytes(["listener", "track_id", "listened_at", "ms_played"], list(world.listens))
+    with (out / "listens.csv.gz").open("wb") as raw, gzip.GzipFile(
+        filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9
+    ) as gz:
+        gz.write(listens)
+    written.append(out / "listens.csv.gz")
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="folder to write the files into")
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args()
+    world = generate(args.seed)
+    for path in write(world, args.out):
+        print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+    print(f"{len(world.listens):,} listens, {len(world.artists)} artists, {len(world.tracks)} tracks")
+
+
+if __name__ == "__main__":
+    main()
