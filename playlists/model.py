@@ -117,3 +117,37 @@ class Playlist:
             notes=tuple(data.get("notes", ())),
             tracks=tuple(PlaylistTrack.from_dict(t) for t in data["tracks"]),
         )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A track proposed by a candidate stage, with the reason built from the numbers that chose it.
+
+    Candidates come in preference order; `score` is the number the stage ranked them by.
+    """
+
+    artist_id: int
+    artist: str
+    track_id: int | None
+    title: str | None
+    duration_ms: int | None
+    kind: str
+    reason: Reason
+    score: float = 0.0
+
+    @property
+    def key(self) -> tuple[int, int | None]:
+        """What makes two entries the same track (an artist-level entry is the artist)."""
+        return (self.artist_id, self.track_id)
+
+    def at(self, position: int) -> PlaylistTrack:
+        return PlaylistTrack(
+            position=position,
+            artist_id=self.artist_id,
+            artist=self.artist,
+            track_id=self.track_id,
+            title=self.title,
+            duration_ms=self.duration_ms,
+            kind=self.kind,
+            reason=self.reason,
+        )
