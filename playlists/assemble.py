@@ -101,7 +101,7 @@ def order(
     similarity: Similarity = _no_similarity,
     start_artist: int | None = None,
 ) -> list[Candidate]:
-    """Unexpected picks spaced evenly, the rest a nearest-neighbour walk, no artist twice in a row."""
+    """Unexpected picks spaced evenly; the rest a nearest-neighbour walk; artists never repeat."""
     n = len(entries)
     unexpected = [c for c in entries if c.kind == UNEXPECTED]
     pool = [c for c in entries if c.kind != UNEXPECTED]
