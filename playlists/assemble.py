@@ -104,7 +104,7 @@ def order(
     """Unexpected picks spaced evenly; the rest a nearest-neighbour walk; artists never repeat."""
     n = len(entries)
     unexpected = [c for c in entries if c.kind == UNEXPECTED]
-    pool = [c for c in entries if c.kind != UNEXPECTED]
+    pool = _blend([c for c in entries if c.kind != UNEXPECTED])
     slots: list[Candidate | None] = [None] * n
     spaced = {int((i + 0.5) * n / len(unexpected)) for i in range(len(unexpected))}
     for slot, cand in zip(sorted(spaced), unexpected, strict=True):
@@ -127,6 +127,23 @@ def order(
         slots[i] = best
     placed = [c for c in slots if c is not None]
     return _separate_artists(placed)
+
+
+def _blend(entries: list[Candidate]) -> list[Candidate]:
+    """Spread each kind evenly through the list, keeping preference order within a kind.
+
+    This is the walk's tie-break: without a similarity signal, familiar and discovery picks
+    alternate in proportion instead of coming in two blocks.
+    """
+    kinds: dict[str, list[Candidate]] = {}
+    for c in entries:
+        kinds.setdefault(c.kind, []).append(c)
+    keyed = [
+        ((i + 0.5) / len(group), rank, c)
+        for rank, group in enumerate(kinds.values())
+        for i, c in enumerate(group)
+    ]
+    return [c for _, _, c in sorted(keyed, key=lambda k: (k[0], k[1]))]
 
 
 def _separate_artists(seq: list[Candidate]) -> list[Candidate]:

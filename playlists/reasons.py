@@ -162,9 +162,9 @@ def _ago(then: str | None, as_of: str | None) -> str:
     days = (unix(as_of) or 0) - (unix(then) or 0)
     days //= DAY
     if days <= 0:
-        return ", last today"
+        return ", last played today"
     if days == 1:
-        return ", last yesterday"
+        return ", last played yesterday"
     return f", last {days} days ago"
 
 
