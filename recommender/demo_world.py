@@ -38,18 +38,42 @@ class SceneSpec:
 
 
 SCENES: tuple[SceneSpec, ...] = (
-    SceneSpec("street-punk", "punk", (("hardcore", 30), ("street punk", 24), ("oi", 18), ("punk", 14))),
+    SceneSpec(
+        "street-punk", "punk", (("hardcore", 30), ("street punk", 24), ("oi", 18), ("punk", 14))
+    ),
     SceneSpec("ska-punk", "punk", (("ska", 28), ("ska punk", 22), ("horns", 10), ("punk", 14))),
-    SceneSpec("midwest-emo", "punk", (("emo", 30), ("midwest emo", 22), ("twinkly", 12), ("punk", 8))),
-    SceneSpec("metalcore", "heavy", (("hardcore", 30), ("metalcore", 24), ("straight edge", 16), ("metal", 12))),
+    SceneSpec(
+        "midwest-emo", "punk", (("emo", 30), ("midwest emo", 22), ("twinkly", 12), ("punk", 8))
+    ),
+    SceneSpec(
+        "metalcore",
+        "heavy",
+        (("hardcore", 30), ("metalcore", 24), ("straight edge", 16), ("metal", 12)),
+    ),
     SceneSpec("doom-metal", "heavy", (("doom", 28), ("sludge", 18), ("slow", 10), ("metal", 14))),
-    SceneSpec("power-metal", "heavy", (("power metal", 28), ("epic", 16), ("fantasy", 10), ("metal", 14))),
-    SceneSpec("gym-workout", "beats", (("workout", 28), ("edm", 22), ("high energy", 14), ("electronic", 12))),
-    SceneSpec("synthwave", "beats", (("synthwave", 28), ("retro", 18), ("80s", 12), ("electronic", 12))),
+    SceneSpec(
+        "power-metal", "heavy", (("power metal", 28), ("epic", 16), ("fantasy", 10), ("metal", 14))
+    ),
+    SceneSpec(
+        "gym-workout",
+        "beats",
+        (("workout", 28), ("edm", 22), ("high energy", 14), ("electronic", 12)),
+    ),
+    SceneSpec(
+        "synthwave", "beats", (("synthwave", 28), ("retro", 18), ("80s", 12), ("electronic", 12))
+    ),
     SceneSpec("emo-rap", "beats", (("emo", 30), ("emo rap", 22), ("sad", 12), ("hip hop", 10))),
-    SceneSpec("trail-folk", "roots", (("folk", 26), ("hiking", 22), ("outdoor", 16), ("acoustic", 12))),
-    SceneSpec("americana", "roots", (("americana", 28), ("country", 16), ("roots", 12), ("folk", 12))),
-    SceneSpec("chamber-folk", "roots", (("chamber folk", 26), ("strings", 16), ("baroque pop", 12), ("folk", 12))),
+    SceneSpec(
+        "trail-folk", "roots", (("folk", 26), ("hiking", 22), ("outdoor", 16), ("acoustic", 12))
+    ),
+    SceneSpec(
+        "americana", "roots", (("americana", 28), ("country", 16), ("roots", 12), ("folk", 12))
+    ),
+    SceneSpec(
+        "chamber-folk",
+        "roots",
+        (("chamber folk", 26), ("strings", 16), ("baroque pop", 12), ("folk", 12)),
+    ),
 )
 LOOKALIKE_PAIRS = (("street-punk", "metalcore", "hardcore"), ("midwest-emo", "emo-rap", "emo"))
 # A bridge artist belongs to the first scene and is genuinely played by the second's listeners.
@@ -57,24 +81,124 @@ BRIDGES = (("ska-punk", "street-punk"), ("synthwave", "gym-workout"), ("american
 DRIFT = ("gym-workout", "trail-folk")
 
 _FIRST = (
-    "Rust", "Velvet", "Copper", "Hollow", "Neon", "Granite", "Paper", "Static", "Amber", "Cinder",
-    "Lantern", "Marble", "Thistle", "Iron", "Willow", "Signal", "Cobalt", "Ember", "Harbor", "Juniper",
-    "Quartz", "Saffron", "Tundra", "Vesper", "Morrow", "Pylon", "Bramble", "Glacier", "Orchid", "Falcon",
+    "Rust",
+    "Velvet",
+    "Copper",
+    "Hollow",
+    "Neon",
+    "Granite",
+    "Paper",
+    "Static",
+    "Amber",
+    "Cinder",
+    "Lantern",
+    "Marble",
+    "Thistle",
+    "Iron",
+    "Willow",
+    "Signal",
+    "Cobalt",
+    "Ember",
+    "Harbor",
+    "Juniper",
+    "Quartz",
+    "Saffron",
+    "Tundra",
+    "Vesper",
+    "Morrow",
+    "Pylon",
+    "Bramble",
+    "Glacier",
+    "Orchid",
+    "Falcon",
 )
 _SECOND = (
-    "Sparrows", "Engines", "Lanterns", "Coyotes", "Parade", "Assembly", "Choir", "Machines", "Tides",
-    "Foxes", "Pilots", "Ghosts", "Orchard", "Brigade", "Satellites", "Wolves", "Harvest", "Circuit",
-    "Lodge", "Meridian", "Drifters", "Kites", "Fathoms", "Ravens", "Union", "Cartographers", "Hymnal",
-    "Quarry", "Riot", "Embassy",
+    "Sparrows",
+    "Engines",
+    "Lanterns",
+    "Coyotes",
+    "Parade",
+    "Assembly",
+    "Choir",
+    "Machines",
+    "Tides",
+    "Foxes",
+    "Pilots",
+    "Ghosts",
+    "Orchard",
+    "Brigade",
+    "Satellites",
+    "Wolves",
+    "Harvest",
+    "Circuit",
+    "Lodge",
+    "Meridian",
+    "Drifters",
+    "Kites",
+    "Fathoms",
+    "Ravens",
+    "Union",
+    "Cartographers",
+    "Hymnal",
+    "Quarry",
+    "Riot",
+    "Embassy",
 )
 _WORDS = (
-    "north", "glass", "river", "static", "summer", "broken", "signal", "winter", "golden", "empty",
-    "last", "slow", "burning", "quiet", "wild", "paper", "midnight", "open", "falling", "electric",
-    "hollow", "silver", "little", "long", "second", "distant", "lonely", "bright", "heavy", "early",
+    "north",
+    "glass",
+    "river",
+    "static",
+    "summer",
+    "broken",
+    "signal",
+    "winter",
+    "golden",
+    "empty",
+    "last",
+    "slow",
+    "burning",
+    "quiet",
+    "wild",
+    "paper",
+    "midnight",
+    "open",
+    "falling",
+    "electric",
+    "hollow",
+    "silver",
+    "little",
+    "long",
+    "second",
+    "distant",
+    "lonely",
+    "bright",
+    "heavy",
+    "early",
 )
 _NOUNS = (
-    "road", "heart", "light", "city", "song", "fire", "line", "house", "sky", "water", "trail", "static",
-    "night", "ghost", "letter", "anthem", "engine", "ridge", "garden", "wire", "harbour", "morning",
+    "road",
+    "heart",
+    "light",
+    "city",
+    "song",
+    "fire",
+    "line",
+    "house",
+    "sky",
+    "water",
+    "trail",
+    "static",
+    "night",
+    "ghost",
+    "letter",
+    "anthem",
+    "engine",
+    "ridge",
+    "garden",
+    "wire",
+    "harbour",
+    "morning",
 )
 
 
@@ -136,7 +260,7 @@ def generate(seed: int = SEED) -> World:
 
     tracks: list[tuple[int, int, str, str, int]] = []
     artist_tracks: dict[int, list[int]] = {}
-    for artist_id, name, _ in artists:
+    for artist_id, _name, _ in artists:
         album = f"{_title(rng)}"
         titles: set[str] = set()
         for _ in range(int(rng.integers(5, 10))):
@@ -160,12 +284,16 @@ def generate(seed: int = SEED) -> World:
     listens_per = np.maximum(40, (activity / activity.sum() * TARGET_LISTENS * 1.03).astype(int))
     start = END - timedelta(days=DAYS)
     drift_since = END - timedelta(days=DRIFT_DAYS)
-    end_ts, start_ts, drift_ts = int(END.timestamp()), int(start.timestamp()), int(drift_since.timestamp())
+    end_ts, start_ts, drift_ts = (
+        int(END.timestamp()),
+        int(start.timestamp()),
+        int(drift_since.timestamp()),
+    )
 
     def scene_pool(slug: str) -> tuple[list[int], np.ndarray]:
         pool = list(scene_artists[slug])
         weights = list(_zipf_weights(len(pool), 1.1))
-        for (home, guest), artist_id in bridge_artist.items():
+        for (_home, guest), artist_id in bridge_artist.items():
             if guest == slug:
                 pool.append(artist_id)
                 weights.append(0.12)
@@ -189,9 +317,12 @@ def generate(seed: int = SEED) -> World:
         for _ in range(int(listens_per[i])):
             ts = int(rng.integers(start_ts, end_ts))
             if mix is None:
-                slug = DRIFT[1] if (ts >= drift_ts and rng.random() < 0.9) or (
-                    ts < drift_ts and rng.random() < 0.03
-                ) else DRIFT[0]
+                slug = (
+                    DRIFT[1]
+                    if (ts >= drift_ts and rng.random() < 0.9)
+                    or (ts < drift_ts and rng.random() < 0.03)
+                    else DRIFT[0]
+                )
             else:
                 slug = mix[int(rng.choice(len(mix), p=[w for _, w in mix]))][0]
             pool, weights = pools[slug]
@@ -257,9 +388,10 @@ def write(world: World, out: Path) -> list[Path]:
         (out / name).write_bytes(data)
         written.append(out / name)
     listens = _csv_bytes(["listener", "track_id", "listened_at", "ms_played"], list(world.listens))
-    with (out / "listens.csv.gz").open("wb") as raw, gzip.GzipFile(
-        filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9
-    ) as gz:
+    with (
+        (out / "listens.csv.gz").open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz,
+    ):
         gz.write(listens)
     written.append(out / "listens.csv.gz")
     return written
@@ -273,7 +405,9 @@ def main() -> None:
     world = generate(args.seed)
     for path in write(world, args.out):
         print(f"wrote {path} ({path.stat().st_size:,} bytes)")
-    print(f"{len(world.listens):,} listens, {len(world.artists)} artists, {len(world.tracks)} tracks")
+    print(
+        f"{len(world.listens):,} listens, {len(world.artists)} artists, {len(world.tracks)} tracks"
+    )
 
 
 if __name__ == "__main__":

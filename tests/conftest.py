@@ -47,3 +47,30 @@ def hetrec_dir() -> Path:
     if not (HETREC / "user_artists.dat").is_file():
         pytest.skip(f"real HetRec data not found at {HETREC}")
     return HETREC
+
+
+@pytest.fixture(scope="session")
+def demo_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An on-disk store holding the imported demo world (built once per test session)."""
+    from recommender.resources import demo_dir
+    from recommender.sources import import_path
+
+    path = tmp_path_factory.mktemp("demo") / "tastemaker.db"
+    with Store.open(path) as fresh:
+        import_path(fresh, "demo", demo_dir())
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_interactions(demo_store_path: Path):  # type: ignore[no-untyped-def]
+    from recommender.interactions import load_interactions
+
+    with Store.open(demo_store_path) as opened:
+        return load_interactions(opened)
+
+
+@pytest.fixture(scope="session")
+def demo_graph(demo_interactions):  # type: ignore[no-untyped-def]
+    from recommender.graph import ArtistGraph
+
+    return ArtistGraph.build(demo_interactions, seed=42)

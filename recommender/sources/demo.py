@@ -38,13 +38,19 @@ def read(folder: Path) -> Iterator[Record]:
         for row in csv.DictReader(handle):
             artist_id = row["artist_id"]
             tracks[row["track_id"]] = (
-                artist_id, names[artist_id], row["title"], row["album"], int(row["duration_ms"])
+                artist_id,
+                names[artist_id],
+                row["title"],
+                row["album"],
+                int(row["duration_ms"]),
             )
     with gzip.open(folder / "listens.csv.gz", "rt", encoding="utf-8", newline="") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
             track = tracks.get(row["track_id"])
             if track is None:
-                yield Rejected(f"listens.csv.gz:{line}", f"track {row['track_id']} is not in tracks.csv")
+                yield Rejected(
+                    f"listens.csv.gz:{line}", f"track {row['track_id']} is not in tracks.csv"
+                )
                 continue
             artist_id, artist, title, album, duration = track
             yield Listen(

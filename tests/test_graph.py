@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from recommender.graph import ArtistGraph, GraphFileError
+from tests.demo_fixtures import scene_of_artist, truth
+
+
+def _planted(graph: ArtistGraph, artist_id: int) -> str | None:
+    return scene_of_artist().get(graph.name(artist_id))
+
+
+def test_scenes_recover_the_planted_scenes(demo_graph: ArtistGraph) -> None:
+    planted = scene_of_artist()
+    assert len(demo_graph.scenes) == len(truth()["scenes"])
+    for scene in demo_graph.scenes:
+        members = [
+            demo_graph.names[p]
+            for p in range(len(demo_graph.names))
+            if demo_graph.scene_labels[p] == scene.id
+        ]
+        most, count = Counter(planted.get(m) for m in members).most_common(1)[0]
+        # Each community is one planted scene (a bridge artist may sit with its guest scene).
+        assert most is not None and count >= len(members) - 1
+
+
+def test_planted_lookalike_scenes_are_detected_and_nothing_else(demo_graph: ArtistGraph) -> None:
+    found = set()
+    for a, b in demo_graph.scene_lookalikes:
+        slugs = [
+            Counter(_planted(demo_graph, x) for x in demo_graph.scene(s).top_artists).most_common(
+                1
+            )[0][0]
+            for s in (a, b)
+        ]
+        found.add(tuple(sorted(slugs)))
+    expected = {tuple(sorted(pair[:2])) for pair in truth()["lookalike_pairs"]}
+    assert found == expected
+
+
+def test_street_punk_and_metalcore_never_neighbours(demo_graph: ArtistGraph) -> None:
+    for artist_id in demo_graph.artist_ids:
+        mine = _planted(demo_graph, int(artist_id))
+        for neighbour in demo_graph.similar(int(artist_id), k=50):
+            theirs = _planted(demo_graph, neighbour.artist_id)
+            assert {mine, theirs} != {"street-punk", "metalcore"}
+            assert {mine, theirs} != {"midwest-emo", "emo-rap"}
+            assert not demo_graph.is_lookalike(int(artist_id), neighbour.artist_id)
+
+
+def test_similar_reason_carries_the_numbers(demo_graph: ArtistGraph) -> None:
+    artist = int(demo_graph.artist_ids[0])
+    first = demo_graph.similar(artist, k=1)[0]
+    assert first.reason.startswith(f"{first.shared_listeners} listeners play both")
+    assert first.shared_listeners == demo_graph.shared_listeners(artist, first.artist_id) >= 2
+
+
+def test_bridges_join_the_planted_scene_pairs(demo_graph: ArtistGraph) -> None:
+    ids = {name: int(a) for a, name in zip(demo_graph.artist_ids, demo_graph.names, strict=True)}
+    scenes = truth()["scenes"]
+    for bridge in truth()["bridges"]:
+        guest = bridge["scenes"][1]
+        home_artists = [ids[n] for n in scenes[guest]["artists"] if n != bridge["artist"]]
+        target = ids[scenes[bridge["scenes"][0]]["artists"][0]]
+        found = demo_graph.bridge(home_artists, target)
+        assert found is not None
+        assert ids[bridge["artist"]] in found.path
+        assert all(n >= 2 for n in found.shared)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(min_value=0, max_value=311), st.integers(min_value=1, max_value=40))
+def test_similar_never_returns_itself_or_a_lookalike(
+    demo_graph: ArtistGraph, pos: int, k: int
+) -> None:
+    artist = int(demo_graph.artist_ids[pos])
+    result = demo_graph.similar(artist, k=k)
+    assert len(result) <= k
+    assert all(n.artist_id != artist for n in result)
+    assert not any(demo_graph.is_lookalike(artist, n.artist_id) for n in result)
+    scores = [n.score for n in result]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_save_and_load_round_trip(demo_graph: ArtistGraph, tmp_path: Path) -> None:
+    demo_graph.save(tmp_path)
+    loaded = ArtistGraph.load(tmp_path)
+    artist = int(demo_graph.artist_ids[5])
+    assert loaded.similar(artist) == demo_graph.similar(artist)
+    assert loaded.scene_lookalikes == demo_graph.scene_lookalikes
+    assert np.array_equal(loaded.scene_labels, demo_graph.scene_labels)
+
+
+def test_a_torn_graph_file_is_refused(demo_graph: ArtistGraph, tmp_path: Path) -> None:
+    demo_graph.save(tmp_path)
+    data = (tmp_path / "graph.npz").read_bytes()
+    (tmp_path / "graph.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(GraphFileError, match="tastemaker train"):
+        ArtistGraph.load(tmp_path)
