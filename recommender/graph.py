@@ -69,7 +69,7 @@ class Bridge:
 
 @dataclass
 class GraphParams:
-    neighbours: int = 20  # strongest neighbours kept per artist
+    neighbours: int = 30  # strongest neighbours kept per artist
     min_shared: int = 2  # one shared listener is an anecdote, not an edge
     shrinkage: float = 5.0  # cosine * shared / (shared + shrinkage)
     lookalike_tag_similarity: float = 0.2
