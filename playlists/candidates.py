@@ -27,12 +27,14 @@ import numpy as np
 
 from playlists import reasons
 from playlists.model import DISCOVERY, FAMILIAR, UNEXPECTED, Candidate
+from recommender.errors import TastemakerError
 from recommender.interactions import decay
 from recommender.store import Store
 
 DAY = 86_400
 UNEXPECTED_TOP_FRACTION = 0.5  # "still scored well": top half of the unheard artists
 HOME_SCENE_SHARE = 0.15  # a scene is home when it holds this share of recent listening
+HOME_MIN_ARTISTS = 3  # ...across this many of its artists: one bridge artist is not a home
 ANCHORS = 15  # the listener's strongest artists used as evidence and bridge starts
 
 
@@ -97,6 +99,25 @@ class Context:
     def __post_init__(self) -> None:
         for scene in self.graph.scenes:
             self._scene_names[int(scene.id)] = scene_label(scene)
+
+    def scene_of(self, artist_id: int) -> int | None:
+        """The artist's scene; None for an artist the graph does not know (imported later)."""
+        try:
+            return self.graph.scene_of(artist_id)
+        except TastemakerError:
+            return None
+
+    def shared(self, a: int, b: int) -> int:
+        try:
+            return int(self.graph.shared_listeners(a, b))
+        except TastemakerError:
+            return 0
+
+    def lookalike(self, a: int, b: int) -> bool:
+        try:
+            return bool(self.graph.is_lookalike(a, b))
+        except TastemakerError:
+            return False
 
     def scene(self, scene_id: int | None) -> dict[str, Any]:
         if scene_id is None:
@@ -198,21 +219,36 @@ def strongest(ctx: Context) -> list[ArtistHistory]:
 
 
 def home_scenes(ctx: Context) -> set[int]:
-    """Scenes holding at least HOME_SCENE_SHARE of the listener's recent listening (or the top)."""
+    """The listener's scenes: at least HOME_SCENE_SHARE of their recent listening, spread over
+    at least HOME_MIN_ARTISTS of the scene's artists (else the single strongest scene).
+
+    A bridge artist the listener loves does not make its whole scene theirs: that scene stays
+    a place for unexpected picks, reached through that very artist.
+    """
     weight: dict[int, float] = defaultdict(float)
+    artists: Counter[int] = Counter()
     for h in ctx.history.values():
-        scene = ctx.graph.scene_of(h.artist_id)
+        scene = ctx.scene_of(h.artist_id)
         if scene is not None:
             weight[scene] += h.recency_weight
+            artists[scene] += 1
     total = sum(weight.values())
     if not total:
         return set()
-    home = {s for s, w in weight.items() if w >= HOME_SCENE_SHARE * total}
+    home = {
+        s
+        for s, w in weight.items()
+        if w >= HOME_SCENE_SHARE * total and artists[s] >= HOME_MIN_ARTISTS
+    }
     return home or {max(weight, key=lambda s: weight[s])}
 
 
 def lookalike_scenes(graph: GraphView, home: set[int], names: dict[int, str]) -> set[int]:
-    """Scenes whose leading artists are look-alikes of a home scene's leading artists."""
+    """Scenes that look like a home scene but whose audiences do not meet."""
+    own = getattr(graph, "lookalike_scenes", None)
+    if callable(own):
+        return {int(s) for h in home for s in own(h)} - home
+    # A graph without scene-level look-alikes: compare the scenes' leading artists.
     by_id = {int(s.id): s for s in graph.scenes}
     ids_by_name = {v: k for k, v in names.items()}
 
@@ -267,7 +303,7 @@ def familiar_candidates(ctx: Context, avoid_scenes: set[int]) -> list[Candidate]
         h = ctx.history[artist_id]
         if not ctx.allowed(artist_id):
             continue
-        if ctx.graph.scene_of(artist_id) in avoid_scenes:
+        if ctx.scene_of(artist_id) in avoid_scenes:
             ctx.effects["lookalike_left_out"] += 1
             continue
         picks: list[Candidate] = []
@@ -386,14 +422,14 @@ def discovery_candidates(
     for artist_id in ctx.steer(ordered):
         if len(picks) >= limit:
             break
-        if artist_id in ctx.history or ctx.graph.scene_of(artist_id) not in home:
+        if artist_id in ctx.history or ctx.scene_of(artist_id) not in home:
             continue
-        if ctx.graph.scene_of(artist_id) in avoid_scenes or not ctx.allowed(artist_id):
+        if ctx.scene_of(artist_id) in avoid_scenes or not ctx.allowed(artist_id):
             continue
-        if any(ctx.graph.is_lookalike(artist_id, a) for a in anchors[:5]):
+        if any(ctx.lookalike(artist_id, a) for a in anchors[:5]):
             continue
         because = sorted(
-            ((ctx.graph.shared_listeners(a, artist_id), a) for a in anchors),
+            ((ctx.shared(a, artist_id), a) for a in anchors),
             key=lambda x: (-x[0], x[1]),
         )
         because = [(n, a) for n, a in because if n > 0][:2]
@@ -404,7 +440,7 @@ def discovery_candidates(
             artist=ctx.names[artist_id],
             artist_id=artist_id,
             because_of=[(ctx.names[a], a, n) for n, a in because],
-            scene=ctx.scene(ctx.graph.scene_of(artist_id)),
+            scene=ctx.scene(ctx.scene_of(artist_id)),
             model_score=float(scores[j]),
             model_rank=int(ranks[j]),
         )
@@ -431,10 +467,10 @@ def find_bridge(
     path = tuple(int(a) for a in found.path)
     if len(path) < 2 or path[0] not in starts or path[-1] != artist_id:
         return None
-    if any(ctx.graph.scene_of(a) in avoid_scenes for a in path):
+    if any(ctx.scene_of(a) in avoid_scenes for a in path):
         return None  # a look-alike never explains anything
     steps = zip(path, path[1:], strict=False)
-    shared = tuple(int(ctx.graph.shared_listeners(a, b)) for a, b in steps)
+    shared = tuple(int(ctx.shared(a, b)) for a, b in steps)
     if min(shared) <= 0:
         return None
     return Bridged(artist_id, path, shared)
@@ -450,7 +486,7 @@ def unexpected_candidates(
     """
     scores, artist_ids = _scored(ctx)
     ranks = model_ranks(scores)
-    starts = [h.artist_id for h in strongest(ctx) if ctx.graph.scene_of(h.artist_id) in home]
+    starts = [h.artist_id for h in strongest(ctx) if ctx.scene_of(h.artist_id) in home]
     starts = starts[:ANCHORS]
     unheard = [j for j, a in enumerate(artist_ids) if int(a) not in ctx.history]
     unheard.sort(key=lambda j: (-scores[j], j))
@@ -458,7 +494,7 @@ def unexpected_candidates(
     outside = [
         j
         for j in top
-        if (s := ctx.graph.scene_of(int(artist_ids[j]))) is not None
+        if (s := ctx.scene_of(int(artist_ids[j]))) is not None
         and s not in home
         and s not in avoid_scenes
     ]
@@ -479,8 +515,8 @@ def unexpected_candidates(
         reason = reasons.unexpected_reason(
             artist=ctx.names[artist_id],
             artist_id=artist_id,
-            home_scene=ctx.scene(ctx.graph.scene_of(bridged.path[0])),
-            target_scene=ctx.scene(ctx.graph.scene_of(artist_id)),
+            home_scene=ctx.scene(ctx.scene_of(bridged.path[0])),
+            target_scene=ctx.scene(ctx.scene_of(artist_id)),
             bridge=[(ctx.names[a], a) for a in bridged.path],
             bridge_shared_listeners=bridged.shared,
             model_score=float(scores[j]),
@@ -499,7 +535,7 @@ def _spread_scenes(ctx: Context, picks: list[tuple[int, Any, float]]) -> list[An
     """Round-robin over target scenes so the surprises do not all come from one place."""
     by_scene: dict[int | None, list[Any]] = defaultdict(list)
     for pick in picks:
-        by_scene[ctx.graph.scene_of(pick[0])].append(pick)
+        by_scene[ctx.scene_of(pick[0])].append(pick)
     queues = list(by_scene.values())
     out: list[Any] = []
     for i in range(max((len(q) for q in queues), default=0)):
@@ -522,13 +558,13 @@ def popularity(store: Store) -> dict[int, int]:
 
 def popular_home(ctx: Context, listeners: dict[int, int]) -> set[int]:
     """Where a non-personalised playlist starts: the seed's scene, the tag's or the biggest."""
-    if ctx.seed_artist is not None and ctx.graph.scene_of(ctx.seed_artist) is not None:
-        return {int(ctx.graph.scene_of(ctx.seed_artist))}  # type: ignore[arg-type]
+    if ctx.seed_artist is not None and ctx.scene_of(ctx.seed_artist) is not None:
+        return {int(ctx.scene_of(ctx.seed_artist))}  # type: ignore[arg-type]
     weight: Counter[int] = Counter()
     for artist_id, n in listeners.items():
         if ctx.steer_tag_artists is not None and artist_id not in ctx.steer_tag_artists:
             continue
-        scene = ctx.graph.scene_of(artist_id)
+        scene = ctx.scene_of(artist_id)
         if scene is not None:
             weight[scene] += n
     return {s for s, _ in weight.most_common(1)}
@@ -546,21 +582,19 @@ def popular_candidates(
     for artist_id in ranked:
         if len(inside) >= limit:
             break
-        if ctx.graph.scene_of(artist_id) in home and ctx.allowed(artist_id):
+        if ctx.scene_of(artist_id) in home and ctx.allowed(artist_id):
             reason = reasons.popular_reason(
                 artist=ctx.names[artist_id],
                 artist_id=artist_id,
                 listeners=listeners[artist_id],
-                scene=ctx.scene(ctx.graph.scene_of(artist_id)),
+                scene=ctx.scene(ctx.scene_of(artist_id)),
             )
             inside.append((artist_id, reason, float(listeners[artist_id])))
     starts = [a for a, _, _ in inside[:ANCHORS]]
     if ctx.seed_artist is not None and ctx.seed_artist not in starts:
         starts.insert(0, ctx.seed_artist)
     others = [
-        a
-        for a in ranked
-        if (s := ctx.graph.scene_of(a)) is not None and s not in home and s not in avoid
+        a for a in ranked if (s := ctx.scene_of(a)) is not None and s not in home and s not in avoid
     ]
     top = others[: max(1, int(len(others) * UNEXPECTED_TOP_FRACTION))]
     outside: list[tuple[int, Any, float]] = []
@@ -577,8 +611,8 @@ def popular_candidates(
         reason = reasons.unexpected_reason(
             artist=ctx.names[artist_id],
             artist_id=artist_id,
-            home_scene=ctx.scene(ctx.graph.scene_of(bridged.path[0])),
-            target_scene=ctx.scene(ctx.graph.scene_of(artist_id)),
+            home_scene=ctx.scene(ctx.scene_of(bridged.path[0])),
+            target_scene=ctx.scene(ctx.scene_of(artist_id)),
             bridge=[(ctx.names[a], a) for a in bridged.path],
             bridge_shared_listeners=bridged.shared,
             model_score=None,

@@ -1,7 +1,7 @@
 """End to end on the demo world: every number in every reason is re-derived by SQL.
 
-The artist graph and model here are the test-only fakes in `tests/fakes.py` (scenes from
-truth.json, co-listening from the store), so these tests check the playlist stages alone.
+The artist graph is the real one (`ArtistGraph.build`); the model's scores come from the
+test-only `FakeModel` (co-listening sums), so these tests check the playlist stages alone.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from playlists import build_playlist, explain_playlist
 from playlists.errors import NotEnoughUnexpected
 from playlists.model import DISCOVERY, FAMILIAR, UNEXPECTED, Playlist
 from recommender.errors import UnknownArtist, UnknownListener
+from recommender.graph import ArtistGraph
+from recommender.interactions import load_interactions
 from recommender.resources import demo_dir
 from recommender.sources import import_path
 from recommender.store import Store
 from recommender.terms import Terms
-from tests.fakes import FakeGraph, FakeModel
+from tests.fakes import FakeModel
 
 STREET_PUNK_LISTENER = "listener-013"
 
@@ -36,14 +38,7 @@ def demo(
 ) -> Iterator[tuple[Store, FakeModel]]:
     store = Store.open(tmp_path_factory.mktemp("demo") / "demo.db")
     import_path(store, "demo", demo_dir())
-    ids = dict(store.conn.execute("SELECT name, id FROM artists").fetchall())
-    scene_ids = {name: i for i, name in enumerate(truth["scenes"])}
-    scene_of = {
-        ids[a]: scene_ids[s] for s, info in truth["scenes"].items() for a in info["artists"]
-    }
-    names = {i: s.replace("-", " ") for s, i in scene_ids.items()}
-    pairs = [(scene_ids[a], scene_ids[b]) for a, b, _tag in truth["lookalike_pairs"]]
-    graph = FakeGraph(store, scene_of, names, pairs)
+    graph = ArtistGraph.build(load_interactions(store), seed=42)
     yield store, FakeModel(store, graph)
     store.close()
 
@@ -145,12 +140,16 @@ def test_street_punk_playlist(demo: tuple[Store, FakeModel], truth: dict) -> Non
     metalcore = set(truth["scenes"]["metalcore"]["artists"])
     assert not {t.artist for t in playlist.tracks if t.kind != UNEXPECTED} & metalcore
     assert not _evidence_artists(playlist) & metalcore
-    # The listener's scenes: street punk, plus ska punk through the bridge artist they play.
-    home = set(truth["scenes"]["street-punk"]["artists"]) | set(
-        truth["scenes"]["ska-punk"]["artists"]
-    )
+    # Their scene is street punk; the ska bridge artist they love leads the way out of it.
+    home = set(truth["scenes"]["street-punk"]["artists"])
     assert all(t.artist in home for t in playlist.tracks if t.kind == DISCOVERY)
     assert all(t.artist not in home for t in playlist.tracks if t.kind == UNEXPECTED)
+    bridges = {b["artist"] for b in truth["bridges"]}
+    assert any(
+        set(s["artist"] for s in t.reason.evidence["bridge"]) & bridges
+        for t in playlist.tracks
+        if t.kind == UNEXPECTED
+    )
     _check_evidence(store, playlist)
     assert explain_playlist(store, playlist.id) == playlist
 
@@ -215,8 +214,14 @@ def test_new_listener_and_steering(demo: tuple[Store, FakeModel], truth: dict) -
         store, "someone-new", length=10, seed_artist=seed.lower(), model=model, new_listener=True
     )
     assert not fresh.personalised
-    trail = set(truth["scenes"]["trail-folk"]["artists"])
-    assert all(t.artist in trail for t in fresh.tracks if t.kind == DISCOVERY)
+    graph = model.graph
+    seed_scene = graph.scene_of(fresh.tracks[0].artist_id)
+    assert all(
+        graph.scene_of(t.artist_id) == seed_scene for t in fresh.tracks if t.kind == DISCOVERY
+    )
+    assert all(
+        graph.scene_of(t.artist_id) != seed_scene for t in fresh.tracks if t.kind == UNEXPECTED
+    )
     assert fresh.tracks[0].artist == seed
 
 
