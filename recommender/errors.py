@@ -32,3 +32,15 @@ class UnknownListener(TastemakerError):
 
 class UnknownArtist(TastemakerError):
     """No artist of that name is in the store."""
+
+
+class ModelMissing(TastemakerError):
+    """No trained model exists for this store yet."""
+
+
+class ModelStale(TastemakerError):
+    """The newest model was trained on data that has since been forgotten or changed."""
+
+
+class BundleError(TastemakerError):
+    """A saved model bundle is torn, tampered with, or not a tastemaker bundle."""
