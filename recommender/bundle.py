@@ -59,7 +59,7 @@ def write_bundle(
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     try:
-        np.savez(staging / "arrays.npz", allow_pickle=False, **arrays)  # type: ignore[arg-type]
+        np.savez(staging / "arrays.npz", allow_pickle=False, **arrays)
         (staging / "mappings.json").write_text(json.dumps(mappings, ensure_ascii=False), "utf-8")
         if extra_writer is not None:
             extra_writer(staging)
