@@ -43,9 +43,11 @@ class ModelView(Protocol):
     model_id: str
     artist_ids: np.ndarray
     listeners: list[str]
-    item_vectors: Any
     graph: Any
     now: int | None
+
+    @property
+    def item_vectors(self) -> Any: ...
 
     def scores(self, listener: str) -> np.ndarray: ...
 
