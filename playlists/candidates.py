@@ -18,11 +18,13 @@ artist in a look-alike of a home scene is never familiar or discovery, and never
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import networkx as nx
 import numpy as np
 
 from playlists import reasons
@@ -35,6 +37,7 @@ DAY = 86_400
 UNEXPECTED_TOP_FRACTION = 0.5  # "still scored well": top half of the unheard artists
 HOME_SCENE_SHARE = 0.15  # a scene is home when it holds this share of recent listening
 HOME_MIN_ARTISTS = 3  # ...across this many of its artists: one bridge artist is not a home
+BRIDGE_MAX_STEPS = 3  # as ArtistGraph.bridge: longer chains explain nothing
 ANCHORS = 15  # the listener's strongest artists used as evidence and bridge starts
 
 
@@ -349,28 +352,46 @@ def _familiar(ctx: Context, h: ArtistHistory, track: TrackHistory | None) -> Can
 # Tracks of artists new to the listener -----------------------------------------------------
 
 
-def top_tracks(store: Store, artist_ids: Sequence[int], per_artist: int) -> dict[int, list[Any]]:
-    """Each artist's most played tracks over everyone's listens: [(track_id, title, ms)]."""
-    if not artist_ids:
-        return {}
-    marks = ",".join("?" for _ in artist_ids)
+_TRACKS_CACHE: weakref.WeakKeyDictionary[Store, tuple[Any, dict[int, list[Any]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _listens_version(store: Store) -> tuple[Any, ...]:
+    """Changes when listens are added here, or anything is committed by another connection.
+
+    Only the order of a new artist's tracks depends on it, never a number in a reason.
+    """
+    newest = store.conn.execute("SELECT max(id) FROM listens").fetchone()[0]
+    other = store.conn.execute("PRAGMA data_version").fetchone()[0]
+    return (newest, other)
+
+
+def _tracks_by_popularity(store: Store) -> dict[int, list[Any]]:
+    """Every artist's tracks, most played first (by everyone), cached until listens change."""
+    version = _listens_version(store)
+    cached = _TRACKS_CACHE.get(store)
+    if cached is not None and cached[0] == version:
+        return cached[1]
     plays = dict(
         store.conn.execute(
-            f"SELECT track_id, sum(plays) FROM listens WHERE artist_id IN ({marks})"
-            " AND track_id IS NOT NULL GROUP BY track_id",
-            tuple(artist_ids),
+            "SELECT track_id, sum(plays) FROM listens WHERE track_id IS NOT NULL GROUP BY track_id"
         ).fetchall()
     )
     found: dict[int, list[Any]] = defaultdict(list)
     for track_id, artist_id, title, duration in store.conn.execute(
-        f"SELECT id, artist_id, title, duration_ms FROM tracks WHERE artist_id IN ({marks})",
-        tuple(artist_ids),
+        "SELECT id, artist_id, title, duration_ms FROM tracks"
     ):
         found[artist_id].append((track_id, title, duration))
-    return {
-        a: sorted(ts, key=lambda t: (-plays.get(t[0], 0), t[0]))[:per_artist]
-        for a, ts in found.items()
-    }
+    ranked = {a: sorted(ts, key=lambda t: (-plays.get(t[0], 0), t[0])) for a, ts in found.items()}
+    _TRACKS_CACHE[store] = (version, ranked)
+    return ranked
+
+
+def top_tracks(store: Store, artist_ids: Sequence[int], per_artist: int) -> dict[int, list[Any]]:
+    """Each artist's most played tracks over everyone's listens: [(track_id, title, ms)]."""
+    ranked = _tracks_by_popularity(store)
+    return {a: ranked[a][:per_artist] for a in artist_ids if a in ranked}
 
 
 def _with_tracks(
@@ -457,20 +478,63 @@ class Bridged:
     shared: tuple[int, ...]
 
 
+class BridgeFinder:
+    """Bridges from one set of start artists, all found by a single shortest-path search.
+
+    The same search as `ArtistGraph.bridge` (multi-source Dijkstra over the co-listening
+    edges' `cost`, at most BRIDGE_MAX_STEPS steps), run once per playlist rather than once per
+    candidate. A graph without a networkx core falls back to calling `bridge` each time.
+    """
+
+    def __init__(self, graph: GraphView, starts: Sequence[int]) -> None:
+        self.graph = graph
+        self.starts = list(starts)
+        self._paths: dict[int, list[int]] | None = None
+        core = getattr(graph, "graph", None)
+        position = getattr(graph, "position", None)
+        ids = getattr(graph, "artist_ids", None)
+        if isinstance(core, nx.Graph) and callable(position) and ids is not None and self.starts:
+            sources = set()
+            for a in self.starts:
+                try:
+                    sources.add(int(position(a)))
+                except TastemakerError:
+                    continue
+            self._sources = sources
+            self._position = position
+            self._ids = np.asarray(ids)
+            self._paths = (
+                nx.multi_source_dijkstra_path(core, sources, weight="cost") if sources else {}
+            )
+
+    def path(self, artist_id: int) -> list[int] | None:
+        if self._paths is None:
+            found = self.graph.bridge(self.starts, artist_id)
+            return None if found is None else [int(a) for a in found.path]
+        try:
+            target = int(self._position(artist_id))
+        except TastemakerError:
+            return None
+        steps = self._paths.get(target)
+        if steps is None or target in self._sources or len(steps) - 1 > BRIDGE_MAX_STEPS:
+            return None
+        return [int(self._ids[p]) for p in steps]
+
+
 def find_bridge(
-    ctx: Context, starts: Sequence[int], artist_id: int, avoid_scenes: set[int]
+    ctx: Context, finder: BridgeFinder, artist_id: int, avoid_scenes: set[int]
 ) -> Bridged | None:
-    """A co-listening path from `starts` to the artist, every step shared by real listeners."""
-    found = ctx.graph.bridge(starts, artist_id)
+    """A co-listening path from the start artists to this one, every step shared by listeners."""
+    found = finder.path(artist_id)
     if found is None:
         return None
-    path = tuple(int(a) for a in found.path)
-    if len(path) < 2 or path[0] not in starts or path[-1] != artist_id:
+    path = tuple(found)
+    if len(path) < 2 or path[0] not in finder.starts or path[-1] != artist_id:
         return None
     if any(ctx.scene_of(a) in avoid_scenes for a in path):
         return None  # a look-alike never explains anything
     steps = zip(path, path[1:], strict=False)
-    shared = tuple(int(ctx.shared(a, b)) for a, b in steps)
+    shared = tuple(ctx.shared(a, b) for a, b in steps)
     if min(shared) <= 0:
         return None
     return Bridged(artist_id, path, shared)
@@ -502,12 +566,13 @@ def unexpected_candidates(
     column_of = {int(artist_ids[j]): j for j in outside}
     picks: list[tuple[int, Any, float]] = []
     reached = 0
+    finder = BridgeFinder(ctx.graph, starts)
     for artist_id in order:
         if len(picks) >= 2 * wanted + 2:  # spare picks for spreading over scenes
             break
         if not ctx.allowed(artist_id):
             continue
-        bridged = find_bridge(ctx, starts, artist_id, avoid_scenes)
+        bridged = find_bridge(ctx, finder, artist_id, avoid_scenes)
         if bridged is None:
             continue
         reached += 1
@@ -599,12 +664,13 @@ def popular_candidates(
     top = others[: max(1, int(len(others) * UNEXPECTED_TOP_FRACTION))]
     outside: list[tuple[int, Any, float]] = []
     reached = 0
+    finder = BridgeFinder(ctx.graph, starts)
     for artist_id in top:
         if len(outside) >= 2 * wanted_unexpected + 2:
             break
         if not ctx.allowed(artist_id):
             continue
-        bridged = find_bridge(ctx, starts, artist_id, avoid)
+        bridged = find_bridge(ctx, finder, artist_id, avoid)
         if bridged is None:
             continue
         reached += 1
