@@ -420,6 +420,17 @@ def _scored(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     return ctx.scores, ctx.artist_ids
 
 
+def scene_columns(ctx: Context, artist_ids: np.ndarray) -> np.ndarray:
+    """Scene per model column (-1 for none), read straight from the graph when aligned."""
+    ids = getattr(ctx.graph, "artist_ids", None)
+    labels = getattr(ctx.graph, "scene_labels", None)
+    if ids is not None and labels is not None and np.array_equal(np.asarray(ids), artist_ids):
+        return np.asarray(labels, dtype=np.int64)
+    return np.array(
+        [-1 if (s := ctx.scene_of(int(a))) is None else s for a in artist_ids], dtype=np.int64
+    )
+
+
 def model_ranks(scores: np.ndarray) -> np.ndarray:
     """1 = the model's top artist for this listener (ties broken by column order)."""
     ranks = np.empty(len(scores), dtype=np.int64)
@@ -436,16 +447,20 @@ def discovery_candidates(
     if ctx.seed_artist is not None and ctx.seed_artist not in anchors:
         anchors.insert(0, ctx.seed_artist)
     ranks = model_ranks(scores)
-    columns = np.argsort(-scores, kind="stable")
+    scenes = scene_columns(ctx, artist_ids)
+    inside = np.flatnonzero(
+        np.isin(scenes, sorted(home))
+        & ~np.isin(scenes, sorted(avoid_scenes))
+        & ~np.isin(artist_ids, sorted(ctx.history))
+    )
+    columns = inside[np.argsort(-scores[inside], kind="stable")]
     ordered = [int(artist_ids[j]) for j in columns]
-    column_of = {int(a): j for j, a in enumerate(artist_ids)}
+    column_of = {int(artist_ids[j]): int(j) for j in columns}
     picks: list[tuple[int, Any, float]] = []
     for artist_id in ctx.steer(ordered):
         if len(picks) >= limit:
             break
-        if artist_id in ctx.history or ctx.scene_of(artist_id) not in home:
-            continue
-        if ctx.scene_of(artist_id) in avoid_scenes or not ctx.allowed(artist_id):
+        if not ctx.allowed(artist_id):
             continue
         if any(ctx.lookalike(artist_id, a) for a in anchors[:5]):
             continue
@@ -552,18 +567,13 @@ def unexpected_candidates(
     ranks = model_ranks(scores)
     starts = [h.artist_id for h in strongest(ctx) if ctx.scene_of(h.artist_id) in home]
     starts = starts[:ANCHORS]
-    unheard = [j for j, a in enumerate(artist_ids) if int(a) not in ctx.history]
-    unheard.sort(key=lambda j: (-scores[j], j))
+    scenes = scene_columns(ctx, artist_ids)
+    unheard = np.flatnonzero(~np.isin(artist_ids, sorted(ctx.history)))
+    unheard = unheard[np.argsort(-scores[unheard], kind="stable")]
     top = unheard[: max(1, int(len(unheard) * UNEXPECTED_TOP_FRACTION))]
-    outside = [
-        j
-        for j in top
-        if (s := ctx.scene_of(int(artist_ids[j]))) is not None
-        and s not in home
-        and s not in avoid_scenes
-    ]
+    outside = top[(scenes[top] >= 0) & ~np.isin(scenes[top], sorted(home | avoid_scenes))]
     order = ctx.steer([int(artist_ids[j]) for j in outside])
-    column_of = {int(artist_ids[j]): j for j in outside}
+    column_of = {int(artist_ids[j]): int(j) for j in outside}
     picks: list[tuple[int, Any, float]] = []
     reached = 0
     finder = BridgeFinder(ctx.graph, starts)
