@@ -44,3 +44,19 @@ class ModelStale(TastemakerError):
 
 class BundleError(TastemakerError):
     """A saved model bundle is torn, tampered with, or not a tastemaker bundle."""
+
+
+class ReviewError(TastemakerError):
+    """A curator's verdict cannot be recorded as asked."""
+
+
+class UnknownPlaylistId(ReviewError):
+    """No stored playlist has that id."""
+
+
+class UnknownPosition(ReviewError):
+    """The playlist has no track at that position."""
+
+
+class NoReasonLink(ReviewError):
+    """The reason has no "A explains B" link to judge (or not the one named)."""
