@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from statistics import median
@@ -176,7 +176,7 @@ def intra_list_diversity(
 
 
 def _mix(weighted: list[tuple[dict[str, float], float]]) -> dict[str, float]:
-    mix: Counter[str] = Counter()
+    mix: dict[str, float] = defaultdict(float)
     for vector, weight in weighted:
         size = sum(vector.values())
         if size and weight:
