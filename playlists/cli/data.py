@@ -6,7 +6,10 @@ from pathlib import Path
 
 import click
 
+from playlists.build import build_playlist
 from playlists.cli import echo_json, json_option, open_store
+from playlists.export import to_table
+from recommender.demo import DEMO_LISTENER, prepare_demo
 from recommender.sources import READERS, import_path
 from recommender.stats import store_stats
 
@@ -58,4 +61,31 @@ def stats_command(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"{key}: {value}")
 
 
-COMMANDS = [import_command, stats_command]
+@click.command("demo")
+@click.option(
+    "--listener", default=DEMO_LISTENER, show_default=True, help="Whose playlist to show."
+)
+@click.option("--length", type=click.IntRange(min=1), default=20, show_default=True)
+@click.pass_context
+def demo_command(ctx: click.Context, listener: str, length: int) -> None:
+    """Import the embedded demo world, train, and print a playlist with its reasons."""
+    store = open_store(ctx)
+    ready = prepare_demo(store)
+    if ready.imported is not None:
+        report = ready.imported
+        click.echo(
+            f"imported the demo world: {report.imported:,} listens, {report.artists} artists"
+        )
+    counts = store.counts()
+    click.echo(
+        f"store {store.path}: {counts['listeners']} listeners, {counts['artists']} artists, "
+        f"{counts['tracks']:,} tracks, {counts['listens']:,} listens"
+    )
+    verb = "trained" if ready.trained else "using"
+    click.echo(f"{verb} model {ready.model.model_id} ({len(ready.model.graph.scenes)} scenes)\n")
+    playlist = build_playlist(store, listener, length=length, model=ready.model)
+    click.echo(to_table(playlist))
+    click.echo(f"\nstored as {playlist.id}: `tastemaker explain {playlist.id}` shows it again")
+
+
+COMMANDS = [import_command, stats_command, demo_command]
