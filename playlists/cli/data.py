@@ -1,4 +1,4 @@
-"""Commands that bring data in and describe it: import, stats."""
+"""Commands that bring data in and describe it: import, stats, demo."""
 
 from __future__ import annotations
 
@@ -7,8 +7,14 @@ from pathlib import Path
 import click
 
 from playlists.cli import echo_json, json_option, open_store
+from recommender.demo import ensure_demo
+from recommender.ingest import ImportReport
 from recommender.sources import READERS, import_path
 from recommender.stats import store_stats
+
+
+def _progress(rows: int) -> None:
+    click.echo(f"... {rows:,} rows read", err=True)
 
 
 @click.command("import")
@@ -22,17 +28,17 @@ def import_command(
 ) -> None:
     """Import PATH in FORMAT. All of it lands, or none of it does."""
     store = open_store(ctx)
-
-    def progress(rows: int) -> None:
-        click.echo(f"... {rows:,} rows read", err=True)
-
-    report = import_path(store, fmt, path, listener=listener, progress=progress)
+    report = import_path(store, fmt, path, listener=listener, progress=_progress)
     if as_json:
         echo_json(report.as_dict())
         return
+    _echo_report(report)
+
+
+def _echo_report(report: ImportReport) -> None:
     click.echo(
-        f"{fmt} {path}: {report.imported:,} imported, {report.duplicates:,} duplicate, "
-        f"{report.skipped:,} skipped, {report.rejected:,} rejected"
+        f"{report.format} {report.path}: {report.imported:,} imported, "
+        f"{report.duplicates:,} duplicate, {report.skipped:,} skipped, {report.rejected:,} rejected"
     )
     for reason, count in sorted(report.skip_reasons.items()):
         click.echo(f"  skipped {count:,}: {reason}")
@@ -45,7 +51,10 @@ def import_command(
 @click.pass_context
 def stats_command(ctx: click.Context, as_json: bool) -> None:
     """Summarise what the store holds."""
-    stats = store_stats(open_store(ctx))
+    _echo_stats(store_stats(open_store(ctx)), as_json)
+
+
+def _echo_stats(stats: dict[str, object], as_json: bool) -> None:
     if as_json:
         echo_json(stats)
         return
@@ -58,4 +67,19 @@ def stats_command(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"{key}: {value}")
 
 
-COMMANDS = [import_command, stats_command]
+@click.command("demo")
+@json_option
+@click.pass_context
+def demo_command(ctx: click.Context, as_json: bool) -> None:
+    """Load the built-in demo world into the store (once) and summarise the store."""
+    store = open_store(ctx)
+    report = ensure_demo(store, progress=_progress)
+    if not as_json:
+        if report is None:
+            click.echo("demo world already in the store")
+        else:
+            _echo_report(report)
+    _echo_stats(store_stats(store), as_json)
+
+
+COMMANDS = [import_command, stats_command, demo_command]
