@@ -48,6 +48,18 @@ class Artist:
 
 
 @dataclass(frozen=True)
+class Track:
+    """A track in the catalogue, listened to or not (so a cold-start artist has tracks to play)."""
+
+    artist: str
+    title: str
+    album: str | None = None
+    duration_ms: int | None = None
+    mbid: str | None = None
+    artist_external_id: str | None = None
+
+
+@dataclass(frozen=True)
 class ArtistTag:
     """`count` people gave `tag` to the artist."""
 
@@ -87,7 +99,7 @@ class Note:
     text: str
 
 
-Record = Listen | Artist | ArtistTag | Skipped | Rejected | DefaultListener | Note
+Record = Listen | Artist | Track | ArtistTag | Skipped | Rejected | DefaultListener | Note
 Reader = Callable[[Path], Iterator[Record]]
 
 
@@ -204,6 +216,17 @@ class _Writer:
             self._listen(record)
         elif isinstance(record, Artist):
             self._artist(record.name, record.mbid, record.external_id)
+        elif isinstance(record, Track):
+            artist_id = self._artist(record.artist, None, record.artist_external_id)
+            if record.title.strip():
+                self._track(
+                    artist_id,
+                    record.title,
+                    name_key(record.title),
+                    record.album,
+                    record.duration_ms,
+                    record.mbid,
+                )
         elif isinstance(record, ArtistTag):
             self._tag(record)
         elif isinstance(record, Skipped):
@@ -233,7 +256,14 @@ class _Writer:
         track_key = ""
         if listen.title:
             track_key = name_key(listen.title)
-            track_id = self._track(artist_id, listen.title, track_key, listen)
+            track_id = self._track(
+                artist_id,
+                listen.title,
+                track_key,
+                listen.album,
+                listen.duration_ms,
+                listen.track_mbid,
+            )
         if listen.listened_at is None:
             dedupe = f"agg|{self.source}|{artist_id}|{track_key}"
         else:
@@ -337,7 +367,15 @@ class _Writer:
         ).fetchone()
         return row is not None
 
-    def _track(self, artist_id: int, title: str, key: str, listen: Listen) -> int:
+    def _track(
+        self,
+        artist_id: int,
+        title: str,
+        key: str,
+        album: str | None,
+        duration_ms: int | None,
+        mbid: str | None,
+    ) -> int:
         cached = self.tracks.get((artist_id, key))
         if cached is not None:
             return cached
@@ -348,7 +386,7 @@ class _Writer:
             cur = self.conn.execute(
                 "INSERT INTO tracks (artist_id, title, key, album, duration_ms, mbid)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (artist_id, title, key, listen.album, listen.duration_ms, listen.track_mbid),
+                (artist_id, title, key, album, duration_ms, mbid),
             )
             track_id = _row_id(cur)
         else:
