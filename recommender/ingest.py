@@ -208,6 +208,16 @@ class _Writer:
         self.tracks: dict[tuple[int, str], int] = {}
         self.tag_ids: dict[str, int] = {}
         self.pending: list[tuple[object, ...]] = []
+        self.keys: dict[str, str] = {}
+
+    def key(self, name: str) -> str:
+        """name_key, remembered: a history names the same artists and tracks over and over."""
+        found = self.keys.get(name)
+        if found is None:
+            if len(self.keys) >= 200_000:
+                self.keys.clear()  # bounded memory on huge, varied files
+            found = self.keys[name] = name_key(name)
+        return found
 
     # -- records -------------------------------------------------------------------------
 
@@ -222,7 +232,7 @@ class _Writer:
                 self._track(
                     artist_id,
                     record.title,
-                    name_key(record.title),
+                    self.key(record.title),
                     record.album,
                     record.duration_ms,
                     record.mbid,
@@ -255,7 +265,7 @@ class _Writer:
         track_id = None
         track_key = ""
         if listen.title:
-            track_key = name_key(listen.title)
+            track_key = self.key(listen.title)
             track_id = self._track(
                 artist_id,
                 listen.title,
@@ -316,7 +326,7 @@ class _Writer:
 
     def _artist(self, name: str, mbid: str | None, external_id: str | None) -> int:
         """Identity order: the dataset's own id, then MBID, then the name key."""
-        cache_key = (name_key(name), external_id)
+        cache_key = (self.key(name), external_id)
         cached = self.artists.get(cache_key)
         if cached is not None:
             return cached
@@ -332,7 +342,7 @@ class _Writer:
             row = conn.execute("SELECT id FROM artists WHERE mbid = ?", (mbid,)).fetchone()
             artist_id = None if row is None else int(row[0])
         if artist_id is None:
-            key = name_key(name)
+            key = self.key(name)
             row = conn.execute("SELECT id FROM artists WHERE key = ?", (key,)).fetchone()
             if row is not None and external_id is not None and self._claimed(int(row[0])):
                 # The dataset lists this as a different artist from the one holding the key.

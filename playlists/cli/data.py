@@ -45,9 +45,7 @@ def import_command(
     .scrobbler.log). Research data: hetrec (the HetRec 2011 Last.fm 2k folder).
     """
     store = open_store(ctx)
-    report = import_path(
-        store, fmt, path, listener=listener, progress=_progress, encoding=encoding
-    )
+    report = import_path(store, fmt, path, listener=listener, progress=_progress, encoding=encoding)
     if as_json:
         echo_json(report.as_dict())
         return
