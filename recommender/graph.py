@@ -78,6 +78,9 @@ class GraphParams:
     lookalike_min_expected: float = 3.0  # evidence needed before "no overlap" means anything
     lookalike_max_ratio: float = 0.1  # observed / expected shared listeners below this
     lookalike_min_listeners: int = 3
+    # A tag that is a leading tag in more scenes than this (alternative, rock, female vocalists)
+    # describes a sound; it cannot make two artists look like one subgenre.
+    lookalike_max_tag_scenes: int = 2
     scene_lookalike_top_tags: int = 3
     scene_lookalike_max_overlap: float = 0.02
     scene_lookalike_min_listeners: int = 5
@@ -144,7 +147,8 @@ class ArtistGraph:
         community_graph = _community_graph(coo.row, coo.col, score, params.scene_neighbours)
         labels, scenes = _scenes(community_graph, counts, interactions, params)
         typical = float(np.median(score[keep])) if len(keep) else 0.0
-        lookalikes = _lookalikes(tags, top_tags, specific, counts, shared, typical, params)
+        naming = specific - _broad_tags(top_tags, labels, scenes, params.lookalike_max_tag_scenes)
+        lookalikes = _lookalikes(tags, top_tags, naming, counts, shared, typical, params)
         scene_lookalikes = _scene_lookalikes(scenes, labels, binary, params)
 
         # A look-alike may never explain or stand in for the other, so no edge (and no bridge
@@ -389,15 +393,10 @@ class ArtistGraph:
         audience.check_format(full_check=True)
         graph = nx.Graph()
         graph.add_nodes_from(range(n))
-        for a, b, weight, shared, tags in edges:
-            graph.add_edge(
-                int(a),
-                int(b),
-                weight=float(weight),
-                shared=int(shared),
-                tags=float(tags),
-                cost=-math.log(float(weight)),
-            )
+        graph.add_edges_from(
+            (int(a), int(b), {"weight": w, "shared": int(n), "tags": t, "cost": -math.log(w)})
+            for a, b, w, n, t in edges.tolist()
+        )
         return cls(
             artist_ids=arrays["artist_ids"].astype(np.int64),
             names=[str(name) for name in meta["names"]],
@@ -501,6 +500,23 @@ def _scenes(
             )
         )
     return labels, scenes
+
+
+def _broad_tags(
+    top_tags: list[list[str]], labels: np.ndarray, scenes: list[Scene], max_scenes: int
+) -> set[str]:
+    """Tags among the three strongest of at least a fifth of the members of many scenes."""
+    spread: dict[str, int] = {}
+    for scene in scenes:
+        members = np.flatnonzero(labels == scene.id)
+        held: dict[str, int] = {}
+        for m in members:
+            for tag in top_tags[m][:3]:
+                held[tag] = held.get(tag, 0) + 1
+        for tag, n in held.items():
+            if n >= 0.2 * len(members):
+                spread[tag] = spread.get(tag, 0) + 1
+    return {tag for tag, n in spread.items() if n > max_scenes}
 
 
 def _lookalikes(
