@@ -18,18 +18,32 @@ from recommender.stats import store_stats
 @click.argument("fmt", metavar="FORMAT", type=click.Choice(sorted(READERS)))
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--listener", help="Whose listens these are (for personal exports).")
+@click.option(
+    "--encoding",
+    help="Text encoding of a personal export that is not UTF-8 (e.g. latin-1).",
+)
 @json_option
 @click.pass_context
 def import_command(
-    ctx: click.Context, fmt: str, path: Path, listener: str | None, as_json: bool
+    ctx: click.Context,
+    fmt: str,
+    path: Path,
+    listener: str | None,
+    encoding: str | None,
+    as_json: bool,
 ) -> None:
-    """Import PATH in FORMAT. All of it lands, or none of it does."""
+    """Import PATH in FORMAT. All of it lands, or none of it does.
+
+    Personal exports: listenbrainz (export zip or a listens file), spotify (Extended
+    Streaming History or account-data zip, folder or file), lastfm (scrobble CSV or
+    .scrobbler.log).
+    """
     store = open_store(ctx)
 
     def progress(rows: int) -> None:
         click.echo(f"... {rows:,} rows read", err=True)
 
-    report = import_path(store, fmt, path, listener=listener, progress=progress)
+    report = import_path(store, fmt, path, listener=listener, progress=progress, encoding=encoding)
     if as_json:
         echo_json(report.as_dict())
         return
@@ -41,6 +55,10 @@ def import_command(
         click.echo(f"  skipped {count:,}: {reason}")
     for reject in report.rejects:
         click.echo(f"  rejected {reject.location}: {reject.reason}")
+    if report.listener and not listener:
+        click.echo(f"  listener: {report.listener} (named by the export)")
+    for note in report.notes:
+        click.echo(f"  note: {note}")
 
 
 @click.command("stats")
