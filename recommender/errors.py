@@ -44,3 +44,11 @@ class ModelStale(TastemakerError):
 
 class BundleError(TastemakerError):
     """A saved model bundle is torn, tampered with, or not a tastemaker bundle."""
+
+
+class InvalidForget(TastemakerError):
+    """`forget` was asked for an impossible or ambiguous selection of listens."""
+
+
+class ExportError(TastemakerError):
+    """A listener's data could not be exported, or an export file could not be read back."""

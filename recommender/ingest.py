@@ -17,6 +17,7 @@ from pathlib import Path
 from recommender.errors import IngestError
 from recommender.names import name_key
 from recommender.store import Store, utc_now
+from recommender.terms import Terms, write_terms
 
 BATCH = 5000
 
@@ -36,6 +37,7 @@ class Listen:
     artist_mbid: str | None = None
     track_mbid: str | None = None
     artist_external_id: str | None = None
+    source: str | None = None  # where the listen first came from, when not the import format
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,14 @@ class ArtistTag:
 
 
 @dataclass(frozen=True)
+class StoredTerms:
+    """A listener's terms carried by a file (a tastemaker export), restored as they were."""
+
+    listener: str
+    terms: Terms
+
+
+@dataclass(frozen=True)
 class Skipped:
     """A well-formed row that is deliberately not a listen (podcast, incognito, under 30 s)."""
 
@@ -73,7 +83,7 @@ class Rejected:
     reason: str
 
 
-Record = Listen | Artist | ArtistTag | Skipped | Rejected
+Record = Listen | Artist | ArtistTag | StoredTerms | Skipped | Rejected
 Reader = Callable[[Path], Iterator[Record]]
 
 
@@ -187,6 +197,8 @@ class _Writer:
             self._artist(record.name, record.mbid, record.external_id)
         elif isinstance(record, ArtistTag):
             self._tag(record)
+        elif isinstance(record, StoredTerms):
+            write_terms(self.conn, self._listener(record.listener), record.terms)
         elif isinstance(record, Skipped):
             self.report.skipped += 1
             reasons = self.report.skip_reasons
@@ -209,8 +221,9 @@ class _Writer:
         if listen.title:
             track_key = name_key(listen.title)
             track_id = self._track(artist_id, listen.title, track_key, listen)
+        source = listen.source or self.source
         if listen.listened_at is None:
-            dedupe = f"agg|{self.source}|{artist_id}|{track_key}"
+            dedupe = f"agg|{source}|{artist_id}|{track_key}"
         else:
             dedupe = f"t|{listen.listened_at}|{artist_id}|{track_key}"
         self.pending.append(
@@ -221,7 +234,7 @@ class _Writer:
                 listen.listened_at,
                 listen.ms_played,
                 listen.plays,
-                self.source,
+                source,
                 dedupe,
             )
         )

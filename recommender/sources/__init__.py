@@ -12,12 +12,13 @@ from pathlib import Path
 
 from recommender.errors import IngestError, UnknownFormat
 from recommender.ingest import ImportReport, Reader, import_records
-from recommender.sources import demo, hetrec
+from recommender.sources import demo, hetrec, tastemaker
 from recommender.store import Store
 
 READERS: dict[str, Reader] = {
     "demo": demo.read,
     "hetrec": hetrec.read,
+    "tastemaker": tastemaker.read,
 }
 
 
