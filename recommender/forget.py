@@ -182,6 +182,13 @@ def _delete_emptied_imports(
             "SELECT 1 FROM listens WHERE import_id = ? LIMIT 1", (import_id,)
         ).fetchone()
         if left is None:
+            # Re-imports of the same file brought nothing new and name the same path.
+            deleted += conn.execute(
+                "DELETE FROM imports WHERE checksum = (SELECT checksum FROM imports WHERE id = ?)"
+                " AND checksum != '' AND NOT EXISTS"
+                " (SELECT 1 FROM listens WHERE listens.import_id = imports.id)",
+                (import_id,),
+            ).rowcount
             deleted += conn.execute("DELETE FROM imports WHERE id = ?", (import_id,)).rowcount
     if all_data:
         deleted += conn.execute("DELETE FROM imports WHERE listener = ?", (name,)).rowcount

@@ -145,7 +145,14 @@ def import_records(
     started = utc_now()
     digest = checksum(path) if path.exists() else ""
     with store.transaction() as conn:
-        writer = _Writer(conn, fmt, listener, report)
+        # The imports row comes first so every listen can point at the import that brought it
+        # (forget and export-data follow that link); its counts are filled in at the end.
+        cur = conn.execute(
+            "INSERT INTO imports (format, path, checksum, listener, imported, duplicates,"
+            " skipped, rejected, started_at, finished_at) VALUES (?,?,?,?,0,0,0,0,?,?)",
+            (fmt, str(path), digest, listener, started, started),
+        )
+        writer = _Writer(conn, fmt, listener, report, import_id=_row_id(cur))
         seen = 0
         for record in records:
             writer.add(record)
@@ -154,19 +161,15 @@ def import_records(
                 progress(seen)
         writer.flush()
         conn.execute(
-            "INSERT INTO imports (format, path, checksum, listener, imported, duplicates,"
-            " skipped, rejected, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "UPDATE imports SET imported = ?, duplicates = ?, skipped = ?, rejected = ?,"
+            " finished_at = ? WHERE id = ?",
             (
-                fmt,
-                str(path),
-                digest,
-                listener,
                 report.imported,
                 report.duplicates,
                 report.skipped,
                 report.rejected,
-                started,
                 utc_now(),
+                writer.import_id,
             ),
         )
     return report
@@ -176,9 +179,15 @@ class _Writer:
     """Resolves names to ids (with caches) and batches inserts inside the open transaction."""
 
     def __init__(
-        self, conn: sqlite3.Connection, fmt: str, listener: str | None, report: ImportReport
+        self,
+        conn: sqlite3.Connection,
+        fmt: str,
+        listener: str | None,
+        report: ImportReport,
+        import_id: int | None = None,
     ) -> None:
         self.conn = conn
+        self.import_id = import_id
         self.source = fmt
         self.default_listener = listener
         self.report = report
@@ -235,6 +244,7 @@ class _Writer:
                 listen.ms_played,
                 listen.plays,
                 source,
+                self.import_id,
                 dedupe,
             )
         )
@@ -247,7 +257,7 @@ class _Writer:
         before = self.conn.total_changes
         self.conn.executemany(
             "INSERT OR IGNORE INTO listens (listener_id, artist_id, track_id, listened_at,"
-            " ms_played, plays, source, dedupe) VALUES (?,?,?,?,?,?,?,?)",
+            " ms_played, plays, source, import_id, dedupe) VALUES (?,?,?,?,?,?,?,?,?)",
             self.pending,
         )
         inserted = self.conn.total_changes - before
