@@ -61,9 +61,8 @@ class ArtistTag:
 
 @dataclass(frozen=True)
 class StoredTerms:
-    """A listener's terms carried by a file (a tastemaker export), restored as they were."""
+    """A listener's terms carried by a file (a tastemaker export), for the import's listener."""
 
-    listener: str
     terms: Terms
 
 
@@ -83,7 +82,23 @@ class Rejected:
     reason: str
 
 
-Record = Listen | Artist | ArtistTag | StoredTerms | Skipped | Rejected
+@dataclass(frozen=True)
+class DefaultListener:
+    """The export names its owner: their listens go to `name` unless --listener says otherwise."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the listener should know about the import that is not a count."""
+
+    text: str
+
+
+Record = (
+    Listen | Artist | ArtistTag | StoredTerms | Skipped | Rejected | DefaultListener | Note
+)
 Reader = Callable[[Path], Iterator[Record]]
 
 
@@ -99,6 +114,8 @@ class ImportReport:
     tags: int = 0
     rejects: list[Rejected] = field(default_factory=list)
     skip_reasons: dict[str, int] = field(default_factory=dict)
+    listener: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -112,6 +129,8 @@ class ImportReport:
             "tag_links": self.tags,
             "skip_reasons": dict(self.skip_reasons),
             "rejects": [{"location": r.location, "reason": r.reason} for r in self.rejects],
+            "listener": self.listener,
+            "notes": list(self.notes),
         }
 
 
@@ -160,10 +179,12 @@ def import_records(
             if progress is not None and seen % 50_000 == 0:
                 progress(seen)
         writer.flush()
+        report.listener = writer.default_listener
         conn.execute(
-            "UPDATE imports SET imported = ?, duplicates = ?, skipped = ?, rejected = ?,"
-            " finished_at = ? WHERE id = ?",
+            "UPDATE imports SET listener = ?, imported = ?, duplicates = ?, skipped = ?,"
+            " rejected = ?, finished_at = ? WHERE id = ?",
             (
+                report.listener,
                 report.imported,
                 report.duplicates,
                 report.skipped,
@@ -207,7 +228,12 @@ class _Writer:
         elif isinstance(record, ArtistTag):
             self._tag(record)
         elif isinstance(record, StoredTerms):
-            write_terms(self.conn, self._listener(record.listener), record.terms)
+            if not self.default_listener:
+                raise IngestError(
+                    f"this {self.source} file does not say whose terms these are: "
+                    "pass --listener NAME"
+                )
+            write_terms(self.conn, self._listener(self.default_listener), record.terms)
         elif isinstance(record, Skipped):
             self.report.skipped += 1
             reasons = self.report.skip_reasons
@@ -215,6 +241,12 @@ class _Writer:
         elif isinstance(record, Rejected):
             self.report.rejected += 1
             self.report.rejects.append(record)
+        elif isinstance(record, DefaultListener):
+            # --listener wins over the name the export gives.
+            if self.default_listener is None and record.name.strip():
+                self.default_listener = record.name.strip()
+        elif isinstance(record, Note):
+            self.report.notes.append(record.text)
 
     def _listen(self, listen: Listen) -> None:
         name = listen.listener or self.default_listener

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import click
 
+from playlists.build import build_playlist
 from playlists.cli import echo_json, json_option, open_store
+from playlists.export import to_table
+from recommender.demo import DEMO_LISTENER, prepare_demo
 from recommender.sources import READERS, import_path
 from recommender.stats import store_stats
 
@@ -15,18 +18,32 @@ from recommender.stats import store_stats
 @click.argument("fmt", metavar="FORMAT", type=click.Choice(sorted(READERS)))
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--listener", help="Whose listens these are (for personal exports).")
+@click.option(
+    "--encoding",
+    help="Text encoding of a personal export that is not UTF-8 (e.g. latin-1).",
+)
 @json_option
 @click.pass_context
 def import_command(
-    ctx: click.Context, fmt: str, path: Path, listener: str | None, as_json: bool
+    ctx: click.Context,
+    fmt: str,
+    path: Path,
+    listener: str | None,
+    encoding: str | None,
+    as_json: bool,
 ) -> None:
-    """Import PATH in FORMAT. All of it lands, or none of it does."""
+    """Import PATH in FORMAT. All of it lands, or none of it does.
+
+    Personal exports: listenbrainz (export zip or a listens file), spotify (Extended
+    Streaming History or account-data zip, folder or file), lastfm (scrobble CSV or
+    .scrobbler.log).
+    """
     store = open_store(ctx)
 
     def progress(rows: int) -> None:
         click.echo(f"... {rows:,} rows read", err=True)
 
-    report = import_path(store, fmt, path, listener=listener, progress=progress)
+    report = import_path(store, fmt, path, listener=listener, progress=progress, encoding=encoding)
     if as_json:
         echo_json(report.as_dict())
         return
@@ -38,6 +55,10 @@ def import_command(
         click.echo(f"  skipped {count:,}: {reason}")
     for reject in report.rejects:
         click.echo(f"  rejected {reject.location}: {reject.reason}")
+    if report.listener and not listener:
+        click.echo(f"  listener: {report.listener} (named by the export)")
+    for note in report.notes:
+        click.echo(f"  note: {note}")
 
 
 @click.command("stats")
@@ -58,4 +79,31 @@ def stats_command(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"{key}: {value}")
 
 
-COMMANDS = [import_command, stats_command]
+@click.command("demo")
+@click.option(
+    "--listener", default=DEMO_LISTENER, show_default=True, help="Whose playlist to show."
+)
+@click.option("--length", type=click.IntRange(min=1), default=20, show_default=True)
+@click.pass_context
+def demo_command(ctx: click.Context, listener: str, length: int) -> None:
+    """Import the embedded demo world, train, and print a playlist with its reasons."""
+    store = open_store(ctx)
+    ready = prepare_demo(store)
+    if ready.imported is not None:
+        report = ready.imported
+        click.echo(
+            f"imported the demo world: {report.imported:,} listens, {report.artists} artists"
+        )
+    counts = store.counts()
+    click.echo(
+        f"store {store.path}: {counts['listeners']} listeners, {counts['artists']} artists, "
+        f"{counts['tracks']:,} tracks, {counts['listens']:,} listens"
+    )
+    verb = "trained" if ready.trained else "using"
+    click.echo(f"{verb} model {ready.model.model_id} ({len(ready.model.graph.scenes)} scenes)\n")
+    playlist = build_playlist(store, listener, length=length, model=ready.model)
+    click.echo(to_table(playlist))
+    click.echo(f"\nstored as {playlist.id}: `tastemaker explain {playlist.id}` shows it again")
+
+
+COMMANDS = [import_command, stats_command, demo_command]

@@ -14,7 +14,7 @@ from typing import Any
 
 from recommender.errors import IngestError, TastemakerError
 from recommender.export_data import EXPORT_FORMAT, EXPORT_VERSION
-from recommender.ingest import Listen, Record, Rejected, Skipped, StoredTerms
+from recommender.ingest import DefaultListener, Listen, Record, Rejected, Skipped, StoredTerms
 from recommender.terms import terms_from_dict
 
 
@@ -37,11 +37,13 @@ def read(path: Path) -> Iterator[Record]:
     if not isinstance(name, str) or not name:
         raise IngestError(f"{path} does not name its listener: the file is damaged")
 
+    # The owner named in the file, unless `import --listener` names another.
+    yield DefaultListener(name)
     listens = data.get("listens")
     if not isinstance(listens, list):
         raise IngestError(f"{path} has no list of listens: the file is damaged")
     for number, row in enumerate(listens):
-        listen = _listen(row, name)
+        listen = _listen(row)
         yield (
             listen
             if listen is not None
@@ -58,7 +60,7 @@ def read(path: Path) -> Iterator[Record]:
         else:
             values = {k: v for k, v in values.items() if k != "updated_at"}
             try:
-                yield StoredTerms(listener=name, terms=terms_from_dict(values))
+                yield StoredTerms(terms=terms_from_dict(values))
             except (TastemakerError, TypeError, ValueError) as exc:
                 yield Rejected("terms", str(exc))
 
@@ -68,7 +70,7 @@ def read(path: Path) -> Iterator[Record]:
         )
 
 
-def _listen(row: Any, listener: str) -> Listen | None:
+def _listen(row: Any) -> Listen | None:
     if not isinstance(row, dict):
         return None
     artist, source, plays = row.get("artist"), row.get("source"), row.get("plays", 1)
@@ -90,7 +92,6 @@ def _listen(row: Any, listener: str) -> Listen | None:
         strings[key] = value or None
     return Listen(
         artist=artist,
-        listener=listener,
         title=strings["title"],
         album=strings["album"],
         listened_at=ints["listened_at"],
