@@ -17,6 +17,7 @@ from pathlib import Path
 from recommender.errors import IngestError
 from recommender.names import name_key
 from recommender.store import Store, utc_now
+from recommender.terms import Terms, write_terms
 
 BATCH = 5000
 
@@ -36,6 +37,7 @@ class Listen:
     artist_mbid: str | None = None
     track_mbid: str | None = None
     artist_external_id: str | None = None
+    source: str | None = None  # where the listen first came from, when not the import format
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,13 @@ class ArtistTag:
 
 
 @dataclass(frozen=True)
+class StoredTerms:
+    """A listener's terms carried by a file (a tastemaker export), for the import's listener."""
+
+    terms: Terms
+
+
+@dataclass(frozen=True)
 class Skipped:
     """A well-formed row that is deliberately not a listen (podcast, incognito, under 30 s)."""
 
@@ -99,7 +108,9 @@ class Note:
     text: str
 
 
-Record = Listen | Artist | Track | ArtistTag | Skipped | Rejected | DefaultListener | Note
+Record = (
+    Listen | Artist | Track | ArtistTag | StoredTerms | Skipped | Rejected | DefaultListener | Note
+)
 Reader = Callable[[Path], Iterator[Record]]
 
 
@@ -165,7 +176,14 @@ def import_records(
     started = utc_now()
     digest = checksum(path) if path.exists() else ""
     with store.transaction() as conn:
-        writer = _Writer(conn, fmt, listener, report)
+        # The imports row comes first so every listen can point at the import that brought it
+        # (forget and export-data follow that link); its counts are filled in at the end.
+        cur = conn.execute(
+            "INSERT INTO imports (format, path, checksum, listener, imported, duplicates,"
+            " skipped, rejected, started_at, finished_at) VALUES (?,?,?,?,0,0,0,0,?,?)",
+            (fmt, str(path), digest, listener, started, started),
+        )
+        writer = _Writer(conn, fmt, listener, report, import_id=_row_id(cur))
         seen = 0
         for record in records:
             writer.add(record)
@@ -175,19 +193,16 @@ def import_records(
         writer.flush()
         report.listener = writer.default_listener
         conn.execute(
-            "INSERT INTO imports (format, path, checksum, listener, imported, duplicates,"
-            " skipped, rejected, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "UPDATE imports SET listener = ?, imported = ?, duplicates = ?, skipped = ?,"
+            " rejected = ?, finished_at = ? WHERE id = ?",
             (
-                fmt,
-                str(path),
-                digest,
                 report.listener,
                 report.imported,
                 report.duplicates,
                 report.skipped,
                 report.rejected,
-                started,
                 utc_now(),
+                writer.import_id,
             ),
         )
     return report
@@ -197,9 +212,15 @@ class _Writer:
     """Resolves names to ids (with caches) and batches inserts inside the open transaction."""
 
     def __init__(
-        self, conn: sqlite3.Connection, fmt: str, listener: str | None, report: ImportReport
+        self,
+        conn: sqlite3.Connection,
+        fmt: str,
+        listener: str | None,
+        report: ImportReport,
+        import_id: int | None = None,
     ) -> None:
         self.conn = conn
+        self.import_id = import_id
         self.source = fmt
         self.default_listener = listener
         self.report = report
@@ -239,6 +260,13 @@ class _Writer:
                 )
         elif isinstance(record, ArtistTag):
             self._tag(record)
+        elif isinstance(record, StoredTerms):
+            if not self.default_listener:
+                raise IngestError(
+                    f"this {self.source} file does not say whose terms these are: "
+                    "pass --listener NAME"
+                )
+            write_terms(self.conn, self._listener(self.default_listener), record.terms)
         elif isinstance(record, Skipped):
             self.report.skipped += 1
             reasons = self.report.skip_reasons
@@ -274,8 +302,9 @@ class _Writer:
                 listen.duration_ms,
                 listen.track_mbid,
             )
+        source = listen.source or self.source
         if listen.listened_at is None:
-            dedupe = f"agg|{self.source}|{artist_id}|{track_key}"
+            dedupe = f"agg|{source}|{artist_id}|{track_key}"
         else:
             dedupe = f"t|{listen.listened_at}|{artist_id}|{track_key}"
         self.pending.append(
@@ -286,7 +315,8 @@ class _Writer:
                 listen.listened_at,
                 listen.ms_played,
                 listen.plays,
-                self.source,
+                source,
+                self.import_id,
                 dedupe,
             )
         )
@@ -299,7 +329,7 @@ class _Writer:
         before = self.conn.total_changes
         self.conn.executemany(
             "INSERT OR IGNORE INTO listens (listener_id, artist_id, track_id, listened_at,"
-            " ms_played, plays, source, dedupe) VALUES (?,?,?,?,?,?,?,?)",
+            " ms_played, plays, source, import_id, dedupe) VALUES (?,?,?,?,?,?,?,?,?)",
             self.pending,
         )
         inserted = self.conn.total_changes - before
