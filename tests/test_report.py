@@ -235,6 +235,14 @@ def test_report_and_review_commands(tmp_path: Path) -> None:
     code, out = run("review", "--queue", "--json")
     queue = json.loads(out)
     assert queue["flagged"][0]["note"] == "odd" and queue["waiting"][0]["judged"] == 1
+    code, out = run("explain", pid)
+    assert code == 0 and "flag track 2's reason by kim at " in out and ": odd" in out
+    code, out = run("explain", pid, "--json")
+    assert [v["note"] for v in json.loads(out)["verdicts"]] == ["odd"]
+    code, out = run("review", pid, "--track", "3", "--link", "rancid", "--verdict", "reject")
+    assert code == 0 and "reject recorded on track 3's link from rancid" in out
+    code, out = run("explain", pid)
+    assert "reject track 3's reason (link Rancid -> The Specials)" in out
     code, out = run("review", pid, "--track", "9", "--verdict", "reject")
     assert code == 1 and "Error: " in out and "from 1 to 4" in out and "Traceback" not in out
     code, out = run("review", pid)
