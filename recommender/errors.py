@@ -44,3 +44,7 @@ class ModelStale(TastemakerError):
 
 class BundleError(TastemakerError):
     """A saved model bundle is torn, tampered with, or not a tastemaker bundle."""
+
+
+class NothingToTrain(TastemakerError):
+    """The store holds no listens a model could learn from."""
