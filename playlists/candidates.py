@@ -14,6 +14,11 @@
 
 Look-alike scenes (same tags, disjoint audiences) never stand in for the listener's own: an
 artist in a look-alike of a home scene is never familiar or discovery, and never evidence.
+
+Curator verdicts (`playlists.review.blocked_for`): a track rejected for this listener is never
+a candidate; a rejected "A explains B" link is never evidence: a discovery keeps only its
+other `because_of` artists and a bridge is looked for again from other starts, and the
+candidate is dropped when no explanation remains.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import numpy as np
 
 from playlists import reasons
 from playlists.model import DISCOVERY, FAMILIAR, UNEXPECTED, Candidate
+from playlists.review import Blocks
 from recommender.errors import TastemakerError
 from recommender.interactions import decay
 from recommender.store import Store
@@ -98,6 +104,8 @@ class Context:
     excluded_by_tag: set[int] = field(default_factory=set)
     steer_tag_artists: set[int] | None = None
     seed_artist: int | None = None
+    blocks: Blocks = field(default_factory=Blocks)
+    links_avoided: set[tuple[int, int]] = field(default_factory=set)
     effects: Counter[str] = field(default_factory=Counter)
     _scene_names: dict[int, str] = field(default_factory=dict)
 
@@ -138,6 +146,20 @@ class Context:
             self.effects["excluded_tags"] += 1
             return False
         return True
+
+    def rejected(self, artist_id: int, track_id: int | None) -> bool:
+        """Rejected for this listener by a curator (and counted when it is)."""
+        if self.blocks.blocks_entry(artist_id, track_id):
+            self.effects["curator_rejected"] += 1
+            return True
+        return False
+
+    def link_rejected(self, a: int, b: int) -> bool:
+        """A curator rejected "a explains b" (remembered when it is)."""
+        if self.blocks.blocks_link(a, b):
+            self.links_avoided.add((min(a, b), max(a, b)))
+            return True
+        return False
 
     def steer(self, artist_ids: list[int]) -> list[int]:
         """With --tag, artists carrying the tag come first (order kept otherwise)."""
@@ -312,11 +334,13 @@ def familiar_candidates(ctx: Context, avoid_scenes: set[int]) -> list[Candidate]
             ctx.effects["lookalike_left_out"] += 1
             continue
         picks: list[Candidate] = []
-        if not h.tracks:
+        if not h.tracks and not ctx.rejected(artist_id, None):
             picks.append(_familiar(ctx, h, None))
         for track in h.tracks:
             if len(picks) >= ctx.artist_cap:
                 break
+            if ctx.rejected(artist_id, track.track_id):
+                continue
             if cutoff is not None and track.last_played_at is not None:
                 if track.last_played_at >= cutoff:
                     ctx.effects["excluded_tracks"] += 1
@@ -403,7 +427,13 @@ def _with_tracks(
     tracks = top_tracks(ctx.store, [a for a, _, _ in picks], per_artist)
     grouped = []
     for artist_id, reason, score in picks:
-        options = tracks.get(artist_id) or [(None, None, None)]
+        options = [
+            option
+            for option in tracks.get(artist_id) or [(None, None, None)]
+            if not ctx.rejected(artist_id, option[0])
+        ]
+        if not options:
+            continue
         grouped.append(
             [
                 Candidate(artist_id, ctx.names[artist_id], t, title, ms, kind, reason, score)
@@ -470,7 +500,8 @@ def discovery_candidates(
             ((ctx.shared(a, artist_id), a) for a in anchors),
             key=lambda x: (-x[0], x[1]),
         )
-        because = [(n, a) for n, a in because if n > 0][:2]
+        because = [(n, a) for n, a in because if n > 0 and not ctx.link_rejected(a, artist_id)]
+        because = because[:2]
         if not because:
             continue
         j = column_of[artist_id]
@@ -573,11 +604,24 @@ class BridgeFinder:
 def find_bridge(
     ctx: Context, finder: BridgeFinder, artist_id: int, avoid_scenes: set[int]
 ) -> Bridged | None:
-    """A co-listening path from the start artists to this one, every step shared by listeners."""
+    """A co-listening path from the start artists to this one, every step shared by listeners.
+
+    A path through a link a curator rejected is not used: the search starts again without that
+    path's first artist, until a clean path is found or no start is left.
+    """
     found = finder.path(artist_id)
     if found is None:
         return None
     path = tuple(found)
+    remaining = list(finder.starts)
+    while any(ctx.link_rejected(a, b) for a, b in zip(path, path[1:], strict=False)):
+        if not path or path[0] not in remaining:
+            return None
+        remaining.remove(path[0])
+        again = ctx.graph.bridge(remaining, artist_id) if remaining else None
+        if again is None:
+            return None
+        path = tuple(int(a) for a in again.path)
     if len(path) < 2 or path[0] not in finder.starts or path[-1] != artist_id:
         return None
     if any(ctx.scene_of(a) in avoid_scenes for a in path):
