@@ -318,7 +318,25 @@ def familiar_candidates(ctx: Context, avoid_scenes: set[int]) -> list[Candidate]
                     continue
             picks.append(_familiar(ctx, h, track))
         per_artist.append(picks)
-    return _interleave(per_artist)
+    first = {ctx.seed_artist} | (ctx.steer_tag_artists or set())
+    return _by_recent_weight(per_artist, first)
+
+
+def _by_recent_weight(per_artist: list[list[Candidate]], first: set[int | None]) -> list[Candidate]:
+    """Familiar picks in order of recent listening, shared out like seats by D'Hondt.
+
+    An artist's k-th pick ranks at recency_weight / k, so an artist played a lot lately gets
+    its second track before an artist last played months ago gets its first. A plain
+    round-robin would give every artist the listener ever played one track first, and a
+    listener whose taste moved on would keep getting the music they left behind. Artists in
+    `first` (the seed artist, artists with the steering tag) keep their place in front.
+    """
+    ranked = [
+        (c.artist_id not in first, -c.score / (depth + 1), order, depth, c)
+        for order, picks in enumerate(per_artist)
+        for depth, c in enumerate(picks)
+    ]
+    return [c for *_, c in sorted(ranked, key=lambda r: r[:4])]
 
 
 def _familiar(ctx: Context, h: ArtistHistory, track: TrackHistory | None) -> Candidate:
