@@ -30,6 +30,7 @@ from playlists.model import DISCOVERY, FAMILIAR, UNEXPECTED, Candidate
 from recommender.errors import TastemakerError
 from recommender.interactions import decay
 from recommender.store import Store
+from recommender.terms import USABLE_LISTEN
 
 DAY = 86_400
 UNEXPECTED_TOP_FRACTION = 0.5  # "still scored well": top half of the unheard artists
@@ -375,7 +376,7 @@ def top_tracks(store: Store, artist_ids: Sequence[int], per_artist: int) -> dict
     plays = dict(
         store.conn.execute(
             f"SELECT track_id, sum(plays) FROM listens WHERE artist_id IN ({marks})"
-            " AND track_id IS NOT NULL GROUP BY track_id",
+            f" AND track_id IS NOT NULL AND {USABLE_LISTEN} GROUP BY track_id",
             tuple(artist_ids),
         ).fetchall()
     )
@@ -565,11 +566,11 @@ def _spread_scenes(ctx: Context, picks: list[tuple[int, Any, float]]) -> list[An
 
 
 def popularity(store: Store) -> dict[int, int]:
-    """Distinct listeners per artist, over listeners who allow personal use of their listens."""
+    """Distinct listeners per artist, over the listens their listeners let us use."""
     return dict(
         store.conn.execute(
-            "SELECT artist_id, count(DISTINCT listener_id) FROM listens WHERE listener_id NOT IN"
-            " (SELECT listener_id FROM terms WHERE personalise = 0) GROUP BY artist_id"
+            "SELECT artist_id, count(DISTINCT listener_id) FROM listens"
+            f" WHERE {USABLE_LISTEN} GROUP BY artist_id"
         ).fetchall()
     )
 
