@@ -80,3 +80,7 @@ class InvalidForget(TastemakerError):
 
 class ExportError(TastemakerError):
     """A listener's data could not be exported, or an export file could not be read back."""
+
+
+class NothingToTrain(TastemakerError):
+    """The store holds no listens a model could learn from."""

@@ -50,6 +50,18 @@ class Artist:
 
 
 @dataclass(frozen=True)
+class Track:
+    """A track in the catalogue, listened to or not (so a cold-start artist has tracks to play)."""
+
+    artist: str
+    title: str
+    album: str | None = None
+    duration_ms: int | None = None
+    mbid: str | None = None
+    artist_external_id: str | None = None
+
+
+@dataclass(frozen=True)
 class ArtistTag:
     """`count` people gave `tag` to the artist."""
 
@@ -97,7 +109,7 @@ class Note:
 
 
 Record = (
-    Listen | Artist | ArtistTag | StoredTerms | Skipped | Rejected | DefaultListener | Note
+    Listen | Artist | Track | ArtistTag | StoredTerms | Skipped | Rejected | DefaultListener | Note
 )
 Reader = Callable[[Path], Iterator[Record]]
 
@@ -217,6 +229,16 @@ class _Writer:
         self.tracks: dict[tuple[int, str], int] = {}
         self.tag_ids: dict[str, int] = {}
         self.pending: list[tuple[object, ...]] = []
+        self.keys: dict[str, str] = {}
+
+    def key(self, name: str) -> str:
+        """name_key, remembered: a history names the same artists and tracks over and over."""
+        found = self.keys.get(name)
+        if found is None:
+            if len(self.keys) >= 200_000:
+                self.keys.clear()  # bounded memory on huge, varied files
+            found = self.keys[name] = name_key(name)
+        return found
 
     # -- records -------------------------------------------------------------------------
 
@@ -225,6 +247,17 @@ class _Writer:
             self._listen(record)
         elif isinstance(record, Artist):
             self._artist(record.name, record.mbid, record.external_id)
+        elif isinstance(record, Track):
+            artist_id = self._artist(record.artist, None, record.artist_external_id)
+            if record.title.strip():
+                self._track(
+                    artist_id,
+                    record.title,
+                    self.key(record.title),
+                    record.album,
+                    record.duration_ms,
+                    record.mbid,
+                )
         elif isinstance(record, ArtistTag):
             self._tag(record)
         elif isinstance(record, StoredTerms):
@@ -260,8 +293,15 @@ class _Writer:
         track_id = None
         track_key = ""
         if listen.title:
-            track_key = name_key(listen.title)
-            track_id = self._track(artist_id, listen.title, track_key, listen)
+            track_key = self.key(listen.title)
+            track_id = self._track(
+                artist_id,
+                listen.title,
+                track_key,
+                listen.album,
+                listen.duration_ms,
+                listen.track_mbid,
+            )
         source = listen.source or self.source
         if listen.listened_at is None:
             dedupe = f"agg|{source}|{artist_id}|{track_key}"
@@ -316,7 +356,7 @@ class _Writer:
 
     def _artist(self, name: str, mbid: str | None, external_id: str | None) -> int:
         """Identity order: the dataset's own id, then MBID, then the name key."""
-        cache_key = (name_key(name), external_id)
+        cache_key = (self.key(name), external_id)
         cached = self.artists.get(cache_key)
         if cached is not None:
             return cached
@@ -332,7 +372,7 @@ class _Writer:
             row = conn.execute("SELECT id FROM artists WHERE mbid = ?", (mbid,)).fetchone()
             artist_id = None if row is None else int(row[0])
         if artist_id is None:
-            key = name_key(name)
+            key = self.key(name)
             row = conn.execute("SELECT id FROM artists WHERE key = ?", (key,)).fetchone()
             if row is not None and external_id is not None and self._claimed(int(row[0])):
                 # The dataset lists this as a different artist from the one holding the key.
@@ -367,7 +407,15 @@ class _Writer:
         ).fetchone()
         return row is not None
 
-    def _track(self, artist_id: int, title: str, key: str, listen: Listen) -> int:
+    def _track(
+        self,
+        artist_id: int,
+        title: str,
+        key: str,
+        album: str | None,
+        duration_ms: int | None,
+        mbid: str | None,
+    ) -> int:
         cached = self.tracks.get((artist_id, key))
         if cached is not None:
             return cached
@@ -378,7 +426,7 @@ class _Writer:
             cur = self.conn.execute(
                 "INSERT INTO tracks (artist_id, title, key, album, duration_ms, mbid)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (artist_id, title, key, listen.album, listen.duration_ms, listen.track_mbid),
+                (artist_id, title, key, album, duration_ms, mbid),
             )
             track_id = _row_id(cur)
         else:
