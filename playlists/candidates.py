@@ -37,6 +37,7 @@ from playlists.review import Blocks
 from recommender.errors import TastemakerError
 from recommender.interactions import decay
 from recommender.store import Store
+from recommender.terms import USABLE_LISTEN
 
 DAY = 86_400
 UNEXPECTED_TOP_FRACTION = 0.5  # "still scored well": top half of the unheard artists
@@ -344,7 +345,25 @@ def familiar_candidates(ctx: Context, avoid_scenes: set[int]) -> list[Candidate]
                     continue
             picks.append(_familiar(ctx, h, track))
         per_artist.append(picks)
-    return _interleave(per_artist)
+    first = {ctx.seed_artist} | (ctx.steer_tag_artists or set())
+    return _by_recent_weight(per_artist, first)
+
+
+def _by_recent_weight(per_artist: list[list[Candidate]], first: set[int | None]) -> list[Candidate]:
+    """Familiar picks in order of recent listening, shared out like seats by D'Hondt.
+
+    An artist's k-th pick ranks at recency_weight / k, so an artist played a lot lately gets
+    its second track before an artist last played months ago gets its first. A plain
+    round-robin would give every artist the listener ever played one track first, and a
+    listener whose taste moved on would keep getting the music they left behind. Artists in
+    `first` (the seed artist, artists with the steering tag) keep their place in front.
+    """
+    ranked = [
+        (c.artist_id not in first, -c.score / (depth + 1), order, depth, c)
+        for order, picks in enumerate(per_artist)
+        for depth, c in enumerate(picks)
+    ]
+    return [c for *_, c in sorted(ranked, key=lambda r: r[:4])]
 
 
 def _familiar(ctx: Context, h: ArtistHistory, track: TrackHistory | None) -> Candidate:
@@ -381,13 +400,15 @@ _TRACKS_CACHE: weakref.WeakKeyDictionary[Store, tuple[Any, dict[int, list[Any]]]
 
 
 def _listens_version(store: Store) -> tuple[Any, ...]:
-    """Changes when listens are added here, or anything is committed by another connection.
+    """Changes when listens or terms change here, or anything is committed by another connection.
 
     Only the order of a new artist's tracks depends on it, never a number in a reason.
     """
     newest = store.conn.execute("SELECT max(id) FROM listens").fetchone()[0]
+    # Terms decide which listens count (opt-outs, ignored sources).
+    terms = store.conn.execute("SELECT count(*), max(updated_at) FROM terms").fetchone()
     other = store.conn.execute("PRAGMA data_version").fetchone()[0]
-    return (newest, other)
+    return (newest, *terms, other)
 
 
 def _tracks_by_popularity(store: Store) -> dict[int, list[Any]]:
@@ -398,7 +419,8 @@ def _tracks_by_popularity(store: Store) -> dict[int, list[Any]]:
         return cached[1]
     plays = dict(
         store.conn.execute(
-            "SELECT track_id, sum(plays) FROM listens WHERE track_id IS NOT NULL GROUP BY track_id"
+            "SELECT track_id, sum(plays) FROM listens WHERE track_id IS NOT NULL"
+            f" AND {USABLE_LISTEN} GROUP BY track_id"
         ).fetchall()
     )
     found: dict[int, list[Any]] = defaultdict(list)
@@ -643,11 +665,11 @@ def _spread_scenes(ctx: Context, picks: list[tuple[int, Any, float]]) -> list[An
 
 
 def popularity(store: Store) -> dict[int, int]:
-    """Distinct listeners per artist, over listeners who allow personal use of their listens."""
+    """Distinct listeners per artist, over the listens their listeners let us use."""
     return dict(
         store.conn.execute(
-            "SELECT artist_id, count(DISTINCT listener_id) FROM listens WHERE listener_id NOT IN"
-            " (SELECT listener_id FROM terms WHERE personalise = 0) GROUP BY artist_id"
+            "SELECT artist_id, count(DISTINCT listener_id) FROM listens"
+            f" WHERE {USABLE_LISTEN} GROUP BY artist_id"
         ).fetchall()
     )
 
