@@ -23,11 +23,13 @@ candidate is dropped when no explanation remains.
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import networkx as nx
 import numpy as np
 
 from playlists import reasons
@@ -41,6 +43,7 @@ DAY = 86_400
 UNEXPECTED_TOP_FRACTION = 0.5  # "still scored well": top half of the unheard artists
 HOME_SCENE_SHARE = 0.15  # a scene is home when it holds this share of recent listening
 HOME_MIN_ARTISTS = 3  # ...across this many of its artists: one bridge artist is not a home
+BRIDGE_MAX_STEPS = 3  # as ArtistGraph.bridge: longer chains explain nothing
 ANCHORS = 15  # the listener's strongest artists used as evidence and bridge starts
 
 
@@ -373,28 +376,46 @@ def _familiar(ctx: Context, h: ArtistHistory, track: TrackHistory | None) -> Can
 # Tracks of artists new to the listener -----------------------------------------------------
 
 
-def top_tracks(store: Store, artist_ids: Sequence[int], per_artist: int) -> dict[int, list[Any]]:
-    """Each artist's most played tracks over everyone's listens: [(track_id, title, ms)]."""
-    if not artist_ids:
-        return {}
-    marks = ",".join("?" for _ in artist_ids)
+_TRACKS_CACHE: weakref.WeakKeyDictionary[Store, tuple[Any, dict[int, list[Any]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _listens_version(store: Store) -> tuple[Any, ...]:
+    """Changes when listens are added here, or anything is committed by another connection.
+
+    Only the order of a new artist's tracks depends on it, never a number in a reason.
+    """
+    newest = store.conn.execute("SELECT max(id) FROM listens").fetchone()[0]
+    other = store.conn.execute("PRAGMA data_version").fetchone()[0]
+    return (newest, other)
+
+
+def _tracks_by_popularity(store: Store) -> dict[int, list[Any]]:
+    """Every artist's tracks, most played first (by everyone), cached until listens change."""
+    version = _listens_version(store)
+    cached = _TRACKS_CACHE.get(store)
+    if cached is not None and cached[0] == version:
+        return cached[1]
     plays = dict(
         store.conn.execute(
-            f"SELECT track_id, sum(plays) FROM listens WHERE artist_id IN ({marks})"
-            " AND track_id IS NOT NULL GROUP BY track_id",
-            tuple(artist_ids),
+            "SELECT track_id, sum(plays) FROM listens WHERE track_id IS NOT NULL GROUP BY track_id"
         ).fetchall()
     )
     found: dict[int, list[Any]] = defaultdict(list)
     for track_id, artist_id, title, duration in store.conn.execute(
-        f"SELECT id, artist_id, title, duration_ms FROM tracks WHERE artist_id IN ({marks})",
-        tuple(artist_ids),
+        "SELECT id, artist_id, title, duration_ms FROM tracks"
     ):
         found[artist_id].append((track_id, title, duration))
-    return {
-        a: sorted(ts, key=lambda t: (-plays.get(t[0], 0), t[0]))[:per_artist]
-        for a, ts in found.items()
-    }
+    ranked = {a: sorted(ts, key=lambda t: (-plays.get(t[0], 0), t[0])) for a, ts in found.items()}
+    _TRACKS_CACHE[store] = (version, ranked)
+    return ranked
+
+
+def top_tracks(store: Store, artist_ids: Sequence[int], per_artist: int) -> dict[int, list[Any]]:
+    """Each artist's most played tracks over everyone's listens: [(track_id, title, ms)]."""
+    ranked = _tracks_by_popularity(store)
+    return {a: ranked[a][:per_artist] for a in artist_ids if a in ranked}
 
 
 def _with_tracks(
@@ -429,6 +450,17 @@ def _scored(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     return ctx.scores, ctx.artist_ids
 
 
+def scene_columns(ctx: Context, artist_ids: np.ndarray) -> np.ndarray:
+    """Scene per model column (-1 for none), read straight from the graph when aligned."""
+    ids = getattr(ctx.graph, "artist_ids", None)
+    labels = getattr(ctx.graph, "scene_labels", None)
+    if ids is not None and labels is not None and np.array_equal(np.asarray(ids), artist_ids):
+        return np.asarray(labels, dtype=np.int64)
+    return np.array(
+        [-1 if (s := ctx.scene_of(int(a))) is None else s for a in artist_ids], dtype=np.int64
+    )
+
+
 def model_ranks(scores: np.ndarray) -> np.ndarray:
     """1 = the model's top artist for this listener (ties broken by column order)."""
     ranks = np.empty(len(scores), dtype=np.int64)
@@ -445,16 +477,20 @@ def discovery_candidates(
     if ctx.seed_artist is not None and ctx.seed_artist not in anchors:
         anchors.insert(0, ctx.seed_artist)
     ranks = model_ranks(scores)
-    columns = np.argsort(-scores, kind="stable")
+    scenes = scene_columns(ctx, artist_ids)
+    inside = np.flatnonzero(
+        np.isin(scenes, sorted(home))
+        & ~np.isin(scenes, sorted(avoid_scenes))
+        & ~np.isin(artist_ids, sorted(ctx.history))
+    )
+    columns = inside[np.argsort(-scores[inside], kind="stable")]
     ordered = [int(artist_ids[j]) for j in columns]
-    column_of = {int(a): j for j, a in enumerate(artist_ids)}
+    column_of = {int(artist_ids[j]): int(j) for j in columns}
     picks: list[tuple[int, Any, float]] = []
     for artist_id in ctx.steer(ordered):
         if len(picks) >= limit:
             break
-        if artist_id in ctx.history or ctx.scene_of(artist_id) not in home:
-            continue
-        if ctx.scene_of(artist_id) in avoid_scenes or not ctx.allowed(artist_id):
+        if not ctx.allowed(artist_id):
             continue
         if any(ctx.lookalike(artist_id, a) for a in anchors[:5]):
             continue
@@ -488,33 +524,76 @@ class Bridged:
     shared: tuple[int, ...]
 
 
+class BridgeFinder:
+    """Bridges from one set of start artists, all found by a single shortest-path search.
+
+    The same search as `ArtistGraph.bridge` (multi-source Dijkstra over the co-listening
+    edges' `cost`, at most BRIDGE_MAX_STEPS steps), run once per playlist rather than once per
+    candidate. A graph without a networkx core falls back to calling `bridge` each time.
+    """
+
+    def __init__(self, graph: GraphView, starts: Sequence[int]) -> None:
+        self.graph = graph
+        self.starts = list(starts)
+        self._paths: dict[int, list[int]] | None = None
+        core = getattr(graph, "graph", None)
+        position = getattr(graph, "position", None)
+        ids = getattr(graph, "artist_ids", None)
+        if isinstance(core, nx.Graph) and callable(position) and ids is not None and self.starts:
+            sources = set()
+            for a in self.starts:
+                try:
+                    sources.add(int(position(a)))
+                except TastemakerError:
+                    continue
+            self._sources = sources
+            self._position = position
+            self._ids = np.asarray(ids)
+            self._paths = (
+                nx.multi_source_dijkstra_path(core, sources, weight="cost") if sources else {}
+            )
+
+    def path(self, artist_id: int) -> list[int] | None:
+        if self._paths is None:
+            found = self.graph.bridge(self.starts, artist_id)
+            return None if found is None else [int(a) for a in found.path]
+        try:
+            target = int(self._position(artist_id))
+        except TastemakerError:
+            return None
+        steps = self._paths.get(target)
+        if steps is None or target in self._sources or len(steps) - 1 > BRIDGE_MAX_STEPS:
+            return None
+        return [int(self._ids[p]) for p in steps]
+
+
 def find_bridge(
-    ctx: Context, starts: Sequence[int], artist_id: int, avoid_scenes: set[int]
+    ctx: Context, finder: BridgeFinder, artist_id: int, avoid_scenes: set[int]
 ) -> Bridged | None:
-    """A co-listening path from `starts` to the artist, every step shared by real listeners.
+    """A co-listening path from the start artists to this one, every step shared by listeners.
 
     A path through a link a curator rejected is not used: the search starts again without that
     path's first artist, until a clean path is found or no start is left.
     """
-    remaining = list(starts)
-    while remaining:
-        found = ctx.graph.bridge(remaining, artist_id)
-        if found is None:
-            return None
-        path = tuple(int(a) for a in found.path)
-        if not any(ctx.link_rejected(a, b) for a, b in zip(path, path[1:], strict=False)):
-            break
+    found = finder.path(artist_id)
+    if found is None:
+        return None
+    path = tuple(found)
+    remaining = list(finder.starts)
+    while any(ctx.link_rejected(a, b) for a, b in zip(path, path[1:], strict=False)):
         if not path or path[0] not in remaining:
             return None
         remaining.remove(path[0])
-    else:
-        return None
-    if len(path) < 2 or path[0] not in starts or path[-1] != artist_id:
+        again = ctx.graph.bridge(remaining, artist_id) if remaining else None
+        if again is None:
+            return None
+        path = tuple(int(a) for a in again.path)
+    if len(path) < 2 or path[0] not in finder.starts or path[-1] != artist_id:
         return None
     if any(ctx.scene_of(a) in avoid_scenes for a in path):
         return None  # a look-alike never explains anything
     steps = zip(path, path[1:], strict=False)
-    shared = tuple(int(ctx.shared(a, b)) for a, b in steps)
+    shared = tuple(ctx.shared(a, b) for a, b in steps)
     if min(shared) <= 0:
         return None
     return Bridged(artist_id, path, shared)
@@ -532,26 +611,22 @@ def unexpected_candidates(
     ranks = model_ranks(scores)
     starts = [h.artist_id for h in strongest(ctx) if ctx.scene_of(h.artist_id) in home]
     starts = starts[:ANCHORS]
-    unheard = [j for j, a in enumerate(artist_ids) if int(a) not in ctx.history]
-    unheard.sort(key=lambda j: (-scores[j], j))
+    scenes = scene_columns(ctx, artist_ids)
+    unheard = np.flatnonzero(~np.isin(artist_ids, sorted(ctx.history)))
+    unheard = unheard[np.argsort(-scores[unheard], kind="stable")]
     top = unheard[: max(1, int(len(unheard) * UNEXPECTED_TOP_FRACTION))]
-    outside = [
-        j
-        for j in top
-        if (s := ctx.scene_of(int(artist_ids[j]))) is not None
-        and s not in home
-        and s not in avoid_scenes
-    ]
+    outside = top[(scenes[top] >= 0) & ~np.isin(scenes[top], sorted(home | avoid_scenes))]
     order = ctx.steer([int(artist_ids[j]) for j in outside])
-    column_of = {int(artist_ids[j]): j for j in outside}
+    column_of = {int(artist_ids[j]): int(j) for j in outside}
     picks: list[tuple[int, Any, float]] = []
     reached = 0
+    finder = BridgeFinder(ctx.graph, starts)
     for artist_id in order:
         if len(picks) >= 2 * wanted + 2:  # spare picks for spreading over scenes
             break
         if not ctx.allowed(artist_id):
             continue
-        bridged = find_bridge(ctx, starts, artist_id, avoid_scenes)
+        bridged = find_bridge(ctx, finder, artist_id, avoid_scenes)
         if bridged is None:
             continue
         reached += 1
@@ -643,12 +718,13 @@ def popular_candidates(
     top = others[: max(1, int(len(others) * UNEXPECTED_TOP_FRACTION))]
     outside: list[tuple[int, Any, float]] = []
     reached = 0
+    finder = BridgeFinder(ctx.graph, starts)
     for artist_id in top:
         if len(outside) >= 2 * wanted_unexpected + 2:
             break
         if not ctx.allowed(artist_id):
             continue
-        bridged = find_bridge(ctx, starts, artist_id, avoid)
+        bridged = find_bridge(ctx, finder, artist_id, avoid)
         if bridged is None:
             continue
         reached += 1
