@@ -1,14 +1,27 @@
-"""The demo: the embedded demo world in a store, ready for training and playlists."""
+"""The demo job: the embedded demo world imported, a model trained, ready for a playlist."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+from recommender.errors import ModelMissing, ModelStale
 from recommender.ingest import ImportReport, checksum
+from recommender.interactions import load_interactions
 from recommender.resources import demo_dir
 from recommender.sources import import_path
 from recommender.store import Store
+from recommender.training import TrainedModel, load_model, train
+
+DEMO_LISTENER = "listener-001"  # a street-punk listener (see datasets/demo/README.md)
+
+
+@dataclass(frozen=True)
+class DemoReady:
+    imported: ImportReport | None  # None when the demo world was already in the store
+    model: TrainedModel
+    trained: bool
 
 
 def demo_imported(store: Store, folder: Path | None = None) -> bool:
@@ -21,8 +34,20 @@ def demo_imported(store: Store, folder: Path | None = None) -> bool:
 
 
 def ensure_demo(store: Store, progress: Callable[[int], None] | None = None) -> ImportReport | None:
-    """Import the embedded demo world unless it is already there; None when nothing was done."""
+    """Import the embedded demo world unless these same files are already in; None if so."""
     folder = demo_dir()
     if demo_imported(store, folder):
         return None
     return import_path(store, "demo", folder, progress=progress)
+
+
+def prepare_demo(store: Store, progress: Callable[[int], None] | None = None) -> DemoReady:
+    """Import the demo world if needed and train unless the newest model is still current."""
+    report = ensure_demo(store, progress=progress)
+    try:
+        model = load_model(store)
+        if model.fingerprint == load_interactions(store).fingerprint:
+            return DemoReady(report, model, trained=False)
+    except (ModelMissing, ModelStale):
+        pass
+    return DemoReady(report, train(store), trained=True)

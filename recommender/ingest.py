@@ -85,7 +85,21 @@ class Rejected:
     reason: str
 
 
-Record = Listen | Artist | Track | ArtistTag | Skipped | Rejected
+@dataclass(frozen=True)
+class DefaultListener:
+    """The export names its owner: their listens go to `name` unless --listener says otherwise."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the listener should know about the import that is not a count."""
+
+    text: str
+
+
+Record = Listen | Artist | Track | ArtistTag | Skipped | Rejected | DefaultListener | Note
 Reader = Callable[[Path], Iterator[Record]]
 
 
@@ -101,6 +115,8 @@ class ImportReport:
     tags: int = 0
     rejects: list[Rejected] = field(default_factory=list)
     skip_reasons: dict[str, int] = field(default_factory=dict)
+    listener: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -114,6 +130,8 @@ class ImportReport:
             "tag_links": self.tags,
             "skip_reasons": dict(self.skip_reasons),
             "rejects": [{"location": r.location, "reason": r.reason} for r in self.rejects],
+            "listener": self.listener,
+            "notes": list(self.notes),
         }
 
 
@@ -155,6 +173,7 @@ def import_records(
             if progress is not None and seen % 50_000 == 0:
                 progress(seen)
         writer.flush()
+        report.listener = writer.default_listener
         conn.execute(
             "INSERT INTO imports (format, path, checksum, listener, imported, duplicates,"
             " skipped, rejected, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -162,7 +181,7 @@ def import_records(
                 fmt,
                 str(path),
                 digest,
-                listener,
+                report.listener,
                 report.imported,
                 report.duplicates,
                 report.skipped,
@@ -217,6 +236,12 @@ class _Writer:
         elif isinstance(record, Rejected):
             self.report.rejected += 1
             self.report.rejects.append(record)
+        elif isinstance(record, DefaultListener):
+            # --listener wins over the name the export gives.
+            if self.default_listener is None and record.name.strip():
+                self.default_listener = record.name.strip()
+        elif isinstance(record, Note):
+            self.report.notes.append(record.text)
 
     def _listen(self, listen: Listen) -> None:
         name = listen.listener or self.default_listener

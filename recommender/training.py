@@ -197,3 +197,18 @@ def mark_models_stale(store: Store, reason: str) -> int:
         "UPDATE models SET stale = 1, stale_reason = ? WHERE stale = 0", (reason,)
     )
     return cur.rowcount
+
+
+class TastemakerScorer:
+    """The model playlists use, in the evaluation's scorer protocol."""
+
+    def __init__(self, params: dict[str, Any] | None = None) -> None:
+        self.params = params
+
+    def fit(self, train: Interactions) -> TastemakerScorer:
+        merged = {**DEFAULT_PARAMS, **(self.params or {})}
+        self.hybrid_ = HybridModel(**merged).fit(train.weights, item_features(train))
+        return self
+
+    def score(self, rows: np.ndarray) -> np.ndarray:
+        return self.hybrid_.score_rows(rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import click
@@ -86,9 +87,15 @@ def test_db_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert code == 0 and json.loads(output)["db"] == str(tmp_path / "env.db")
 
 
-def test_demo_command_is_idempotent(demo_store_path: Path) -> None:
-    code, output = run("--db", str(demo_store_path), "demo")
-    assert code == 0
-    assert "demo world already in the store" in output and "listens: 102847" in output
-    code, output = run("--db", str(demo_store_path), "demo", "--json")
-    assert code == 0 and json.loads(output)["listeners"] == 300
+@pytest.mark.slow
+def test_demo_command_trains_once_and_prints_a_playlist(
+    demo_store_path: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "demo.db"
+    shutil.copyfile(demo_store_path, db)  # already imported: this exercises train + playlist
+    code, output = run("--db", str(db), "demo", "--length", "6")
+    assert code == 0, output
+    assert "imported the demo world" not in output and "trained model" in output
+    assert "Tastemaker playlist for listener-001" in output and "6 tracks" in output
+    code, output = run("--db", str(db), "demo", "--length", "6")
+    assert code == 0 and "using model" in output

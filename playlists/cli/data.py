@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
+from playlists.build import build_playlist
 from playlists.cli import echo_json, json_option, open_store
-from recommender.demo import ensure_demo
+from playlists.export import to_table
+from recommender.demo import DEMO_LISTENER, prepare_demo
 from recommender.ingest import ImportReport
 from recommender.sources import READERS, import_path
 from recommender.stats import store_stats
@@ -21,21 +23,35 @@ def _progress(rows: int) -> None:
 @click.argument("fmt", metavar="FORMAT", type=click.Choice(sorted(READERS)))
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--listener", help="Whose listens these are (for personal exports).")
+@click.option(
+    "--encoding",
+    help="Text encoding of a personal export that is not UTF-8 (e.g. latin-1).",
+)
 @json_option
 @click.pass_context
 def import_command(
-    ctx: click.Context, fmt: str, path: Path, listener: str | None, as_json: bool
+    ctx: click.Context,
+    fmt: str,
+    path: Path,
+    listener: str | None,
+    encoding: str | None,
+    as_json: bool,
 ) -> None:
-    """Import PATH in FORMAT. All of it lands, or none of it does."""
+    """Import PATH in FORMAT. All of it lands, or none of it does.
+
+    Personal exports: listenbrainz (export zip or a listens file), spotify (Extended
+    Streaming History or account-data zip, folder or file), lastfm (scrobble CSV or
+    .scrobbler.log).
+    """
     store = open_store(ctx)
-    report = import_path(store, fmt, path, listener=listener, progress=_progress)
+    report = import_path(store, fmt, path, listener=listener, progress=_progress, encoding=encoding)
     if as_json:
         echo_json(report.as_dict())
         return
-    _echo_report(report)
+    _echo_report(report, listener)
 
 
-def _echo_report(report: ImportReport) -> None:
+def _echo_report(report: ImportReport, listener: str | None = None) -> None:
     click.echo(
         f"{report.format} {report.path}: {report.imported:,} imported, "
         f"{report.duplicates:,} duplicate, {report.skipped:,} skipped, {report.rejected:,} rejected"
@@ -44,6 +60,10 @@ def _echo_report(report: ImportReport) -> None:
         click.echo(f"  skipped {count:,}: {reason}")
     for reject in report.rejects:
         click.echo(f"  rejected {reject.location}: {reject.reason}")
+    if report.listener and not listener:
+        click.echo(f"  listener: {report.listener} (named by the export)")
+    for note in report.notes:
+        click.echo(f"  note: {note}")
 
 
 @click.command("stats")
@@ -68,18 +88,36 @@ def _echo_stats(stats: dict[str, object], as_json: bool) -> None:
 
 
 @click.command("demo")
-@json_option
+@click.option(
+    "--listener", default=DEMO_LISTENER, show_default=True, help="Whose playlist to show."
+)
+@click.option(
+    "--length",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Number of tracks.",
+)
 @click.pass_context
-def demo_command(ctx: click.Context, as_json: bool) -> None:
-    """Load the built-in demo world into the store (once) and summarise the store."""
+def demo_command(ctx: click.Context, listener: str, length: int) -> None:
+    """Import the embedded demo world, train, and print a playlist with its reasons."""
     store = open_store(ctx)
-    report = ensure_demo(store, progress=_progress)
-    if not as_json:
-        if report is None:
-            click.echo("demo world already in the store")
-        else:
-            _echo_report(report)
-    _echo_stats(store_stats(store), as_json)
+    ready = prepare_demo(store, progress=_progress)
+    if ready.imported is not None:
+        report = ready.imported
+        click.echo(
+            f"imported the demo world: {report.imported:,} listens, {report.artists} artists"
+        )
+    counts = store.counts()
+    click.echo(
+        f"store {store.path}: {counts['listeners']} listeners, {counts['artists']} artists, "
+        f"{counts['tracks']:,} tracks, {counts['listens']:,} listens"
+    )
+    verb = "trained" if ready.trained else "using"
+    click.echo(f"{verb} model {ready.model.model_id} ({len(ready.model.graph.scenes)} scenes)\n")
+    playlist = build_playlist(store, listener, length=length, model=ready.model)
+    click.echo(to_table(playlist))
+    click.echo(f"\nstored as {playlist.id}: `tastemaker explain {playlist.id}` shows it again")
 
 
 COMMANDS = [import_command, stats_command, demo_command]
