@@ -30,6 +30,7 @@ from playlists.assemble import (
 )
 from playlists.errors import UnknownTag
 from playlists.model import Candidate, Playlist
+from playlists.review import blocked_for
 from playlists.storage import save_playlist
 from recommender.errors import UnknownArtist, UnknownListener
 from recommender.names import name_key
@@ -105,6 +106,7 @@ def build_playlist(
         excluded_by_tag=_tagged_artists(store, effective.exclude_tags),
         steer_tag_artists=None if steer_tag is None else _tagged_artists(store, [steer_tag]),
         seed_artist=seed_id,
+        blocks=blocked_for(store, listener),
     )
     notes: list[str] = []
     personalised = bool(effective.personalise and listener_id is not None)
@@ -170,6 +172,8 @@ def build_playlist(
         "excluded_tags": ctx.effects["excluded_tags"],
         "excluded_tracks": ctx.effects["excluded_tracks"],
         "lookalike_left_out": ctx.effects["lookalike_left_out"],
+        "curator_rejected": ctx.effects["curator_rejected"],
+        "curator_links": len(ctx.links_avoided),
     }
     notes.extend(_effect_notes(effects, effective))
     playlist = Playlist(
@@ -211,6 +215,15 @@ def _effect_notes(effects: dict[str, int], terms: Terms) -> list[str]:
         notes.append(
             f"{effects['lookalike_left_out']} of your artists from a look-alike scene were left "
             "out so they do not stand in for your main scenes"
+        )
+    if effects["curator_rejected"]:
+        notes.append(
+            f"{effects['curator_rejected']} tracks left out because a curator rejected them for you"
+        )
+    if effects["curator_links"]:
+        notes.append(
+            f"{effects['curator_links']} links between artists rejected by a curator were not "
+            "used to explain any pick"
         )
     if terms.ignore_sources:
         notes.append(f"Listens from {', '.join(terms.ignore_sources)} were not used")

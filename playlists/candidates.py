@@ -14,19 +14,27 @@
 
 Look-alike scenes (same tags, disjoint audiences) never stand in for the listener's own: an
 artist in a look-alike of a home scene is never familiar or discovery, and never evidence.
+
+Curator verdicts (`playlists.review.blocked_for`): a track rejected for this listener is never
+a candidate; a rejected "A explains B" link is never evidence: a discovery keeps only its
+other `because_of` artists and a bridge is looked for again from other starts, and the
+candidate is dropped when no explanation remains.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import networkx as nx
 import numpy as np
 
 from playlists import reasons
 from playlists.model import DISCOVERY, FAMILIAR, UNEXPECTED, Candidate
+from playlists.review import Blocks
 from recommender.errors import TastemakerError
 from recommender.interactions import decay
 from recommender.store import Store
@@ -35,6 +43,7 @@ DAY = 86_400
 UNEXPECTED_TOP_FRACTION = 0.5  # "still scored well": top half of the unheard artists
 HOME_SCENE_SHARE = 0.15  # a scene is home when it holds this share of recent listening
 HOME_MIN_ARTISTS = 3  # ...across this many of its artists: one bridge artist is not a home
+BRIDGE_MAX_STEPS = 3  # as ArtistGraph.bridge: longer chains explain nothing
 ANCHORS = 15  # the listener's strongest artists used as evidence and bridge starts
 
 
@@ -93,6 +102,8 @@ class Context:
     excluded_by_tag: set[int] = field(default_factory=set)
     steer_tag_artists: set[int] | None = None
     seed_artist: int | None = None
+    blocks: Blocks = field(default_factory=Blocks)
+    links_avoided: set[tuple[int, int]] = field(default_factory=set)
     effects: Counter[str] = field(default_factory=Counter)
     _scene_names: dict[int, str] = field(default_factory=dict)
 
@@ -133,6 +144,20 @@ class Context:
             self.effects["excluded_tags"] += 1
             return False
         return True
+
+    def rejected(self, artist_id: int, track_id: int | None) -> bool:
+        """Rejected for this listener by a curator (and counted when it is)."""
+        if self.blocks.blocks_entry(artist_id, track_id):
+            self.effects["curator_rejected"] += 1
+            return True
+        return False
+
+    def link_rejected(self, a: int, b: int) -> bool:
+        """A curator rejected "a explains b" (remembered when it is)."""
+        if self.blocks.blocks_link(a, b):
+            self.links_avoided.add((min(a, b), max(a, b)))
+            return True
+        return False
 
     def steer(self, artist_ids: list[int]) -> list[int]:
         """With --tag, artists carrying the tag come first (order kept otherwise)."""
@@ -307,11 +332,13 @@ def familiar_candidates(ctx: Context, avoid_scenes: set[int]) -> list[Candidate]
             ctx.effects["lookalike_left_out"] += 1
             continue
         picks: list[Candidate] = []
-        if not h.tracks:
+        if not h.tracks and not ctx.rejected(artist_id, None):
             picks.append(_familiar(ctx, h, None))
         for track in h.tracks:
             if len(picks) >= ctx.artist_cap:
                 break
+            if ctx.rejected(artist_id, track.track_id):
+                continue
             if cutoff is not None and track.last_played_at is not None:
                 if track.last_played_at >= cutoff:
                     ctx.effects["excluded_tracks"] += 1
@@ -349,28 +376,46 @@ def _familiar(ctx: Context, h: ArtistHistory, track: TrackHistory | None) -> Can
 # Tracks of artists new to the listener -----------------------------------------------------
 
 
-def top_tracks(store: Store, artist_ids: Sequence[int], per_artist: int) -> dict[int, list[Any]]:
-    """Each artist's most played tracks over everyone's listens: [(track_id, title, ms)]."""
-    if not artist_ids:
-        return {}
-    marks = ",".join("?" for _ in artist_ids)
+_TRACKS_CACHE: weakref.WeakKeyDictionary[Store, tuple[Any, dict[int, list[Any]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _listens_version(store: Store) -> tuple[Any, ...]:
+    """Changes when listens are added here, or anything is committed by another connection.
+
+    Only the order of a new artist's tracks depends on it, never a number in a reason.
+    """
+    newest = store.conn.execute("SELECT max(id) FROM listens").fetchone()[0]
+    other = store.conn.execute("PRAGMA data_version").fetchone()[0]
+    return (newest, other)
+
+
+def _tracks_by_popularity(store: Store) -> dict[int, list[Any]]:
+    """Every artist's tracks, most played first (by everyone), cached until listens change."""
+    version = _listens_version(store)
+    cached = _TRACKS_CACHE.get(store)
+    if cached is not None and cached[0] == version:
+        return cached[1]
     plays = dict(
         store.conn.execute(
-            f"SELECT track_id, sum(plays) FROM listens WHERE artist_id IN ({marks})"
-            " AND track_id IS NOT NULL GROUP BY track_id",
-            tuple(artist_ids),
+            "SELECT track_id, sum(plays) FROM listens WHERE track_id IS NOT NULL GROUP BY track_id"
         ).fetchall()
     )
     found: dict[int, list[Any]] = defaultdict(list)
     for track_id, artist_id, title, duration in store.conn.execute(
-        f"SELECT id, artist_id, title, duration_ms FROM tracks WHERE artist_id IN ({marks})",
-        tuple(artist_ids),
+        "SELECT id, artist_id, title, duration_ms FROM tracks"
     ):
         found[artist_id].append((track_id, title, duration))
-    return {
-        a: sorted(ts, key=lambda t: (-plays.get(t[0], 0), t[0]))[:per_artist]
-        for a, ts in found.items()
-    }
+    ranked = {a: sorted(ts, key=lambda t: (-plays.get(t[0], 0), t[0])) for a, ts in found.items()}
+    _TRACKS_CACHE[store] = (version, ranked)
+    return ranked
+
+
+def top_tracks(store: Store, artist_ids: Sequence[int], per_artist: int) -> dict[int, list[Any]]:
+    """Each artist's most played tracks over everyone's listens: [(track_id, title, ms)]."""
+    ranked = _tracks_by_popularity(store)
+    return {a: ranked[a][:per_artist] for a in artist_ids if a in ranked}
 
 
 def _with_tracks(
@@ -380,7 +425,13 @@ def _with_tracks(
     tracks = top_tracks(ctx.store, [a for a, _, _ in picks], per_artist)
     grouped = []
     for artist_id, reason, score in picks:
-        options = tracks.get(artist_id) or [(None, None, None)]
+        options = [
+            option
+            for option in tracks.get(artist_id) or [(None, None, None)]
+            if not ctx.rejected(artist_id, option[0])
+        ]
+        if not options:
+            continue
         grouped.append(
             [
                 Candidate(artist_id, ctx.names[artist_id], t, title, ms, kind, reason, score)
@@ -399,6 +450,17 @@ def _scored(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     return ctx.scores, ctx.artist_ids
 
 
+def scene_columns(ctx: Context, artist_ids: np.ndarray) -> np.ndarray:
+    """Scene per model column (-1 for none), read straight from the graph when aligned."""
+    ids = getattr(ctx.graph, "artist_ids", None)
+    labels = getattr(ctx.graph, "scene_labels", None)
+    if ids is not None and labels is not None and np.array_equal(np.asarray(ids), artist_ids):
+        return np.asarray(labels, dtype=np.int64)
+    return np.array(
+        [-1 if (s := ctx.scene_of(int(a))) is None else s for a in artist_ids], dtype=np.int64
+    )
+
+
 def model_ranks(scores: np.ndarray) -> np.ndarray:
     """1 = the model's top artist for this listener (ties broken by column order)."""
     ranks = np.empty(len(scores), dtype=np.int64)
@@ -415,16 +477,20 @@ def discovery_candidates(
     if ctx.seed_artist is not None and ctx.seed_artist not in anchors:
         anchors.insert(0, ctx.seed_artist)
     ranks = model_ranks(scores)
-    columns = np.argsort(-scores, kind="stable")
+    scenes = scene_columns(ctx, artist_ids)
+    inside = np.flatnonzero(
+        np.isin(scenes, sorted(home))
+        & ~np.isin(scenes, sorted(avoid_scenes))
+        & ~np.isin(artist_ids, sorted(ctx.history))
+    )
+    columns = inside[np.argsort(-scores[inside], kind="stable")]
     ordered = [int(artist_ids[j]) for j in columns]
-    column_of = {int(a): j for j, a in enumerate(artist_ids)}
+    column_of = {int(artist_ids[j]): int(j) for j in columns}
     picks: list[tuple[int, Any, float]] = []
     for artist_id in ctx.steer(ordered):
         if len(picks) >= limit:
             break
-        if artist_id in ctx.history or ctx.scene_of(artist_id) not in home:
-            continue
-        if ctx.scene_of(artist_id) in avoid_scenes or not ctx.allowed(artist_id):
+        if not ctx.allowed(artist_id):
             continue
         if any(ctx.lookalike(artist_id, a) for a in anchors[:5]):
             continue
@@ -432,7 +498,8 @@ def discovery_candidates(
             ((ctx.shared(a, artist_id), a) for a in anchors),
             key=lambda x: (-x[0], x[1]),
         )
-        because = [(n, a) for n, a in because if n > 0][:2]
+        because = [(n, a) for n, a in because if n > 0 and not ctx.link_rejected(a, artist_id)]
+        because = because[:2]
         if not because:
             continue
         j = column_of[artist_id]
@@ -457,20 +524,76 @@ class Bridged:
     shared: tuple[int, ...]
 
 
+class BridgeFinder:
+    """Bridges from one set of start artists, all found by a single shortest-path search.
+
+    The same search as `ArtistGraph.bridge` (multi-source Dijkstra over the co-listening
+    edges' `cost`, at most BRIDGE_MAX_STEPS steps), run once per playlist rather than once per
+    candidate. A graph without a networkx core falls back to calling `bridge` each time.
+    """
+
+    def __init__(self, graph: GraphView, starts: Sequence[int]) -> None:
+        self.graph = graph
+        self.starts = list(starts)
+        self._paths: dict[int, list[int]] | None = None
+        core = getattr(graph, "graph", None)
+        position = getattr(graph, "position", None)
+        ids = getattr(graph, "artist_ids", None)
+        if isinstance(core, nx.Graph) and callable(position) and ids is not None and self.starts:
+            sources = set()
+            for a in self.starts:
+                try:
+                    sources.add(int(position(a)))
+                except TastemakerError:
+                    continue
+            self._sources = sources
+            self._position = position
+            self._ids = np.asarray(ids)
+            self._paths = (
+                nx.multi_source_dijkstra_path(core, sources, weight="cost") if sources else {}
+            )
+
+    def path(self, artist_id: int) -> list[int] | None:
+        if self._paths is None:
+            found = self.graph.bridge(self.starts, artist_id)
+            return None if found is None else [int(a) for a in found.path]
+        try:
+            target = int(self._position(artist_id))
+        except TastemakerError:
+            return None
+        steps = self._paths.get(target)
+        if steps is None or target in self._sources or len(steps) - 1 > BRIDGE_MAX_STEPS:
+            return None
+        return [int(self._ids[p]) for p in steps]
+
+
 def find_bridge(
-    ctx: Context, starts: Sequence[int], artist_id: int, avoid_scenes: set[int]
+    ctx: Context, finder: BridgeFinder, artist_id: int, avoid_scenes: set[int]
 ) -> Bridged | None:
-    """A co-listening path from `starts` to the artist, every step shared by real listeners."""
-    found = ctx.graph.bridge(starts, artist_id)
+    """A co-listening path from the start artists to this one, every step shared by listeners.
+
+    A path through a link a curator rejected is not used: the search starts again without that
+    path's first artist, until a clean path is found or no start is left.
+    """
+    found = finder.path(artist_id)
     if found is None:
         return None
-    path = tuple(int(a) for a in found.path)
-    if len(path) < 2 or path[0] not in starts or path[-1] != artist_id:
+    path = tuple(found)
+    remaining = list(finder.starts)
+    while any(ctx.link_rejected(a, b) for a, b in zip(path, path[1:], strict=False)):
+        if not path or path[0] not in remaining:
+            return None
+        remaining.remove(path[0])
+        again = ctx.graph.bridge(remaining, artist_id) if remaining else None
+        if again is None:
+            return None
+        path = tuple(int(a) for a in again.path)
+    if len(path) < 2 or path[0] not in finder.starts or path[-1] != artist_id:
         return None
     if any(ctx.scene_of(a) in avoid_scenes for a in path):
         return None  # a look-alike never explains anything
     steps = zip(path, path[1:], strict=False)
-    shared = tuple(int(ctx.shared(a, b)) for a, b in steps)
+    shared = tuple(ctx.shared(a, b) for a, b in steps)
     if min(shared) <= 0:
         return None
     return Bridged(artist_id, path, shared)
@@ -488,26 +611,22 @@ def unexpected_candidates(
     ranks = model_ranks(scores)
     starts = [h.artist_id for h in strongest(ctx) if ctx.scene_of(h.artist_id) in home]
     starts = starts[:ANCHORS]
-    unheard = [j for j, a in enumerate(artist_ids) if int(a) not in ctx.history]
-    unheard.sort(key=lambda j: (-scores[j], j))
+    scenes = scene_columns(ctx, artist_ids)
+    unheard = np.flatnonzero(~np.isin(artist_ids, sorted(ctx.history)))
+    unheard = unheard[np.argsort(-scores[unheard], kind="stable")]
     top = unheard[: max(1, int(len(unheard) * UNEXPECTED_TOP_FRACTION))]
-    outside = [
-        j
-        for j in top
-        if (s := ctx.scene_of(int(artist_ids[j]))) is not None
-        and s not in home
-        and s not in avoid_scenes
-    ]
+    outside = top[(scenes[top] >= 0) & ~np.isin(scenes[top], sorted(home | avoid_scenes))]
     order = ctx.steer([int(artist_ids[j]) for j in outside])
-    column_of = {int(artist_ids[j]): j for j in outside}
+    column_of = {int(artist_ids[j]): int(j) for j in outside}
     picks: list[tuple[int, Any, float]] = []
     reached = 0
+    finder = BridgeFinder(ctx.graph, starts)
     for artist_id in order:
         if len(picks) >= 2 * wanted + 2:  # spare picks for spreading over scenes
             break
         if not ctx.allowed(artist_id):
             continue
-        bridged = find_bridge(ctx, starts, artist_id, avoid_scenes)
+        bridged = find_bridge(ctx, finder, artist_id, avoid_scenes)
         if bridged is None:
             continue
         reached += 1
@@ -599,12 +718,13 @@ def popular_candidates(
     top = others[: max(1, int(len(others) * UNEXPECTED_TOP_FRACTION))]
     outside: list[tuple[int, Any, float]] = []
     reached = 0
+    finder = BridgeFinder(ctx.graph, starts)
     for artist_id in top:
         if len(outside) >= 2 * wanted_unexpected + 2:
             break
         if not ctx.allowed(artist_id):
             continue
-        bridged = find_bridge(ctx, starts, artist_id, avoid)
+        bridged = find_bridge(ctx, finder, artist_id, avoid)
         if bridged is None:
             continue
         reached += 1

@@ -218,23 +218,21 @@ def render(kind: str, evidence: dict[str, Any]) -> str:
             f"({_names(counts)} shared listeners), in your {_scene_name(evidence['scene'])}"
         )
     if kind == UNEXPECTED:
+        home = _scene_name(evidence["home_scene"])
+        target = _scene_name(evidence["target_scene"])
+        path = [step["artist"] for step in evidence["bridge"]]
+        if len(path) <= 2:
+            start = path[0] if path else "your artists"
+            return (
+                f"A step outside your {home} into {target}: {artist} shares "
+                f"{_counts(evidence)} listeners with {start}, one of yours"
+            )
         return (
-            f"A step outside your {_scene_name(evidence['home_scene'])}: "
-            f"{_scene_name(evidence['target_scene'])} listeners" + _bridge_clause(evidence)
+            f"A step outside your {home}: {target} listeners bridge to {artist} through "
+            f"{_names(path[1:-1])} from your {path[0]} ({_counts(evidence)} shared listeners "
+            "per step)"
         )
     raise ValueError(f"unknown reason kind {kind!r}")
-
-
-def _bridge_clause(evidence: dict[str, Any]) -> str:
-    path = [step["artist"] for step in evidence["bridge"]]
-    counts = _counts(evidence)
-    if len(path) <= 2:
-        start = path[0] if path else "your artists"
-        return f" share {evidence['artist']} with {start} ({counts} shared listeners)"
-    return (
-        f" bridge to {evidence['artist']} through {_names(path[1:-1])} from {path[0]}"
-        f" ({counts} shared listeners per step)"
-    )
 
 
 def _counts(evidence: dict[str, Any]) -> str:

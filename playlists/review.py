@@ -288,6 +288,21 @@ def blocked_for(store: Store, listener: str | None) -> Blocks:
     return Blocks(frozenset(tracks), frozenset(artists), frozenset(links))
 
 
+def describe(verdict: Verdict, names: dict[int, str]) -> str:
+    """One line for a terminal: what was judged, how, by whom, when, and why."""
+    what = "the playlist" if verdict.position is None else f"track {verdict.position}"
+    if verdict.subject == REASON:
+        what += "'s reason"
+        if verdict.link_from is not None and verdict.link_to is not None:
+            what += (
+                f" (link {names.get(verdict.link_from, verdict.link_from)} -> "
+                f"{names.get(verdict.link_to, verdict.link_to)})"
+            )
+    note = f": {verdict.note}" if verdict.note else ""
+    who = verdict.curator or "unnamed curator"
+    return f"{verdict.verdict} {what} by {who} at {verdict.created_at}{note}"
+
+
 # The queue ---------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""The demo job: the embedded demo world imported, a model trained, ready for a playlist."""
+"""The demo job: the embedded demo world in a store, a current model, ready for playlists."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def demo_imported(store: Store, folder: Path | None = None) -> bool:
 
 
 def ensure_demo(store: Store, progress: Callable[[int], None] | None = None) -> ImportReport | None:
-    """Import the embedded demo world unless these same files are already in; None if so."""
+    """Import the embedded demo world unless it is already there; None when nothing was done."""
     folder = demo_dir()
     if demo_imported(store, folder):
         return None

@@ -72,3 +72,15 @@ class UnknownPosition(ReviewError):
 
 class NoReasonLink(ReviewError):
     """The reason has no "A explains B" link to judge (or not the one named)."""
+
+
+class InvalidForget(TastemakerError):
+    """`forget` was asked for an impossible or ambiguous selection of listens."""
+
+
+class ExportError(TastemakerError):
+    """A listener's data could not be exported, or an export file could not be read back."""
+
+
+class NothingToTrain(TastemakerError):
+    """The store holds no listens a model could learn from."""

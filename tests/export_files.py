@@ -82,3 +82,19 @@ def snapshot(store: Store) -> dict[str, int]:
 def instants(store: Store) -> list[int]:
     rows = store.conn.execute("SELECT listened_at FROM listens ORDER BY listened_at")
     return [int(row[0]) for row in rows]
+
+
+def write_listenbrainz_jsonl(path: Path, count: int, start: int = 1_600_000_000) -> Path:
+    """`count` distinct listens of 500 artists' 20 tracks each, one a minute, as JSON Lines."""
+    with path.open("w", encoding="utf-8") as handle:
+        for n in range(count):
+            listen = {
+                "listened_at": start + 60 * n,
+                "track_metadata": {
+                    "artist_name": f"Artist {n % 500}",
+                    "track_name": f"Track {n % 20}",
+                    "release_name": f"Album {n % 5}",
+                },
+            }
+            handle.write(json.dumps(listen) + "\n")
+    return path

@@ -93,6 +93,9 @@ def test_sentences_come_from_evidence() -> None:
     assert "Listeners who play Rancid also play Cock Sparrer (31 shared listeners)" in (
         tracks[2].reason.text
     )
-    assert tracks[1].reason.text.startswith("A step outside your street punk: ska listeners")
+    assert tracks[1].reason.text == (
+        "A step outside your street punk into ska: The Specials shares 12 listeners with Rancid,"
+        " one of yours"
+    )
     for track in tracks:
         assert render(track.kind, dict(track.reason.evidence)) == track.reason.text

@@ -207,7 +207,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(items=st.lists(json_values, max_size=8), indent=st.sampled_from([None, 1]))
 def test_array_items_match_json_loads_across_chunk_boundaries(
     tmp_path_factory: pytest.TempPathFactory, items: list[object], indent: int | None

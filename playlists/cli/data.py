@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
 from playlists.build import build_playlist
 from playlists.cli import echo_json, json_option, open_store
-from playlists.export import to_table
+from playlists.export import to_json, to_table
 from recommender.demo import DEMO_LISTENER, prepare_demo
 from recommender.ingest import ImportReport
 from recommender.sources import READERS, import_path
@@ -41,17 +42,19 @@ def import_command(
 
     Personal exports: listenbrainz (export zip or a listens file), spotify (Extended
     Streaming History or account-data zip, folder or file), lastfm (scrobble CSV or
-    .scrobbler.log).
+    .scrobbler.log). Research data: hetrec (the HetRec 2011 Last.fm 2k folder).
     """
     store = open_store(ctx)
     report = import_path(store, fmt, path, listener=listener, progress=_progress, encoding=encoding)
     if as_json:
         echo_json(report.as_dict())
         return
-    _echo_report(report, listener)
+    _echo_report(report)
+    if report.listener and not listener:
+        click.echo(f"  listener: {report.listener} (named by the export)")
 
 
-def _echo_report(report: ImportReport, listener: str | None = None) -> None:
+def _echo_report(report: ImportReport) -> None:
     click.echo(
         f"{report.format} {report.path}: {report.imported:,} imported, "
         f"{report.duplicates:,} duplicate, {report.skipped:,} skipped, {report.rejected:,} rejected"
@@ -60,8 +63,6 @@ def _echo_report(report: ImportReport, listener: str | None = None) -> None:
         click.echo(f"  skipped {count:,}: {reason}")
     for reject in report.rejects:
         click.echo(f"  rejected {reject.location}: {reject.reason}")
-    if report.listener and not listener:
-        click.echo(f"  listener: {report.listener} (named by the export)")
     for note in report.notes:
         click.echo(f"  note: {note}")
 
@@ -92,22 +93,29 @@ def _echo_stats(stats: dict[str, object], as_json: bool) -> None:
     "--listener", default=DEMO_LISTENER, show_default=True, help="Whose playlist to show."
 )
 @click.option(
-    "--length",
-    type=click.IntRange(min=1),
-    default=20,
-    show_default=True,
-    help="Number of tracks.",
+    "--length", type=click.IntRange(min=1), default=20, show_default=True, help="Number of tracks."
 )
+@json_option
 @click.pass_context
-def demo_command(ctx: click.Context, listener: str, length: int) -> None:
-    """Import the embedded demo world, train, and print a playlist with its reasons."""
+def demo_command(ctx: click.Context, listener: str, length: int, as_json: bool) -> None:
+    """Import the embedded demo world (once), train if needed, print a playlist with reasons."""
     store = open_store(ctx)
     ready = prepare_demo(store, progress=_progress)
-    if ready.imported is not None:
-        report = ready.imported
-        click.echo(
-            f"imported the demo world: {report.imported:,} listens, {report.artists} artists"
+    playlist = build_playlist(store, listener, length=length, model=ready.model)
+    if as_json:
+        echo_json(
+            {
+                "store": store_stats(store),
+                "model_id": ready.model.model_id,
+                "trained": ready.trained,
+                "playlist": json.loads(to_json(playlist)),
+            }
         )
+        return
+    if ready.imported is None:
+        click.echo("demo world already in the store")
+    else:
+        _echo_report(ready.imported)
     counts = store.counts()
     click.echo(
         f"store {store.path}: {counts['listeners']} listeners, {counts['artists']} artists, "
@@ -115,7 +123,6 @@ def demo_command(ctx: click.Context, listener: str, length: int) -> None:
     )
     verb = "trained" if ready.trained else "using"
     click.echo(f"{verb} model {ready.model.model_id} ({len(ready.model.graph.scenes)} scenes)\n")
-    playlist = build_playlist(store, listener, length=length, model=ready.model)
     click.echo(to_table(playlist))
     click.echo(f"\nstored as {playlist.id}: `tastemaker explain {playlist.id}` shows it again")
 

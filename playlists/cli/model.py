@@ -1,4 +1,4 @@
-"""Commands on the model side: train, similar, scenes."""
+"""Commands on the model side: train, evaluate, similar, scenes."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import click
 
 from playlists.cli import echo_json, json_option, open_store
 from recommender.catalog import resolve_artist
-from recommender.evaluate import SPLITS, default_models, evaluate
-from recommender.interactions import load_interactions
+from recommender.evaluate import evaluate
 from recommender.training import load_model, train
 
 
@@ -37,6 +36,33 @@ def train_command(ctx: click.Context, as_json: bool) -> None:
         f"trained {model.model_id}: {summary['listeners']} listeners, "
         f"{summary['artists']} artists, {summary['scenes']} scenes in {seconds:.1f} s"
     )
+
+
+@click.command("evaluate")
+@json_option
+@click.pass_context
+def evaluate_command(ctx: click.Context, as_json: bool) -> None:
+    """Score the tastemaker model and its baselines side by side on held-out listening.
+
+    Two splits (random, and each listener's least-played artists), seed 42; metrics at 10 and
+    50. Fits every model from scratch on the store's data and writes nothing.
+    """
+    store = open_store(ctx)
+    progress = None if as_json else lambda line: click.echo(line, err=True)
+    report = evaluate(store, progress=progress)
+    if as_json:
+        echo_json(report)
+        return
+    metrics = ["ndcg@10", "recall@10", "precision@10", "coverage@10", "novelty@10"]
+    metrics += ["diversity@10", "cold_recall@10", "ndcg@50", "recall@50", "fit_seconds"]
+    for split_name, models in report.items():
+        click.echo(f"split: {split_name}")
+        click.echo(f"  {'model':<13}" + "".join(f"{m:>15}" for m in metrics))
+        for name, values in models.items():
+            cells = "".join(
+                f"{'-':>15}" if values.get(m) is None else f"{values[m]:>15.4f}" for m in metrics
+            )
+            click.echo(f"  {name:<13}{cells}")
 
 
 @click.command("similar")
@@ -103,54 +129,4 @@ def scenes_command(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"     looks like, but a different audience: {', '.join(alike)}")
 
 
-@click.command("evaluate")
-@click.option(
-    "--split",
-    "splits",
-    multiple=True,
-    type=click.Choice(SPLITS),
-    help="Only this split (repeatable; default: random and discovery).",
-)
-@click.option(
-    "--model",
-    "models",
-    multiple=True,
-    type=click.Choice(sorted(default_models())),
-    help="Only this model (repeatable; default: all).",
-)
-@json_option
-@click.pass_context
-def evaluate_command(
-    ctx: click.Context, splits: tuple[str, ...], models: tuple[str, ...], as_json: bool
-) -> None:
-    """Score tastemaker and its baselines side by side on held-out listening (seed 42)."""
-    store = open_store(ctx)
-    chosen = {k: v for k, v in default_models().items() if not models or k in models}
-    results = evaluate(
-        load_interactions(store),
-        chosen,
-        splits=splits or SPLITS,
-        progress=lambda line: click.echo(line, err=True),
-    )
-    if as_json:
-        echo_json(results)
-        return
-    columns = [
-        "ndcg@10",
-        "recall@10",
-        "coverage@10",
-        "novelty@10",
-        "diversity@10",
-        "ndcg@50",
-        "recall@50",
-        "cold_recall@50",
-        "fit_seconds",
-    ]
-    for kind, by_model in results.items():
-        click.echo(f"\n{kind} split ({int(next(iter(by_model.values()))['listeners'])} listeners)")
-        click.echo(f"{'model':<14}" + "".join(f"{c:>15}" for c in columns))
-        for name, values in by_model.items():
-            click.echo(f"{name:<14}" + "".join(f"{values[c]:>15.4f}" for c in columns))
-
-
-COMMANDS = [train_command, similar_command, scenes_command, evaluate_command]
+COMMANDS = [train_command, evaluate_command, similar_command, scenes_command]

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from playlists.build import build_playlist
-from playlists.cli import json_option, open_store
-from playlists.export import FORMATS, render, to_json, to_table
+from playlists.cli import echo_json, json_option, open_store
+from playlists.export import FORMATS, render, to_table
+from playlists.review import describe, reason_links, verdicts_for
 from playlists.storage import explain_playlist
 
 
@@ -92,10 +93,23 @@ def playlist_command(
 @json_option
 @click.pass_context
 def explain_command(ctx: click.Context, playlist_id: str, as_json: bool) -> None:
-    """Show a stored playlist again: every track's kind, reason and evidence, and its terms."""
+    """Show a stored playlist again: every track's kind, reason and evidence, its terms, and
+    the curators' verdicts on it."""
     store = open_store(ctx)
     playlist = explain_playlist(store, playlist_id)
-    click.echo(to_json(playlist) if as_json else to_table(playlist), nl=False)
+    verdicts = verdicts_for(store, playlist_id)
+    if as_json:
+        echo_json({**playlist.to_dict(), "verdicts": [v.to_dict() for v in verdicts]})
+        return
+    click.echo(to_table(playlist), nl=False)
+    if verdicts:
+        names = {t.artist_id: t.artist for t in playlist.tracks}
+        for step in playlist.tracks:
+            for link in reason_links(dict(step.reason.evidence)):
+                names.setdefault(link.explainer_id, link.explainer)
+        click.echo("\nverdicts:")
+        for verdict in verdicts:
+            click.echo(f"  {describe(verdict, names)}")
 
 
 COMMANDS = [playlist_command, explain_command]

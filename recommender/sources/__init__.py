@@ -13,7 +13,7 @@ from typing import Protocol
 
 from recommender.errors import IngestError, UnknownFormat
 from recommender.ingest import ImportReport, Reader, Record, import_records
-from recommender.sources import demo, hetrec, lastfm, listenbrainz, spotify
+from recommender.sources import demo, hetrec, lastfm, listenbrainz, spotify, tastemaker
 from recommender.sources._common import check_encoding
 from recommender.store import Store
 
@@ -32,6 +32,7 @@ TEXT_READERS: dict[str, TextReader] = {
 READERS: dict[str, Reader] = {
     "demo": demo.read,
     "hetrec": hetrec.read,
+    "tastemaker": tastemaker.read,
     **TEXT_READERS,
 }
 

@@ -281,13 +281,17 @@ def text_lines(member: Member, encoding: str) -> Iterator[tuple[int, str]]:
 
 
 def first_text(member: Member, encoding: str, size: int = 4096) -> str:
-    """The start of a member as text (for telling layouts apart), BOM and damage tolerated."""
+    """The start of a member as text, for telling layouts apart; decoded strictly."""
     with member.open() as stream:
         head = stream.read(size)
     codec = check_encoding(encoding)
-    if codec == "utf-8":
-        codec = "utf-8-sig"
-    return head.decode(codec, errors="replace")
+    decoder = codecs.getincrementaldecoder("utf-8-sig" if codec == "utf-8" else codec)()
+    try:
+        # Not final: a character cut by the end of the sample is not an error.
+        return str(decoder.decode(head, final=len(head) < size))
+    except UnicodeDecodeError as exc:
+        line = head[: exc.start].count(b"\n") + 1
+        raise decode_error(f"{member.name}:{line}", encoding, head) from None
 
 
 # -- JSON ----------------------------------------------------------------------------------

@@ -123,7 +123,7 @@ def _play(
 ) -> Record:
     if played < MIN_PLAY_MS:
         return Skipped(location, SHORT_PLAY)
-    start = instant(end - played // 1000)
+    start = instant((end * 1000 - played) // 1000)
     if start is None:
         return Rejected(location, "the play would start before 1990")
     return Listen(artist=artist, title=title, album=album, listened_at=start, ms_played=played)
