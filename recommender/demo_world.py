@@ -227,6 +227,14 @@ def _zipf_weights(n: int, exponent: float) -> np.ndarray:
     return weights / weights.sum()
 
 
+def _pick(rng: np.random.Generator, p: np.ndarray) -> int:
+    """`rng.choice(len(p), p=p)` without its per-call checks: the same single uniform draw and
+    the same cumulative search, so the stream (and the committed files) stay identical."""
+    cdf = np.cumsum(p)
+    cdf /= cdf[-1]
+    return int(cdf.searchsorted(rng.random(), side="right"))
+
+
 @dataclass
 class World:
     artists: list[tuple[int, str, str]]  # id, name, scene
@@ -301,6 +309,7 @@ def generate(seed: int = SEED) -> World:
         return pool, w / w.sum()
 
     pools = {slug: scene_pool(slug) for slug in slugs}
+    track_weights = {n: _zipf_weights(n, 0.9) for n in range(1, 10)}
     listens: list[tuple[str, int, int, int]] = []
     homes: dict[str, list[str]] = {}
     for i, listener in enumerate(listener_names):
@@ -311,6 +320,7 @@ def generate(seed: int = SEED) -> World:
             siblings = [s for s in slugs if family_of[s] == family_of[home] and s != home]
             second = siblings[int(rng.integers(len(siblings)))] if rng.random() < 0.4 else None
             mix = [(home, 1.0)] if second is None else [(home, 0.8), (second, 0.2)]
+            mix_weights = np.asarray([w for _, w in mix])
             homes[listener] = [home] + ([second] if second else [])
         # Each listener knows a personal subset of each scene (long tail, not everyone).
         known = {slug: rng.random(len(pools[slug][0])) < 0.75 for slug in slugs}
@@ -324,16 +334,16 @@ def generate(seed: int = SEED) -> World:
                     else DRIFT[0]
                 )
             else:
-                slug = mix[int(rng.choice(len(mix), p=[w for _, w in mix]))][0]
+                slug = mix[_pick(rng, mix_weights)][0]
             pool, weights = pools[slug]
             mask = known[slug]
             w = weights * mask
             if w.sum() == 0:
                 w = weights
-            artist_id = pool[int(rng.choice(len(pool), p=w / w.sum()))]
+            artist_id = pool[_pick(rng, w / w.sum())]
             artist_track_ids = artist_tracks[artist_id]
-            tw = _zipf_weights(len(artist_track_ids), 0.9)
-            track_id = artist_track_ids[int(rng.choice(len(artist_track_ids), p=tw))]
+            tw = track_weights[len(artist_track_ids)]
+            track_id = artist_track_ids[_pick(rng, tw)]
             duration = tracks[track_id - 1][4]
             played = duration if rng.random() < 0.85 else int(duration * rng.uniform(0.3, 0.95))
             listens.append((listener, track_id, ts, played))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACE = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
@@ -21,6 +22,9 @@ def _strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+# Imports compute the key of the same few thousand names for every listen; caching makes
+# that a dictionary lookup.
+@lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
     """Return the key under which `name` matches other spellings of the same name."""
     text = _strip_accents(name).casefold().strip()

@@ -93,7 +93,7 @@ def _echo_stats(stats: dict[str, object], as_json: bool) -> None:
     "--listener", default=DEMO_LISTENER, show_default=True, help="Whose playlist to show."
 )
 @click.option(
-    "--length", type=click.IntRange(min=1), default=20, show_default=True, help="Tracks to show."
+    "--length", type=click.IntRange(min=1), default=20, show_default=True, help="Number of tracks."
 )
 @json_option
 @click.pass_context
