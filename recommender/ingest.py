@@ -20,6 +20,9 @@ from recommender.store import Store, utc_now
 from recommender.terms import Terms, write_terms
 
 BATCH = 5000
+# Rejects kept with their location in the report; the count goes on past it, so that a huge
+# file of garbage cannot fill memory with reject records.
+LISTED_REJECTS = 1000
 
 
 @dataclass(frozen=True)
@@ -273,7 +276,8 @@ class _Writer:
             reasons[record.reason] = reasons.get(record.reason, 0) + 1
         elif isinstance(record, Rejected):
             self.report.rejected += 1
-            self.report.rejects.append(record)
+            if len(self.report.rejects) < LISTED_REJECTS:
+                self.report.rejects.append(record)
         elif isinstance(record, DefaultListener):
             # --listener wins over the name the export gives.
             if self.default_listener is None and record.name.strip():
