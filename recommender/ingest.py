@@ -157,12 +157,17 @@ def tag_key(tag: str) -> str:
 def checksum(path: Path) -> str:
     """sha256 over a file, or over every file of a folder in name order."""
     digest = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        digest.update(file.name.encode())
-        with file.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+    try:
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest.update(file.name.encode())
+            with file.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+    except OSError as exc:
+        raise IngestError(
+            f"cannot read {path} ({exc.strerror or exc}): check the path and its permissions"
+        ) from exc
     return digest.hexdigest()
 
 
