@@ -29,7 +29,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import networkx as nx
 import numpy as np
 
 from playlists import reasons
@@ -38,6 +37,7 @@ from playlists.review import Blocks
 from recommender.errors import TastemakerError
 from recommender.interactions import decay
 from recommender.store import Store
+from recommender.terms import USABLE_LISTEN
 
 DAY = 86_400
 UNEXPECTED_TOP_FRACTION = 0.5  # "still scored well": top half of the unheard artists
@@ -345,7 +345,25 @@ def familiar_candidates(ctx: Context, avoid_scenes: set[int]) -> list[Candidate]
                     continue
             picks.append(_familiar(ctx, h, track))
         per_artist.append(picks)
-    return _interleave(per_artist)
+    first = {ctx.seed_artist} | (ctx.steer_tag_artists or set())
+    return _by_recent_weight(per_artist, first)
+
+
+def _by_recent_weight(per_artist: list[list[Candidate]], first: set[int | None]) -> list[Candidate]:
+    """Familiar picks in order of recent listening, shared out like seats by D'Hondt.
+
+    An artist's k-th pick ranks at recency_weight / k, so an artist played a lot lately gets
+    its second track before an artist last played months ago gets its first. A plain
+    round-robin would give every artist the listener ever played one track first, and a
+    listener whose taste moved on would keep getting the music they left behind. Artists in
+    `first` (the seed artist, artists with the steering tag) keep their place in front.
+    """
+    ranked = [
+        (c.artist_id not in first, -c.score / (depth + 1), order, depth, c)
+        for order, picks in enumerate(per_artist)
+        for depth, c in enumerate(picks)
+    ]
+    return [c for *_, c in sorted(ranked, key=lambda r: r[:4])]
 
 
 def _familiar(ctx: Context, h: ArtistHistory, track: TrackHistory | None) -> Candidate:
@@ -382,13 +400,15 @@ _TRACKS_CACHE: weakref.WeakKeyDictionary[Store, tuple[Any, dict[int, list[Any]]]
 
 
 def _listens_version(store: Store) -> tuple[Any, ...]:
-    """Changes when listens are added here, or anything is committed by another connection.
+    """Changes when listens or terms change here, or anything is committed by another connection.
 
     Only the order of a new artist's tracks depends on it, never a number in a reason.
     """
     newest = store.conn.execute("SELECT max(id) FROM listens").fetchone()[0]
+    # Terms decide which listens count (opt-outs, ignored sources).
+    terms = store.conn.execute("SELECT count(*), max(updated_at) FROM terms").fetchone()
     other = store.conn.execute("PRAGMA data_version").fetchone()[0]
-    return (newest, other)
+    return (newest, *terms, other)
 
 
 def _tracks_by_popularity(store: Store) -> dict[int, list[Any]]:
@@ -399,7 +419,8 @@ def _tracks_by_popularity(store: Store) -> dict[int, list[Any]]:
         return cached[1]
     plays = dict(
         store.conn.execute(
-            "SELECT track_id, sum(plays) FROM listens WHERE track_id IS NOT NULL GROUP BY track_id"
+            "SELECT track_id, sum(plays) FROM listens WHERE track_id IS NOT NULL"
+            f" AND {USABLE_LISTEN} GROUP BY track_id"
         ).fetchall()
     )
     found: dict[int, list[Any]] = defaultdict(list)
@@ -525,46 +546,24 @@ class Bridged:
 
 
 class BridgeFinder:
-    """Bridges from one set of start artists, all found by a single shortest-path search.
+    """Bridges from one set of start artists, all from one shortest-path search per playlist.
 
-    The same search as `ArtistGraph.bridge` (multi-source Dijkstra over the co-listening
-    edges' `cost`, at most BRIDGE_MAX_STEPS steps), run once per playlist rather than once per
-    candidate. A graph without a networkx core falls back to calling `bridge` each time.
+    Uses the graph's `bridges_from` (one multi-source search) when it has one, else asks
+    `bridge` for each artist.
     """
 
     def __init__(self, graph: GraphView, starts: Sequence[int]) -> None:
         self.graph = graph
         self.starts = list(starts)
-        self._paths: dict[int, list[int]] | None = None
-        core = getattr(graph, "graph", None)
-        position = getattr(graph, "position", None)
-        ids = getattr(graph, "artist_ids", None)
-        if isinstance(core, nx.Graph) and callable(position) and ids is not None and self.starts:
-            sources = set()
-            for a in self.starts:
-                try:
-                    sources.add(int(position(a)))
-                except TastemakerError:
-                    continue
-            self._sources = sources
-            self._position = position
-            self._ids = np.asarray(ids)
-            self._paths = (
-                nx.multi_source_dijkstra_path(core, sources, weight="cost") if sources else {}
-            )
+        index = getattr(graph, "bridges_from", None)
+        self._index = index(self.starts, BRIDGE_MAX_STEPS) if callable(index) else None
 
     def path(self, artist_id: int) -> list[int] | None:
-        if self._paths is None:
+        if self._index is not None:
+            found = self._index.bridge(artist_id)
+        else:
             found = self.graph.bridge(self.starts, artist_id)
-            return None if found is None else [int(a) for a in found.path]
-        try:
-            target = int(self._position(artist_id))
-        except TastemakerError:
-            return None
-        steps = self._paths.get(target)
-        if steps is None or target in self._sources or len(steps) - 1 > BRIDGE_MAX_STEPS:
-            return None
-        return [int(self._ids[p]) for p in steps]
+        return None if found is None else [int(a) for a in found.path]
 
 
 def find_bridge(
@@ -666,11 +665,11 @@ def _spread_scenes(ctx: Context, picks: list[tuple[int, Any, float]]) -> list[An
 
 
 def popularity(store: Store) -> dict[int, int]:
-    """Distinct listeners per artist, over listeners who allow personal use of their listens."""
+    """Distinct listeners per artist, over the listens their listeners let us use."""
     return dict(
         store.conn.execute(
-            "SELECT artist_id, count(DISTINCT listener_id) FROM listens WHERE listener_id NOT IN"
-            " (SELECT listener_id FROM terms WHERE personalise = 0) GROUP BY artist_id"
+            "SELECT artist_id, count(DISTINCT listener_id) FROM listens"
+            f" WHERE {USABLE_LISTEN} GROUP BY artist_id"
         ).fetchall()
     )
 

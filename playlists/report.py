@@ -104,7 +104,8 @@ def num(key: str, value: object, shown: str | None = None) -> str:
 def when(key: str, value: str | None) -> str:
     if value is None:
         return f'<span class="none" data-key="{e(key)}">no date</span>'
-    return f'<time data-key="{e(key)}" datetime="{e(value)}">{e(value.replace("T", " "))}</time>'
+    shown = value.replace("T", " ").replace("+00:00", " UTC")
+    return f'<time data-key="{e(key)}" datetime="{e(value)}">{e(shown)}</time>'
 
 
 def page(

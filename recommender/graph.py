@@ -25,6 +25,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse import csgraph
 
 from recommender.errors import TastemakerError
 from recommender.features import tag_profile
@@ -109,6 +110,7 @@ class ArtistGraph:
     scene_lookalikes: set[tuple[int, int]]
     params: GraphParams
     _index: dict[int, int] = field(default_factory=dict, repr=False)
+    _cost_matrix: sp.csr_matrix | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._index = {int(a): i for i, a in enumerate(self.artist_ids)}
@@ -143,13 +145,18 @@ class ArtistGraph:
         wide = _top_tags(interactions.artist_tags, interactions.tags, 10)
         top_tags = [row[:5] for row in wide]
         specific = _specific_tags(interactions, params.specific_tag_share)
-        reason_tags = [[t for t in row if t in specific][:5] for row in wide]
         community_graph = _community_graph(coo.row, coo.col, score, params.scene_neighbours)
         labels, scenes = _scenes(community_graph, counts, interactions, params)
         typical = float(np.median(score[keep])) if len(keep) else 0.0
         naming = specific - _broad_tags(top_tags, labels, scenes, params.lookalike_max_tag_scenes)
         lookalikes = _lookalikes(tags, top_tags, naming, counts, shared, typical, params)
         scene_lookalikes = _scene_lookalikes(scenes, labels, binary, params)
+        # Reasons cite distinctive tags only: not generic ones, and not the tags that make
+        # look-alike scenes look alike ("hardcore" says nothing about street punk vs metalcore).
+        confusing = {
+            t for a, b in scene_lookalikes for t in set(scenes[a].tags) & set(scenes[b].tags)
+        }
+        reason_tags = [[t for t in row if t in specific - confusing][:5] for row in wide]
 
         # A look-alike may never explain or stand in for the other, so no edge (and no bridge
         # step) may join them, even a thin one that survived sparsification.
@@ -278,24 +285,34 @@ class ArtistGraph:
         self, from_artists: Iterable[int], to_artist: int, max_steps: int = 3
     ) -> Bridge | None:
         """The strongest short co-listening path from any of `from_artists` to `to_artist`."""
-        sources = {self._index[a] for a in from_artists if a in self._index}
-        target = self.position(to_artist)
-        if not sources or target in sources:
-            return None
-        try:
-            _, path = nx.multi_source_dijkstra(self.graph, sources, target, weight="cost")
-        except nx.NetworkXNoPath:
-            return None
-        if len(path) - 1 > max_steps:
-            return None
-        shared = [int(self.graph[a][b]["shared"]) for a, b in zip(path, path[1:], strict=False)]
-        start_scene, end_scene = int(self.scene_labels[path[0]]), int(self.scene_labels[target])
-        return Bridge(
-            path=[int(self.artist_ids[p]) for p in path],
-            shared=shared,
-            from_scene=None if start_scene < 0 else start_scene,
-            to_scene=None if end_scene < 0 else end_scene,
+        return self.bridges_from(from_artists, max_steps).bridge(to_artist)
+
+    def bridges_from(self, from_artists: Iterable[int], max_steps: int = 3) -> BridgeIndex:
+        """Every bridge from these artists, found by one shortest-path search (C speed)."""
+        sources = sorted({self._index[a] for a in from_artists if a in self._index})
+        n = len(self.artist_ids)
+        if not sources:
+            return BridgeIndex(self, set(), np.full(n, np.inf), np.full(n, -9999), max_steps)
+        distances, predecessors, _ = csgraph.dijkstra(
+            self._costs(),
+            directed=False,
+            indices=sources,
+            min_only=True,
+            return_predecessors=True,
         )
+        return BridgeIndex(self, set(sources), distances, predecessors, max_steps)
+
+    def _costs(self) -> sp.csr_matrix:
+        """Edge costs -log(weight) as a sparse matrix, built once per graph."""
+        if self._cost_matrix is None:
+            n = len(self.artist_ids)
+            edges = [(a, b, d["cost"]) for a, b, d in self.graph.edges(data=True)]
+            rows = np.array([e[0] for e in edges], dtype=np.int64)
+            cols = np.array([e[1] for e in edges], dtype=np.int64)
+            # Shrunk weights are below 1, so every cost is positive and stays an edge.
+            costs = np.array([e[2] for e in edges], dtype=np.float64)
+            self._cost_matrix = sp.csr_matrix((costs, (rows, cols)), shape=(n, n))
+        return self._cost_matrix
 
     # -- persistence (no pickle) ---------------------------------------------------------
 
@@ -577,3 +594,34 @@ def _scene_lookalikes(
             if overlap <= params.scene_lookalike_max_overlap:
                 pairs.add((a, b))
     return pairs
+
+
+@dataclass(frozen=True)
+class BridgeIndex:
+    """The result of one multi-source shortest-path search: a bridge to any artist on demand."""
+
+    graph: ArtistGraph
+    sources: set[int]
+    distances: np.ndarray
+    predecessors: np.ndarray
+    max_steps: int
+
+    def bridge(self, to_artist: int) -> Bridge | None:
+        target = self.graph._index.get(int(to_artist))
+        if target is None or target in self.sources or not np.isfinite(self.distances[target]):
+            return None
+        path = [target]
+        while path[-1] not in self.sources:
+            path.append(int(self.predecessors[path[-1]]))
+            if len(path) - 1 > self.max_steps:
+                return None  # longer chains explain nothing
+        path.reverse()
+        g = self.graph
+        shared = [int(g.graph[a][b]["shared"]) for a, b in zip(path, path[1:], strict=False)]
+        start_scene, end_scene = int(g.scene_labels[path[0]]), int(g.scene_labels[target])
+        return Bridge(
+            path=[int(g.artist_ids[p]) for p in path],
+            shared=shared,
+            from_scene=None if start_scene < 0 else start_scene,
+            to_scene=None if end_scene < 0 else end_scene,
+        )

@@ -27,6 +27,16 @@ DEFAULT_SURPRISE = 0.2
 DEFAULT_NO_REPEAT_DAYS = 3
 
 
+# A WHERE condition on the `listens` table (unaliased) keeping only listens their listener lets
+# tastemaker use: not from a listener who opted out, not from a source that listener ignores.
+# Counts shown to *other* listeners (popularity, a track's plays) are built from these only.
+USABLE_LISTEN = (
+    "NOT EXISTS (SELECT 1 FROM terms ut WHERE ut.listener_id = listens.listener_id"
+    " AND (ut.personalise = 0 OR EXISTS (SELECT 1 FROM json_each(ut.ignore_sources) j"
+    " WHERE j.value = listens.source)))"
+)
+
+
 class InvalidTerms(TastemakerError):
     """A term was given a value outside its range."""
 

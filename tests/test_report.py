@@ -94,8 +94,8 @@ def iso(ts: int | None) -> str | None:
 def shared(store: Store, a: int, b: int) -> str:
     return str(
         store.conn.execute(
-            "SELECT count(DISTINCT l1.listener_id) FROM listens l1 JOIN listens l2"
-            " ON l1.listener_id = l2.listener_id WHERE l1.artist_id = ? AND l2.artist_id = ?",
+            "SELECT count(*) FROM (SELECT listener_id FROM listens WHERE artist_id = ?"
+            " INTERSECT SELECT listener_id FROM listens WHERE artist_id = ?)",
             (a, b),
         ).fetchone()[0]
     )

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pytest
 
 from playlists.review import (
@@ -111,3 +114,25 @@ def test_queue_lists_unreviewed_playlists_and_flags_until_resolved(store: Store)
     record_verdict(store, pid, "approve")
     queue = review_queue(store)
     assert queue.waiting == () and queue.flagged == ()
+
+
+def test_verdicts_from_schema_1_keep_their_meaning(tmp_path: Path) -> None:
+    from recommender.store import MIGRATIONS, _split_sql
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for statement in _split_sql(MIGRATIONS[0]):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(
+        "INSERT INTO playlists (id, listener_name, created_at, params) VALUES ('p', 'x', 't', '{}')"
+    )
+    conn.execute(
+        "INSERT INTO verdicts (playlist_id, position, verdict, created_at) VALUES"
+        " ('p', NULL, 'approve', 't'), ('p', 3, 'reject', 't')"
+    )
+    conn.commit()
+    conn.close()
+    with Store.open(path) as upgraded:
+        subjects = upgraded.conn.execute("SELECT subject FROM verdicts ORDER BY id").fetchall()
+    assert subjects == [("playlist",), ("track",)]

@@ -177,3 +177,20 @@ def test_commands_have_help(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0
     assert "--listener" in result.output and len(result.output.splitlines()) > 4
+
+
+def test_counts_shown_to_others_use_only_consented_listens(world: Store) -> None:
+    from playlists.candidates import popularity, top_tracks
+
+    ids = dict(world.conn.execute("SELECT name, id FROM artists").fetchall())
+    tracks = dict(world.conn.execute("SELECT title, id FROM tracks").fetchall())
+    rancid = ids["Rancid"]
+    assert popularity(world)[ids["Earth Crisis"]] == 2
+    assert top_tracks(world, [rancid], 1)[rancid][0][0] == tracks["Song 1"]  # alice + bob
+    update_terms(world, "alice", ignore_sources=["spotify"])
+    assert popularity(world)[ids["Earth Crisis"]] == 1
+    update_terms(world, "bob", personalise=False)
+    assert ids["Earth Crisis"] not in popularity(world)
+    assert popularity(world)[rancid] == 1
+    # Without bob's play, "Song 1" is one play like the others; the lowest id wins the tie.
+    assert top_tracks(world, [rancid], 1)[rancid][0][0] == tracks["Song 0"]

@@ -11,9 +11,11 @@ import pytest
 
 from playlists import build_playlist
 from playlists.model import DISCOVERY, FAMILIAR, UNEXPECTED, Playlist
+from playlists.report import render_report
 from playlists.review import blocked_for, link_pair, record_verdict
 from recommender.store import Store
 from tests.fakes import FakeModel
+from tests.test_report import Page, check_against_store
 
 LISTENER = "listener-013"  # street punk in truth.json
 
@@ -64,3 +66,12 @@ def test_a_later_playlist_changes_because_of_verdicts(demo: tuple[Store, Any]) -
     # Taking the rejection back (a newer approve) offers the track again.
     record_verdict(store, first.id, "approve", position=familiar.position)
     assert familiar.track_id not in blocked_for(store, LISTENER).tracks
+
+
+def test_every_number_on_a_demo_playlist_page_equals_the_store(demo: tuple[Store, Any]) -> None:
+    store, model = demo
+    playlist = build_playlist(store, LISTENER, length=30, surprise=0.2, model=model)
+    record_verdict(store, playlist.id, "flag", position=2, note="check", curator="kim")
+    page = Page(render_report(store, playlist.id))
+    assert len(page.rows) == 30
+    assert check_against_store(store, playlist.id, page) > 150
