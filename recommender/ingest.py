@@ -20,6 +20,9 @@ from recommender.store import Store, utc_now
 from recommender.terms import Terms, write_terms
 
 BATCH = 5000
+# Rejects kept with their location in the report; the count goes on past it, so that a huge
+# file of garbage cannot fill memory with reject records.
+LISTED_REJECTS = 1000
 
 
 @dataclass(frozen=True)
@@ -154,12 +157,17 @@ def tag_key(tag: str) -> str:
 def checksum(path: Path) -> str:
     """sha256 over a file, or over every file of a folder in name order."""
     digest = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        digest.update(file.name.encode())
-        with file.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+    try:
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest.update(file.name.encode())
+            with file.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+    except OSError as exc:
+        raise IngestError(
+            f"cannot read {path} ({exc.strerror or exc}): check the path and its permissions"
+        ) from exc
     return digest.hexdigest()
 
 
@@ -273,7 +281,8 @@ class _Writer:
             reasons[record.reason] = reasons.get(record.reason, 0) + 1
         elif isinstance(record, Rejected):
             self.report.rejected += 1
-            self.report.rejects.append(record)
+            if len(self.report.rejects) < LISTED_REJECTS:
+                self.report.rejects.append(record)
         elif isinstance(record, DefaultListener):
             # --listener wins over the name the export gives.
             if self.default_listener is None and record.name.strip():

@@ -11,6 +11,7 @@ import textwrap
 import unicodedata
 import zipfile
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -286,3 +287,16 @@ def test_sigkill_mid_import_leaves_the_store_as_it_was(tmp_path: Path) -> None:
         assert store.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         # Fully before the killed import; the import committed earlier is fully there.
         assert store.counts() == before
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_unreadable_file_is_an_import_error(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / "listens.jsonl"
+    path.write_text("{}\n")
+    denied = PermissionError(13, "Permission denied")
+    with (
+        Store.open(":memory:") as store,
+        mock.patch.object(Path, "open", side_effect=denied),
+        pytest.raises(IngestError, match="Permission denied.*permissions"),
+    ):
+        import_path(store, fmt, path, listener="rob")

@@ -235,3 +235,20 @@ def test_cli_turns_a_refused_zip_into_one_error_line(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert result.output.startswith("Error: ") and "Traceback" not in result.output
+
+
+def test_a_file_of_garbage_lists_the_first_thousand_rejects_and_counts_all(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "listens.jsonl"
+    path.write_text("{}\n" * 1500)
+    report = import_path(store, "listenbrainz", path, listener="rob")
+    assert (report.rejected, len(report.rejects)) == (1500, 1000)
+    assert report.rejects[-1].location == "listens.jsonl:1000"
+
+
+def test_import_help_names_the_personal_formats_and_encoding() -> None:
+    result = CliRunner().invoke(main, ["import", "--help"])
+    assert result.exit_code == 0
+    for word in ("listenbrainz", "spotify", "lastfm", "--encoding", "--listener"):
+        assert word in result.output

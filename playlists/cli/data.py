@@ -63,6 +63,8 @@ def _echo_report(report: ImportReport) -> None:
         click.echo(f"  skipped {count:,}: {reason}")
     for reject in report.rejects:
         click.echo(f"  rejected {reject.location}: {reject.reason}")
+    if report.rejected > len(report.rejects):
+        click.echo(f"  ... and {report.rejected - len(report.rejects):,} more rejected rows")
     for note in report.notes:
         click.echo(f"  note: {note}")
 

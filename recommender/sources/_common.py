@@ -116,24 +116,36 @@ class CappedStream(io.RawIOBase):
 @contextmanager
 def open_export(path: Path) -> Iterator[list[Member]]:
     """The files of an export given as a zip, a folder or one bare file, in name order."""
+    try:
+        files = _listing(path)
+    except OSError as exc:
+        raise IngestError(
+            f"cannot read {path} ({exc.strerror or exc}): check the path and its permissions"
+        ) from exc
+    if isinstance(files, list):
+        yield files
+        return
+    with files:
+        yield _zip_members(path, files)
+
+
+def _listing(path: Path) -> list[Member] | zipfile.ZipFile:
     if path.is_dir():
         found = []
-        for file in sorted(p for p in path.rglob("*") if p.is_file()):
-            name = file.relative_to(path).as_posix()
-            found.append(Member(name, file.stat().st_size, _file_opener(file)))
-        yield sorted(found, key=lambda m: natural_key(m.name))
-    elif _is_zip(path):
+        for file in path.rglob("*"):
+            if file.is_file():
+                name = file.relative_to(path).as_posix()
+                found.append(Member(name, file.stat().st_size, _file_opener(file)))
+        return sorted(found, key=lambda m: natural_key(m.name))
+    if _is_zip(path):
         _refuse_many_entries(path)
         try:
-            archive = zipfile.ZipFile(path)
+            return zipfile.ZipFile(path)
         except _ARCHIVE_ERRORS as exc:
             raise IngestError(
                 f"{path} is not a readable zip ({exc}): download the export again"
             ) from exc
-        with archive:
-            yield _zip_members(path, archive)
-    else:
-        yield [Member(path.name, path.stat().st_size, _file_opener(path))]
+    return [Member(path.name, path.stat().st_size, _file_opener(path))]
 
 
 def is_bundle(path: Path) -> bool:
