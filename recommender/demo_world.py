@@ -340,6 +340,7 @@ def generate(seed: int = SEED) -> World:
     listens.sort(key=lambda row: (row[2], row[0], row[1]))
 
     name_of = {artist_id: name for artist_id, name, _ in artists}
+    scene_slug = {artist_id: slug for artist_id, _, slug in artists}
     truth: dict[str, object] = {
         "seed": seed,
         "end": END.isoformat(),
@@ -357,6 +358,8 @@ def generate(seed: int = SEED) -> World:
             for pair, artist_id in bridge_artist.items()
         ],
         "cold_start_artists": [name_of[a] for a in cold_start],
+        # Cold-start artists have their scene's tags but no listens; their scene is known here.
+        "cold_start_scenes": {name_of[a]: scene_slug[a] for a in cold_start},
         "listener_scenes": homes,
         "drift_listeners": drift_names,
         "drift": {"from": DRIFT[0], "to": DRIFT[1], "since": drift_since.isoformat()},

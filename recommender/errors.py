@@ -46,5 +46,41 @@ class BundleError(TastemakerError):
     """A saved model bundle is torn, tampered with, or not a tastemaker bundle."""
 
 
+class UnsafeArchive(IngestError):
+    """A zip that is refused as suspicious (too many files, paths leading outside it)."""
+
+
+class ExportTooLarge(IngestError):
+    """A file inside an export is larger than tastemaker will unpack (1 GiB)."""
+
+
+class UnknownLayout(IngestError):
+    """A file whose columns or shape match none of the layouts the reader knows."""
+
+
+class ReviewError(TastemakerError):
+    """A curator's verdict cannot be recorded as asked."""
+
+
+class UnknownPlaylistId(ReviewError):
+    """No stored playlist has that id."""
+
+
+class UnknownPosition(ReviewError):
+    """The playlist has no track at that position."""
+
+
+class NoReasonLink(ReviewError):
+    """The reason has no "A explains B" link to judge (or not the one named)."""
+
+
+class InvalidForget(TastemakerError):
+    """`forget` was asked for an impossible or ambiguous selection of listens."""
+
+
+class ExportError(TastemakerError):
+    """A listener's data could not be exported, or an export file could not be read back."""
+
+
 class NothingToTrain(TastemakerError):
     """The store holds no listens a model could learn from."""

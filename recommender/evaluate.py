@@ -72,9 +72,7 @@ def split(plays: sp.csr_matrix, kind: str, seed: int = SEED) -> Split:
             chosen = np.lexsort((tiebreak, plays.data[start:end]))[:size]
         held[start + chosen] = True
     coo = plays.tocoo()
-    train = sp.csr_matrix(
-        (coo.data[~held], (coo.row[~held], coo.col[~held])), shape=plays.shape
-    )
+    train = sp.csr_matrix((coo.data[~held], (coo.row[~held], coo.col[~held])), shape=plays.shape)
     test = sp.csr_matrix(
         (np.ones(held.sum(), dtype=np.float32), (coo.row[held], coo.col[held])), shape=plays.shape
     )
@@ -188,9 +186,7 @@ def evaluate_scorer(
             a.ndcg += float(np.sum(ndcg(h, n_rel)))
             a.users += len(chunk)
             has_cold = n_cold > 0
-            a.cold_recall += float(
-                np.sum(cold_hits[has_cold, :k].sum(axis=1) / n_cold[has_cold])
-            )
+            a.cold_recall += float(np.sum(cold_hits[has_cold, :k].sum(axis=1) / n_cold[has_cold]))
             a.cold_users += int(has_cold.sum())
             a.novelty_sum += novelty(ranked[:, :k], popularity, n_listeners) * len(chunk)
             a.diversity_sum += intra_list_diversity(ranked[:, :k], tags) * len(chunk)

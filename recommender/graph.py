@@ -20,6 +20,7 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -29,7 +30,7 @@ from recommender.errors import TastemakerError
 from recommender.features import tag_profile
 from recommender.interactions import Interactions
 
-GRAPH_FORMAT = 1
+GRAPH_FORMAT = 2
 
 
 class GraphFileError(TastemakerError):
@@ -77,9 +78,14 @@ class GraphParams:
     lookalike_min_expected: float = 3.0  # evidence needed before "no overlap" means anything
     lookalike_max_ratio: float = 0.1  # observed / expected shared listeners below this
     lookalike_min_listeners: int = 3
+    # A tag that is a leading tag in more scenes than this (alternative, rock, female vocalists)
+    # describes a sound; it cannot make two artists look like one subgenre.
+    lookalike_max_tag_scenes: int = 2
     scene_lookalike_top_tags: int = 3
     scene_lookalike_max_overlap: float = 0.02
     scene_lookalike_min_listeners: int = 5
+    scene_neighbours: int = 10  # scenes are found on each artist's 10 strongest edges: faster,
+    # and a thin 30th edge into another scene says little about where an artist belongs
     resolution: float = 2.0  # finer than modularity's default: subgenres, not whole genres
     specific_tag_share: float = 0.2  # a tag on more of the catalogue than this is too generic
     seed: int = 42
@@ -94,6 +100,8 @@ class ArtistGraph:
     names: list[str]
     listener_counts: np.ndarray
     top_tags: list[list[str]]
+    reason_tags: list[list[str]]  # the artist's strongest distinctive (non-generic) tags
+    audience: sp.csc_matrix  # listener x artist, 1 where the listener played the artist
     graph: nx.Graph
     scene_labels: np.ndarray  # scene id per artist position, -1 when none
     scene_list: list[Scene]
@@ -111,6 +119,7 @@ class ArtistGraph:
     def build(cls, interactions: Interactions, seed: int = 42, **overrides: float) -> ArtistGraph:
         params = GraphParams(seed=seed, **overrides)  # type: ignore[arg-type]
         binary = interactions.plays.copy().tocsc()
+        binary.eliminate_zeros()
         binary.data = np.ones_like(binary.data)
         counts = np.asarray(binary.sum(axis=0)).ravel()
         shared = sp.csr_matrix(binary.T @ binary)
@@ -123,35 +132,58 @@ class ArtistGraph:
         score = cosine * coo.data / (coo.data + params.shrinkage)
 
         tags = tag_profile(interactions.artist_tags, min_artists=1)
-        graph = nx.Graph()
-        graph.add_nodes_from(range(len(interactions.artists)))
+        # Each artist keeps its strongest neighbours; a pair kept by either side is one edge.
         keep = np.flatnonzero(_top_per_row(coo.row, score, params.neighbours))
-        rows, cols = coo.row[keep], coo.col[keep]
-        tag_sims = np.asarray(tags[rows].multiply(tags[cols]).sum(axis=1)).ravel()
+        n_artists = len(interactions.artists)
+        low = np.minimum(coo.row[keep], coo.col[keep]).astype(np.int64)
+        high = np.maximum(coo.row[keep], coo.col[keep]).astype(np.int64)
+        _, first = np.unique(low * n_artists + high, return_index=True)
+        keep, low, high = keep[first], low[first], high[first]
+
+        wide = _top_tags(interactions.artist_tags, interactions.tags, 10)
+        top_tags = [row[:5] for row in wide]
+        specific = _specific_tags(interactions, params.specific_tag_share)
+        reason_tags = [[t for t in row if t in specific][:5] for row in wide]
+        community_graph = _community_graph(coo.row, coo.col, score, params.scene_neighbours)
+        labels, scenes = _scenes(community_graph, counts, interactions, params)
+        typical = float(np.median(score[keep])) if len(keep) else 0.0
+        naming = specific - _broad_tags(top_tags, labels, scenes, params.lookalike_max_tag_scenes)
+        lookalikes = _lookalikes(tags, top_tags, naming, counts, shared, typical, params)
+        scene_lookalikes = _scene_lookalikes(scenes, labels, binary, params)
+
+        # A look-alike may never explain or stand in for the other, so no edge (and no bridge
+        # step) may join them, even a thin one that survived sparsification.
+        banned = np.array([a * n_artists + b for a, b in lookalikes], dtype=np.int64)
+        apart = np.isin(low * n_artists + high, banned)
+        for sa, sb in scene_lookalikes:
+            la, lb = labels[low], labels[high]
+            apart |= ((la == sa) & (lb == sb)) | ((la == sb) & (lb == sa))
+        keep, low, high = keep[~apart], low[~apart], high[~apart]
+        tag_sims = np.asarray(tags[low].multiply(tags[high]).sum(axis=1)).ravel()
+        graph = nx.Graph()
+        graph.add_nodes_from(range(n_artists))
         graph.add_edges_from(
             (
-                int(a),
-                int(b),
-                {
-                    "weight": float(w),
-                    "shared": int(n),
-                    "tags": float(t),
-                    "cost": -math.log(float(w)),
-                },
+                a,
+                b,
+                {"weight": w, "shared": int(n), "tags": t, "cost": -math.log(w)},
             )
-            for a, b, w, n, t in zip(rows, cols, score[keep], coo.data[keep], tag_sims, strict=True)
+            for a, b, w, n, t in zip(
+                low.tolist(),
+                high.tolist(),
+                score[keep].tolist(),
+                coo.data[keep].tolist(),
+                tag_sims.tolist(),
+                strict=True,
+            )
         )
-
-        top_tags = _top_tags(interactions.artist_tags, interactions.tags, 5)
-        specific = _specific_tags(interactions, params.specific_tag_share)
-        labels, scenes = _scenes(graph, counts, interactions, params)
-        lookalikes = _lookalikes(tags, top_tags, specific, counts, shared, graph, params)
-        scene_lookalikes = _scene_lookalikes(scenes, labels, binary, params)
         return cls(
             artist_ids=np.asarray(interactions.artists, dtype=np.int64),
             names=list(interactions.artist_names),
             listener_counts=counts.astype(np.int64),
             top_tags=top_tags,
+            reason_tags=reason_tags,
+            audience=sp.csc_matrix(binary, dtype=np.int8),
             graph=graph,
             scene_labels=labels,
             scene_list=scenes,
@@ -188,8 +220,11 @@ class ArtistGraph:
         return int(self.listener_counts[self.position(artist_id)])
 
     def shared_listeners(self, a: int, b: int) -> int:
-        data = self.graph.get_edge_data(self.position(a), self.position(b))
-        return 0 if data is None else int(data["shared"])
+        """Distinct listeners who played both (exact, whether or not the pair is an edge)."""
+        i, j = self.position(a), self.position(b)
+        ptr, idx = self.audience.indptr, self.audience.indices
+        both = np.intersect1d(idx[ptr[i] : ptr[i + 1]], idx[ptr[j] : ptr[j + 1]])
+        return int(len(both))
 
     def neighbours_weight(self, a: int, b: int) -> float:
         data = self.graph.get_edge_data(self.position(a), self.position(b))
@@ -203,8 +238,14 @@ class ArtistGraph:
         return si >= 0 and sj >= 0 and tuple(sorted((si, sj))) in self.scene_lookalikes
 
     def lookalikes(self, artist_id: int) -> list[int]:
+        """Artists that must never stand in for this one: look-alike artists and the members
+        of look-alike scenes (so `b in lookalikes(a)` exactly when `is_lookalike(a, b)`)."""
         i = self.position(artist_id)
         found = {j if k == i else k for k, j in self.lookalike_pairs if i in (k, j)}
+        scene = int(self.scene_labels[i])
+        if scene >= 0:
+            for other in self.lookalike_scenes(scene):
+                found.update(int(p) for p in np.flatnonzero(self.scene_labels == other))
         return [int(self.artist_ids[p]) for p in sorted(found)]
 
     def lookalike_scenes(self, scene_id: int) -> list[int]:
@@ -219,7 +260,7 @@ class ArtistGraph:
         )
         out = []
         for j, data in edges[:k]:
-            shared_tags = [t for t in self.top_tags[i] if t in self.top_tags[j]][:3]
+            shared_tags = [t for t in self.reason_tags[i] if t in self.reason_tags[j]][:3]
             out.append(
                 Neighbour(
                     artist_id=int(self.artist_ids[j]),
@@ -278,6 +319,9 @@ class ArtistGraph:
             edges=edges,
             lookalike_pairs=pairs,
             scene_lookalikes=scene_pairs,
+            audience_indptr=self.audience.indptr.astype(np.int64),
+            audience_indices=self.audience.indices.astype(np.int64),
+            audience_shape=np.array(self.audience.shape, dtype=np.int64),
         )
         meta = folder / "graph.json"
         meta.write_text(
@@ -286,6 +330,7 @@ class ArtistGraph:
                     "format": GRAPH_FORMAT,
                     "names": self.names,
                     "top_tags": self.top_tags,
+                    "reason_tags": self.reason_tags,
                     "scenes": [s.__dict__ for s in self.scene_list],
                     "params": self.params.as_dict(),
                 },
@@ -297,6 +342,7 @@ class ArtistGraph:
 
     @classmethod
     def load(cls, folder: Path) -> ArtistGraph:
+        """Read a graph written by `save`; anything torn, tampered or foreign is refused."""
         try:
             meta = json.loads((folder / "graph.json").read_text(encoding="utf-8"))
             raw = io.BytesIO((folder / "graph.npz").read_bytes())
@@ -306,31 +352,60 @@ class ArtistGraph:
             raise GraphFileError(
                 f"the artist graph in {folder} cannot be read ({exc}): run `tastemaker train`"
             ) from exc
-        if meta.get("format") != GRAPH_FORMAT:
+        if not isinstance(meta, dict) or meta.get("format") != GRAPH_FORMAT:
             raise GraphFileError(f"{folder} holds an unknown graph format: run `tastemaker train`")
-        n = len(arrays["artist_ids"])
-        if len(meta["names"]) != n or len(arrays["scene_labels"]) != n:
+        try:
+            return cls._from_parts(meta, arrays)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise GraphFileError(
-                f"the artist graph in {folder} is inconsistent: run `tastemaker train`"
-            )
+                f"the artist graph in {folder} is inconsistent ({exc}): run `tastemaker train`"
+            ) from exc
+
+    @classmethod
+    def _from_parts(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> ArtistGraph:
+        n = len(arrays["artist_ids"])
+        edges = arrays["edges"]
+        n_listeners, n_artists = (int(v) for v in arrays["audience_shape"])
+        checks = {
+            "names": len(meta["names"]) == n,
+            "tags": len(meta["top_tags"]) == n and len(meta["reason_tags"]) == n,
+            "scene labels": arrays["scene_labels"].shape == (n,),
+            "listener counts": arrays["listener_counts"].shape == (n,),
+            "edges shape": edges.ndim == 2 and edges.shape[1] == 5,
+            "finite edges": bool(np.all(np.isfinite(edges))),
+            "edge ends": bool(np.all((edges[:, :2] >= 0) & (edges[:, :2] < n))),
+            "edge weights": bool(np.all((edges[:, 2] > 0) & (edges[:, 2] <= 1))),
+            "audience": n_artists == n and len(arrays["audience_indptr"]) == n + 1,
+            "look-alikes": bool(np.all(arrays["lookalike_pairs"] < n)),
+            "scenes": bool(np.all(arrays["scene_labels"] < len(meta["scenes"]))),
+        }
+        broken = [name for name, ok in checks.items() if not ok]
+        if broken:
+            raise ValueError(f"bad {', '.join(broken)}")
+        audience = sp.csc_matrix(
+            (
+                np.ones(len(arrays["audience_indices"]), dtype=np.int8),
+                arrays["audience_indices"],
+                arrays["audience_indptr"],
+            ),
+            shape=(n_listeners, n_artists),
+        )
+        audience.check_format(full_check=True)
         graph = nx.Graph()
         graph.add_nodes_from(range(n))
-        for a, b, weight, shared, tags in arrays["edges"]:
-            graph.add_edge(
-                int(a),
-                int(b),
-                weight=float(weight),
-                shared=int(shared),
-                tags=float(tags),
-                cost=-math.log(float(weight)),
-            )
+        graph.add_edges_from(
+            (int(a), int(b), {"weight": w, "shared": int(n), "tags": t, "cost": -math.log(w)})
+            for a, b, w, n, t in edges.tolist()
+        )
         return cls(
-            artist_ids=arrays["artist_ids"],
-            names=meta["names"],
-            listener_counts=arrays["listener_counts"],
+            artist_ids=arrays["artist_ids"].astype(np.int64),
+            names=[str(name) for name in meta["names"]],
+            listener_counts=arrays["listener_counts"].astype(np.int64),
             top_tags=meta["top_tags"],
+            reason_tags=meta["reason_tags"],
+            audience=audience,
             graph=graph,
-            scene_labels=arrays["scene_labels"],
+            scene_labels=arrays["scene_labels"].astype(np.int64),
             scene_list=[Scene(**s) for s in meta["scenes"]],
             lookalike_pairs={(int(a), int(b)) for a, b in arrays["lookalike_pairs"]},
             scene_lookalikes={(int(a), int(b)) for a, b in arrays["scene_lookalikes"]},
@@ -368,24 +443,36 @@ def _specific_tags(interactions: Interactions, max_share: float) -> set[str]:
 
 
 def _top_tags(artist_tags: sp.csr_matrix, tag_names: list[str], top: int) -> list[list[str]]:
-    out = []
-    for r in range(artist_tags.shape[0]):
-        start, end = artist_tags.indptr[r], artist_tags.indptr[r + 1]
-        data = artist_tags.data[start:end]
-        order = np.argsort(-data, kind="stable")[:top]
-        out.append([tag_names[artist_tags.indices[start + o]] for o in order])
+    """Each artist's `top` most-given tags, strongest first (ties: the lower tag index)."""
+    coo = sp.csr_matrix(artist_tags).tocoo()
+    order = np.lexsort((coo.col, -coo.data, coo.row))
+    rows, cols = coo.row[order], coo.col[order]
+    rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
+    out: list[list[str]] = [[] for _ in range(artist_tags.shape[0])]
+    for r, c in zip(rows[rank < top].tolist(), cols[rank < top].tolist(), strict=True):
+        out[r].append(tag_names[c])
     return out
+
+
+def _community_graph(rows: np.ndarray, cols: np.ndarray, score: np.ndarray, k: int) -> nx.Graph:
+    """Each artist's k strongest co-listening edges; artists without any are left out."""
+    keep = _top_per_row(rows, score, k)
+    graph = nx.Graph()
+    graph.add_weighted_edges_from(
+        zip(rows[keep].tolist(), cols[keep].tolist(), score[keep].tolist(), strict=True)
+    )
+    return graph
 
 
 def _scenes(
     graph: nx.Graph, counts: np.ndarray, interactions: Interactions, params: GraphParams
 ) -> tuple[np.ndarray, list[Scene]]:
     """Louvain communities of the co-listening graph (seeded), largest audience first."""
-    labels = np.full(graph.number_of_nodes(), -1, dtype=np.int64)
+    labels = np.full(len(counts), -1, dtype=np.int64)
     if graph.number_of_edges() == 0:
         return labels, []
     communities = nx.community.louvain_communities(
-        graph, weight="weight", resolution=params.resolution, seed=params.seed
+        graph, weight="weight", resolution=params.resolution, seed=params.seed, threshold=1e-4
     )
     communities = [sorted(c) for c in communities if len(c) >= 3]
     communities.sort(key=lambda c: (-int(counts[c].sum()), c[0]))
@@ -415,17 +502,37 @@ def _scenes(
     return labels, scenes
 
 
+def _broad_tags(
+    top_tags: list[list[str]], labels: np.ndarray, scenes: list[Scene], max_scenes: int
+) -> set[str]:
+    """Tags among the three strongest of at least a fifth of the members of many scenes."""
+    spread: dict[str, int] = {}
+    for scene in scenes:
+        members = np.flatnonzero(labels == scene.id)
+        held: dict[str, int] = {}
+        for m in members:
+            for tag in top_tags[m][:3]:
+                held[tag] = held.get(tag, 0) + 1
+        for tag, n in held.items():
+            if n >= 0.2 * len(members):
+                spread[tag] = spread.get(tag, 0) + 1
+    return {tag for tag, n in spread.items() if n > max_scenes}
+
+
 def _lookalikes(
     tags: sp.csr_matrix,
     top_tags: list[list[str]],
     specific: set[str],
     counts: np.ndarray,
     shared: sp.csr_matrix,
-    graph: nx.Graph,
+    typical: float,
     params: GraphParams,
 ) -> set[tuple[int, int]]:
-    """Tag-alike artist pairs whose shared audience is far below what related artists show."""
-    typical = np.median([d["weight"] for _, _, d in graph.edges(data=True)]) if graph.edges else 0.0
+    """Tag-alike artist pairs whose shared audience is far below what related artists show.
+
+    `typical` is the median weight of a kept co-listening edge: related artists of audience
+    sizes n and m share about typical * sqrt(n * m) listeners.
+    """
     candidates = np.flatnonzero(counts >= params.lookalike_min_listeners)
     if len(candidates) < 2 or typical <= 0:
         return set()

@@ -17,6 +17,7 @@ from pathlib import Path
 from recommender.errors import IngestError
 from recommender.names import name_key
 from recommender.store import Store, utc_now
+from recommender.terms import Terms, write_terms
 
 BATCH = 5000
 
@@ -36,6 +37,7 @@ class Listen:
     artist_mbid: str | None = None
     track_mbid: str | None = None
     artist_external_id: str | None = None
+    source: str | None = None  # where the listen first came from, when not the import format
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,18 @@ class Artist:
 
 
 @dataclass(frozen=True)
+class Track:
+    """A track in the catalogue, listened to or not (so a cold-start artist has tracks to play)."""
+
+    artist: str
+    title: str
+    album: str | None = None
+    duration_ms: int | None = None
+    mbid: str | None = None
+    artist_external_id: str | None = None
+
+
+@dataclass(frozen=True)
 class ArtistTag:
     """`count` people gave `tag` to the artist."""
 
@@ -55,6 +69,13 @@ class ArtistTag:
     tag: str
     count: int
     artist_external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredTerms:
+    """A listener's terms carried by a file (a tastemaker export), for the import's listener."""
+
+    terms: Terms
 
 
 @dataclass(frozen=True)
@@ -73,7 +94,23 @@ class Rejected:
     reason: str
 
 
-Record = Listen | Artist | ArtistTag | Skipped | Rejected
+@dataclass(frozen=True)
+class DefaultListener:
+    """The export names its owner: their listens go to `name` unless --listener says otherwise."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the listener should know about the import that is not a count."""
+
+    text: str
+
+
+Record = (
+    Listen | Artist | Track | ArtistTag | StoredTerms | Skipped | Rejected | DefaultListener | Note
+)
 Reader = Callable[[Path], Iterator[Record]]
 
 
@@ -89,6 +126,8 @@ class ImportReport:
     tags: int = 0
     rejects: list[Rejected] = field(default_factory=list)
     skip_reasons: dict[str, int] = field(default_factory=dict)
+    listener: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -102,6 +141,8 @@ class ImportReport:
             "tag_links": self.tags,
             "skip_reasons": dict(self.skip_reasons),
             "rejects": [{"location": r.location, "reason": r.reason} for r in self.rejects],
+            "listener": self.listener,
+            "notes": list(self.notes),
         }
 
 
@@ -135,7 +176,14 @@ def import_records(
     started = utc_now()
     digest = checksum(path) if path.exists() else ""
     with store.transaction() as conn:
-        writer = _Writer(conn, fmt, listener, report)
+        # The imports row comes first so every listen can point at the import that brought it
+        # (forget and export-data follow that link); its counts are filled in at the end.
+        cur = conn.execute(
+            "INSERT INTO imports (format, path, checksum, listener, imported, duplicates,"
+            " skipped, rejected, started_at, finished_at) VALUES (?,?,?,?,0,0,0,0,?,?)",
+            (fmt, str(path), digest, listener, started, started),
+        )
+        writer = _Writer(conn, fmt, listener, report, import_id=_row_id(cur))
         seen = 0
         for record in records:
             writer.add(record)
@@ -143,20 +191,18 @@ def import_records(
             if progress is not None and seen % 50_000 == 0:
                 progress(seen)
         writer.flush()
+        report.listener = writer.default_listener
         conn.execute(
-            "INSERT INTO imports (format, path, checksum, listener, imported, duplicates,"
-            " skipped, rejected, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "UPDATE imports SET listener = ?, imported = ?, duplicates = ?, skipped = ?,"
+            " rejected = ?, finished_at = ? WHERE id = ?",
             (
-                fmt,
-                str(path),
-                digest,
-                listener,
+                report.listener,
                 report.imported,
                 report.duplicates,
                 report.skipped,
                 report.rejected,
-                started,
                 utc_now(),
+                writer.import_id,
             ),
         )
     return report
@@ -166,9 +212,15 @@ class _Writer:
     """Resolves names to ids (with caches) and batches inserts inside the open transaction."""
 
     def __init__(
-        self, conn: sqlite3.Connection, fmt: str, listener: str | None, report: ImportReport
+        self,
+        conn: sqlite3.Connection,
+        fmt: str,
+        listener: str | None,
+        report: ImportReport,
+        import_id: int | None = None,
     ) -> None:
         self.conn = conn
+        self.import_id = import_id
         self.source = fmt
         self.default_listener = listener
         self.report = report
@@ -177,6 +229,16 @@ class _Writer:
         self.tracks: dict[tuple[int, str], int] = {}
         self.tag_ids: dict[str, int] = {}
         self.pending: list[tuple[object, ...]] = []
+        self.keys: dict[str, str] = {}
+
+    def key(self, name: str) -> str:
+        """name_key, remembered: a history names the same artists and tracks over and over."""
+        found = self.keys.get(name)
+        if found is None:
+            if len(self.keys) >= 200_000:
+                self.keys.clear()  # bounded memory on huge, varied files
+            found = self.keys[name] = name_key(name)
+        return found
 
     # -- records -------------------------------------------------------------------------
 
@@ -185,8 +247,26 @@ class _Writer:
             self._listen(record)
         elif isinstance(record, Artist):
             self._artist(record.name, record.mbid, record.external_id)
+        elif isinstance(record, Track):
+            artist_id = self._artist(record.artist, None, record.artist_external_id)
+            if record.title.strip():
+                self._track(
+                    artist_id,
+                    record.title,
+                    self.key(record.title),
+                    record.album,
+                    record.duration_ms,
+                    record.mbid,
+                )
         elif isinstance(record, ArtistTag):
             self._tag(record)
+        elif isinstance(record, StoredTerms):
+            if not self.default_listener:
+                raise IngestError(
+                    f"this {self.source} file does not say whose terms these are: "
+                    "pass --listener NAME"
+                )
+            write_terms(self.conn, self._listener(self.default_listener), record.terms)
         elif isinstance(record, Skipped):
             self.report.skipped += 1
             reasons = self.report.skip_reasons
@@ -194,6 +274,12 @@ class _Writer:
         elif isinstance(record, Rejected):
             self.report.rejected += 1
             self.report.rejects.append(record)
+        elif isinstance(record, DefaultListener):
+            # --listener wins over the name the export gives.
+            if self.default_listener is None and record.name.strip():
+                self.default_listener = record.name.strip()
+        elif isinstance(record, Note):
+            self.report.notes.append(record.text)
 
     def _listen(self, listen: Listen) -> None:
         name = listen.listener or self.default_listener
@@ -207,10 +293,18 @@ class _Writer:
         track_id = None
         track_key = ""
         if listen.title:
-            track_key = name_key(listen.title)
-            track_id = self._track(artist_id, listen.title, track_key, listen)
+            track_key = self.key(listen.title)
+            track_id = self._track(
+                artist_id,
+                listen.title,
+                track_key,
+                listen.album,
+                listen.duration_ms,
+                listen.track_mbid,
+            )
+        source = listen.source or self.source
         if listen.listened_at is None:
-            dedupe = f"agg|{self.source}|{artist_id}|{track_key}"
+            dedupe = f"agg|{source}|{artist_id}|{track_key}"
         else:
             dedupe = f"t|{listen.listened_at}|{artist_id}|{track_key}"
         self.pending.append(
@@ -221,7 +315,8 @@ class _Writer:
                 listen.listened_at,
                 listen.ms_played,
                 listen.plays,
-                self.source,
+                source,
+                self.import_id,
                 dedupe,
             )
         )
@@ -234,7 +329,7 @@ class _Writer:
         before = self.conn.total_changes
         self.conn.executemany(
             "INSERT OR IGNORE INTO listens (listener_id, artist_id, track_id, listened_at,"
-            " ms_played, plays, source, dedupe) VALUES (?,?,?,?,?,?,?,?)",
+            " ms_played, plays, source, import_id, dedupe) VALUES (?,?,?,?,?,?,?,?,?)",
             self.pending,
         )
         inserted = self.conn.total_changes - before
@@ -261,7 +356,7 @@ class _Writer:
 
     def _artist(self, name: str, mbid: str | None, external_id: str | None) -> int:
         """Identity order: the dataset's own id, then MBID, then the name key."""
-        cache_key = (name_key(name), external_id)
+        cache_key = (self.key(name), external_id)
         cached = self.artists.get(cache_key)
         if cached is not None:
             return cached
@@ -277,7 +372,7 @@ class _Writer:
             row = conn.execute("SELECT id FROM artists WHERE mbid = ?", (mbid,)).fetchone()
             artist_id = None if row is None else int(row[0])
         if artist_id is None:
-            key = name_key(name)
+            key = self.key(name)
             row = conn.execute("SELECT id FROM artists WHERE key = ?", (key,)).fetchone()
             if row is not None and external_id is not None and self._claimed(int(row[0])):
                 # The dataset lists this as a different artist from the one holding the key.
@@ -312,7 +407,15 @@ class _Writer:
         ).fetchone()
         return row is not None
 
-    def _track(self, artist_id: int, title: str, key: str, listen: Listen) -> int:
+    def _track(
+        self,
+        artist_id: int,
+        title: str,
+        key: str,
+        album: str | None,
+        duration_ms: int | None,
+        mbid: str | None,
+    ) -> int:
         cached = self.tracks.get((artist_id, key))
         if cached is not None:
             return cached
@@ -323,7 +426,7 @@ class _Writer:
             cur = self.conn.execute(
                 "INSERT INTO tracks (artist_id, title, key, album, duration_ms, mbid)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (artist_id, title, key, listen.album, listen.duration_ms, listen.track_mbid),
+                (artist_id, title, key, album, duration_ms, mbid),
             )
             track_id = _row_id(cur)
         else:

@@ -147,6 +147,16 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL
     );
     """,
+    # 2: what a curator's verdict is about. `subject` = the whole playlist, one track, or one
+    # track's reason; a verdict on a reason may name one "A explains B" link (artist ids).
+    """
+    ALTER TABLE verdicts ADD COLUMN subject TEXT NOT NULL DEFAULT 'track'
+        CHECK (subject IN ('playlist', 'track', 'reason'));
+    ALTER TABLE verdicts ADD COLUMN link_from INTEGER REFERENCES artists(id);
+    ALTER TABLE verdicts ADD COLUMN link_to INTEGER REFERENCES artists(id);
+    UPDATE verdicts SET subject = 'playlist' WHERE position IS NULL;
+    CREATE INDEX verdicts_playlist ON verdicts (playlist_id, position);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -227,4 +227,3 @@ def mark_models_stale(store: Store, reason: str) -> int:
         "UPDATE models SET stale = 1, stale_reason = ? WHERE stale = 0", (reason,)
     )
     return cur.rowcount
-

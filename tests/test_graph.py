@@ -103,3 +103,55 @@ def test_a_torn_graph_file_is_refused(demo_graph: ArtistGraph, tmp_path: Path) -
     (tmp_path / "graph.npz").write_bytes(data[: len(data) // 2])
     with pytest.raises(GraphFileError, match="tastemaker train"):
         ArtistGraph.load(tmp_path)
+
+
+def test_shared_listeners_match_the_store(demo_graph: ArtistGraph, demo_store_path: Path) -> None:
+    from recommender.store import Store
+
+    with Store.open(demo_store_path) as opened:
+        rows = opened.conn.execute(
+            """SELECT a.artist_id, b.artist_id, COUNT(DISTINCT a.listener_id)
+               FROM (SELECT DISTINCT listener_id, artist_id FROM listens) a
+               JOIN (SELECT DISTINCT listener_id, artist_id FROM listens) b
+                 ON a.listener_id = b.listener_id AND a.artist_id < b.artist_id
+               WHERE a.artist_id IN (SELECT id FROM artists ORDER BY id LIMIT 12)
+               GROUP BY a.artist_id, b.artist_id"""
+        ).fetchall()
+    assert len(rows) > 50
+    for a, b, n in rows:
+        assert demo_graph.shared_listeners(a, b) == n
+    first = int(demo_graph.artist_ids[0])
+    for neighbour in demo_graph.similar(first, k=10):
+        assert neighbour.shared_listeners == demo_graph.shared_listeners(first, neighbour.artist_id)
+
+
+def test_a_tampered_edge_is_refused(demo_graph: ArtistGraph, tmp_path: Path) -> None:
+    demo_graph.save(tmp_path)
+    with np.load(tmp_path / "graph.npz", allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    arrays["edges"][0, 2] = 7.5  # a co-listening weight above 1 cannot come from `build`
+    np.savez(tmp_path / "graph.npz", **arrays)
+    with pytest.raises(GraphFileError, match="edge weights"):
+        ArtistGraph.load(tmp_path)
+
+
+def test_lookalike_artists_have_no_edge_and_are_symmetric(demo_graph: ArtistGraph) -> None:
+    assert demo_graph.lookalike_pairs, "the demo world plants look-alike artists"
+    for i, j in demo_graph.lookalike_pairs:
+        a, b = int(demo_graph.artist_ids[i]), int(demo_graph.artist_ids[j])
+        assert b in demo_graph.lookalikes(a) and a in demo_graph.lookalikes(b)
+        assert demo_graph.is_lookalike(a, b) and demo_graph.is_lookalike(b, a)
+        assert demo_graph.neighbours_weight(a, b) == 0.0
+        assert {_planted(demo_graph, a), _planted(demo_graph, b)} in (
+            {"street-punk", "metalcore"},
+            {"midwest-emo", "emo-rap"},
+        )
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(min_value=0, max_value=311))
+def test_lookalikes_agree_with_is_lookalike(demo_graph: ArtistGraph, pos: int) -> None:
+    artist = int(demo_graph.artist_ids[pos])
+    listed = set(demo_graph.lookalikes(artist))
+    for other in demo_graph.artist_ids[::7]:
+        assert (int(other) in listed) == demo_graph.is_lookalike(artist, int(other))

@@ -1,43 +1,70 @@
-"""Commands that bring data in and describe it: import, stats."""
+"""Commands that bring data in and describe it: import, stats, demo."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
+from playlists.build import build_playlist
 from playlists.cli import echo_json, json_option, open_store
+from playlists.export import to_json, to_table
+from recommender.demo import DEMO_LISTENER, prepare_demo
+from recommender.ingest import ImportReport
 from recommender.sources import READERS, import_path
 from recommender.stats import store_stats
+
+
+def _progress(rows: int) -> None:
+    click.echo(f"... {rows:,} rows read", err=True)
 
 
 @click.command("import")
 @click.argument("fmt", metavar="FORMAT", type=click.Choice(sorted(READERS)))
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--listener", help="Whose listens these are (for personal exports).")
+@click.option(
+    "--encoding",
+    help="Text encoding of a personal export that is not UTF-8 (e.g. latin-1).",
+)
 @json_option
 @click.pass_context
 def import_command(
-    ctx: click.Context, fmt: str, path: Path, listener: str | None, as_json: bool
+    ctx: click.Context,
+    fmt: str,
+    path: Path,
+    listener: str | None,
+    encoding: str | None,
+    as_json: bool,
 ) -> None:
-    """Import PATH in FORMAT. All of it lands, or none of it does."""
+    """Import PATH in FORMAT. All of it lands, or none of it does.
+
+    Personal exports: listenbrainz (export zip or a listens file), spotify (Extended
+    Streaming History or account-data zip, folder or file), lastfm (scrobble CSV or
+    .scrobbler.log). Research data: hetrec (the HetRec 2011 Last.fm 2k folder).
+    """
     store = open_store(ctx)
-
-    def progress(rows: int) -> None:
-        click.echo(f"... {rows:,} rows read", err=True)
-
-    report = import_path(store, fmt, path, listener=listener, progress=progress)
+    report = import_path(store, fmt, path, listener=listener, progress=_progress, encoding=encoding)
     if as_json:
         echo_json(report.as_dict())
         return
+    _echo_report(report)
+    if report.listener and not listener:
+        click.echo(f"  listener: {report.listener} (named by the export)")
+
+
+def _echo_report(report: ImportReport) -> None:
     click.echo(
-        f"{fmt} {path}: {report.imported:,} imported, {report.duplicates:,} duplicate, "
-        f"{report.skipped:,} skipped, {report.rejected:,} rejected"
+        f"{report.format} {report.path}: {report.imported:,} imported, "
+        f"{report.duplicates:,} duplicate, {report.skipped:,} skipped, {report.rejected:,} rejected"
     )
     for reason, count in sorted(report.skip_reasons.items()):
         click.echo(f"  skipped {count:,}: {reason}")
     for reject in report.rejects:
         click.echo(f"  rejected {reject.location}: {reject.reason}")
+    for note in report.notes:
+        click.echo(f"  note: {note}")
 
 
 @click.command("stats")
@@ -45,7 +72,10 @@ def import_command(
 @click.pass_context
 def stats_command(ctx: click.Context, as_json: bool) -> None:
     """Summarise what the store holds."""
-    stats = store_stats(open_store(ctx))
+    _echo_stats(store_stats(open_store(ctx)), as_json)
+
+
+def _echo_stats(stats: dict[str, object], as_json: bool) -> None:
     if as_json:
         echo_json(stats)
         return
@@ -58,4 +88,41 @@ def stats_command(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"{key}: {value}")
 
 
-COMMANDS = [import_command, stats_command]
+@click.command("demo")
+@click.option(
+    "--listener", default=DEMO_LISTENER, show_default=True, help="Whose playlist to show."
+)
+@click.option("--length", type=click.IntRange(min=1), default=20, show_default=True)
+@json_option
+@click.pass_context
+def demo_command(ctx: click.Context, listener: str, length: int, as_json: bool) -> None:
+    """Import the embedded demo world (once), train if needed, print a playlist with reasons."""
+    store = open_store(ctx)
+    ready = prepare_demo(store, progress=_progress)
+    playlist = build_playlist(store, listener, length=length, model=ready.model)
+    if as_json:
+        echo_json(
+            {
+                "store": store_stats(store),
+                "model_id": ready.model.model_id,
+                "trained": ready.trained,
+                "playlist": json.loads(to_json(playlist)),
+            }
+        )
+        return
+    if ready.imported is None:
+        click.echo("demo world already in the store")
+    else:
+        _echo_report(ready.imported)
+    counts = store.counts()
+    click.echo(
+        f"store {store.path}: {counts['listeners']} listeners, {counts['artists']} artists, "
+        f"{counts['tracks']:,} tracks, {counts['listens']:,} listens"
+    )
+    verb = "trained" if ready.trained else "using"
+    click.echo(f"{verb} model {ready.model.model_id} ({len(ready.model.graph.scenes)} scenes)\n")
+    click.echo(to_table(playlist))
+    click.echo(f"\nstored as {playlist.id}: `tastemaker explain {playlist.id}` shows it again")
+
+
+COMMANDS = [import_command, stats_command, demo_command]

@@ -7,17 +7,33 @@ streams its input, reports bad rows as `Rejected` with their location, and raise
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 from recommender.errors import IngestError, UnknownFormat
-from recommender.ingest import ImportReport, Reader, import_records
-from recommender.sources import demo, hetrec
+from recommender.ingest import ImportReport, Reader, Record, import_records
+from recommender.sources import demo, hetrec, lastfm, listenbrainz, spotify, tastemaker
+from recommender.sources._common import check_encoding
 from recommender.store import Store
 
+
+class TextReader(Protocol):
+    """A reader of personal exports: text written by a listener's own tools, in any encoding."""
+
+    def __call__(self, path: Path, encoding: str = "utf-8") -> Iterator[Record]: ...
+
+
+TEXT_READERS: dict[str, TextReader] = {
+    "lastfm": lastfm.read,
+    "listenbrainz": listenbrainz.read,
+    "spotify": spotify.read,
+}
 READERS: dict[str, Reader] = {
     "demo": demo.read,
     "hetrec": hetrec.read,
+    "tastemaker": tastemaker.read,
+    **TEXT_READERS,
 }
 
 
@@ -27,12 +43,25 @@ def import_path(
     path: str | Path,
     listener: str | None = None,
     progress: Callable[[int], None] | None = None,
+    encoding: str | None = None,
 ) -> ImportReport:
-    """Import `path` in format `fmt` as one transaction and return the counts."""
+    """Import `path` in format `fmt` as one transaction and return the counts.
+
+    `encoding` (personal exports only) overrides UTF-8 for files saved in another encoding.
+    """
     reader = READERS.get(fmt)
     if reader is None:
         raise UnknownFormat(f"unknown format {fmt!r}: choose one of {', '.join(sorted(READERS))}")
     target = Path(path)
     if not target.exists():
         raise IngestError(f"{target} does not exist: check the path")
-    return import_records(store, fmt, target, reader(target), listener=listener, progress=progress)
+    if encoding is None:
+        records = reader(target)
+    else:
+        text_reader = TEXT_READERS.get(fmt)
+        if text_reader is None:
+            raise IngestError(
+                f"--encoding applies to {', '.join(sorted(TEXT_READERS))}, not {fmt}: drop it"
+            )
+        records = text_reader(target, check_encoding(encoding))
+    return import_records(store, fmt, target, records, listener=listener, progress=progress)

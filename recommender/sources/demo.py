@@ -1,4 +1,9 @@
-"""Reader for the embedded demo world (`datasets/demo`, written by `recommender.demo_world`)."""
+"""Reader for the embedded demo world (`datasets/demo`, written by `recommender.demo_world`).
+
+Streams `listens.csv.gz` row by row; the small catalogue files are read first. A row that names
+an unknown artist or track, or carries a number that is not a whole number, is rejected with its
+location instead of stopping the import.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,40 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from recommender.errors import IngestError
-from recommender.ingest import Artist, ArtistTag, Listen, Record, Rejected
+from recommender.ingest import Artist, ArtistTag, Listen, Record, Rejected, Track
 
 FILES = ("artists.csv", "artist_tags.csv", "tracks.csv", "listens.csv.gz")
+COLUMNS = {
+    "artists.csv": ["artist_id", "name"],
+    "artist_tags.csv": ["artist_id", "tag", "count"],
+    "tracks.csv": ["track_id", "artist_id", "title", "album", "duration_ms"],
+    "listens.csv.gz": ["listener", "track_id", "listened_at", "ms_played"],
+}
+
+
+def _rows(folder: Path, name: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """Yield (location, row) for every data row of one file, after checking its header."""
+    path = folder / name
+    opened = (
+        gzip.open(path, "rt", encoding="utf-8", newline="")
+        if name.endswith(".gz")
+        else path.open(encoding="utf-8", newline="")
+    )
+    with opened as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames != COLUMNS[name]:
+            raise IngestError(
+                f"{path} does not start with the header {','.join(COLUMNS[name])}: "
+                "regenerate it with `python -m recommender.demo_world --out DIR`"
+            )
+        for row in reader:
+            yield f"{name}:{reader.line_num}", row
+
+
+def _whole(text: str | None) -> int | None:
+    if text is None or not text.strip().lstrip("-").isdigit():
+        return None
+    return int(text)
 
 
 def read(folder: Path) -> Iterator[Record]:
@@ -21,45 +57,65 @@ def read(folder: Path) -> Iterator[Record]:
             "`python -m recommender.demo_world --out DIR`"
         )
     names: dict[str, str] = {}
-    with (folder / "artists.csv").open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            names[row["artist_id"]] = row["name"]
-            yield Artist(name=row["name"], external_id=row["artist_id"])
-    with (folder / "artist_tags.csv").open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            yield ArtistTag(
-                artist=names[row["artist_id"]],
-                tag=row["tag"],
-                count=int(row["count"]),
-                artist_external_id=row["artist_id"],
-            )
-    tracks: dict[str, tuple[str, str, str, str, int]] = {}
-    with (folder / "tracks.csv").open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            artist_id = row["artist_id"]
-            tracks[row["track_id"]] = (
-                artist_id,
-                names[artist_id],
-                row["title"],
-                row["album"],
-                int(row["duration_ms"]),
-            )
-    with gzip.open(folder / "listens.csv.gz", "rt", encoding="utf-8", newline="") as handle:
-        for line, row in enumerate(csv.DictReader(handle), start=2):
-            track = tracks.get(row["track_id"])
-            if track is None:
-                yield Rejected(
-                    f"listens.csv.gz:{line}", f"track {row['track_id']} is not in tracks.csv"
-                )
-                continue
-            artist_id, artist, title, album, duration = track
-            yield Listen(
-                artist=artist,
-                listener=row["listener"],
-                title=title,
-                album=album,
-                listened_at=int(row["listened_at"]),
-                ms_played=int(row["ms_played"]),
-                duration_ms=duration,
-                artist_external_id=artist_id,
-            )
+    for location, row in _rows(folder, "artists.csv"):
+        if not row["name"]:
+            yield Rejected(location, "the artist has no name")
+            continue
+        names[row["artist_id"]] = row["name"]
+        yield Artist(name=row["name"], external_id=row["artist_id"])
+
+    for location, row in _rows(folder, "artist_tags.csv"):
+        count = _whole(row["count"])
+        if row["artist_id"] not in names or count is None:
+            yield Rejected(location, "unknown artist id or a count that is not a whole number")
+            continue
+        yield ArtistTag(
+            artist=names[row["artist_id"]],
+            tag=row["tag"],
+            count=count,
+            artist_external_id=row["artist_id"],
+        )
+
+    tracks: dict[str, tuple[str, str, str, str, int | None]] = {}
+    for location, row in _rows(folder, "tracks.csv"):
+        artist_id = row["artist_id"]
+        if artist_id not in names or not row["title"]:
+            yield Rejected(location, f"artist {artist_id} is not in artists.csv, or no title")
+            continue
+        duration = _whole(row["duration_ms"])
+        tracks[row["track_id"]] = (
+            artist_id,
+            names[artist_id],
+            row["title"],
+            row["album"],
+            duration,
+        )
+        # Every track enters the catalogue, heard or not: cold-start artists need something to play.
+        yield Track(
+            artist=names[artist_id],
+            title=row["title"],
+            album=row["album"] or None,
+            duration_ms=duration,
+            artist_external_id=artist_id,
+        )
+
+    for location, row in _rows(folder, "listens.csv.gz"):
+        known = tracks.get(row["track_id"])
+        if known is None:
+            yield Rejected(location, f"track {row['track_id']} is not in tracks.csv")
+            continue
+        listened_at, ms_played = _whole(row["listened_at"]), _whole(row["ms_played"])
+        if listened_at is None or ms_played is None or not row["listener"]:
+            yield Rejected(location, "needs a listener and whole-number listened_at, ms_played")
+            continue
+        artist_id, artist, title, album, duration = known
+        yield Listen(
+            artist=artist,
+            listener=row["listener"],
+            title=title,
+            album=album,
+            listened_at=listened_at,
+            ms_played=ms_played,
+            duration_ms=duration,
+            artist_external_id=artist_id,
+        )

@@ -1,0 +1,220 @@
+"""The quality label of a stored playlist: five figures a curator reads before it goes out.
+
+All figures are computed from the store alone (the playlist rows, listens and artist tags), so
+anyone can re-derive them with SQL. For a playlist of n entries with artists a_1..a_n:
+
+- **Unexpected share**: requested = floor(length x surprise + 0.5) entries (the playlist's
+  stored `params`), delivered = entries of kind `unexpected`, and delivered / n.
+- **Intra-list diversity** (by tags): each artist's tag vector t_a holds its tag counts
+  (summed over tag sources); ILD = mean over pairs i < j of 1 - cos(t_ai, t_aj). 0 = every
+  entry sounds alike, 1 = no tag in common. Pairs with an untagged artist are left out.
+- **Novelty**: mean self-information of the entries' artists, in bits:
+  mean_i -log2(p(a_i)), p(a) = listeners(a) / listeners in the store, where listeners(a) =
+  distinct listeners with a listen of a, floored at 1 (an artist no one has played yet).
+- **Popularity spread**: min, median and max of listeners(a_i) over the entries.
+- **Calibration** (Steck, "Calibrated recommendations", RecSys 2018): KL(p || q~) in nats,
+  where p = the listener's recent tag mix, q = the playlist's tag mix and
+  q~ = (1 - ALPHA) q + ALPHA p smooths q so that a tag the listener plays but the playlist
+  lacks gives a large but finite value. A tag mix sums each artist's normalised tag vector
+  t_a / sum(t_a), weighted by the listener's plays of the artist for p (listens in the
+  RECENT_DAYS before the playlist's `as_of`, else the newest listen, plus timestamp-less
+  aggregate rows) and by one per entry for q; both are then normalised to sum to 1.
+  0 = the playlist mirrors the listener's recent listening. None when the listener has no
+  tagged recent listening (a non-personalised playlist).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from statistics import median
+from typing import Any
+
+from recommender.store import Store
+
+ALPHA = 0.01
+RECENT_DAYS = 90
+DAY = 86_400
+
+
+@dataclass(frozen=True)
+class Quality:
+    """The label of one playlist; see the module docstring for each formula."""
+
+    entries: int
+    surprise_requested: float | None
+    unexpected_requested: int | None
+    unexpected_delivered: int
+    unexpected_share: float
+    diversity: float | None
+    diversity_pairs: int
+    novelty_bits: float | None
+    popularity_min: int
+    popularity_median: float
+    popularity_max: int
+    store_listeners: int
+    calibration_kl: float | None
+    recent_days: int
+    alpha: float = ALPHA
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def unexpected_count(length: int, surprise: float) -> int:
+    """round(length x surprise) with halves rounded up, as the playlist build counts it."""
+    return int(math.floor(length * surprise + 0.5))
+
+
+def playlist_quality(store: Store, playlist_id: str) -> Quality:
+    """The quality label of the stored playlist `playlist_id`."""
+    row = store.conn.execute(
+        "SELECT listener_id, params FROM playlists WHERE id = ?", (playlist_id,)
+    ).fetchone()
+    if row is None:
+        from recommender.errors import UnknownPlaylistId
+
+        raise UnknownPlaylistId(f"no playlist with id {playlist_id!r}")
+    listener_id, params_json = row
+    params = json.loads(params_json)
+    entries = store.conn.execute(
+        "SELECT artist_id, kind FROM playlist_tracks WHERE playlist_id = ? ORDER BY position",
+        (playlist_id,),
+    ).fetchall()
+    artists = [int(a) for a, _ in entries]
+    n = len(entries)
+    delivered = sum(1 for _, kind in entries if kind == "unexpected")
+    surprise = params.get("surprise")
+    length = params.get("length", n)
+    requested = None if surprise is None else unexpected_count(int(length), float(surprise))
+
+    tags = artist_tag_vectors(store, set(artists))
+    diversity, pairs = intra_list_diversity(artists, tags)
+    listeners = artist_listeners(store, set(artists))
+    total = int(store.conn.execute("SELECT count(DISTINCT listener_id) FROM listens").fetchone()[0])
+    counts = [listeners.get(a, 0) for a in artists]
+    novelty = None
+    if n and total:
+        novelty = sum(-math.log2(max(c, 1) / total) for c in counts) / n
+
+    calibration = None
+    if listener_id is not None and n:
+        recent = recent_tag_mix(store, int(listener_id), params.get("as_of"))
+        if recent:
+            calibration = kl_calibration(recent, playlist_tag_mix(artists, tags), ALPHA)
+    return Quality(
+        entries=n,
+        surprise_requested=None if surprise is None else float(surprise),
+        unexpected_requested=requested,
+        unexpected_delivered=delivered,
+        unexpected_share=delivered / n if n else 0.0,
+        diversity=diversity,
+        diversity_pairs=pairs,
+        novelty_bits=novelty,
+        popularity_min=min(counts, default=0),
+        popularity_median=float(median(counts)) if counts else 0.0,
+        popularity_max=max(counts, default=0),
+        store_listeners=total,
+        calibration_kl=calibration,
+        recent_days=RECENT_DAYS,
+    )
+
+
+# The pieces, each over plain data ----------------------------------------------------------
+
+
+def artist_tag_vectors(store: Store, artist_ids: set[int]) -> dict[int, dict[str, float]]:
+    """Tag counts per artist, summed over tag sources."""
+    if not artist_ids:
+        return {}
+    marks = ",".join("?" for _ in artist_ids)
+    vectors: dict[int, dict[str, float]] = defaultdict(dict)
+    for artist_id, tag, count in store.conn.execute(
+        "SELECT at.artist_id, t.name, sum(at.count) FROM artist_tags at JOIN tags t"
+        f" ON t.id = at.tag_id WHERE at.artist_id IN ({marks}) GROUP BY at.artist_id, t.name",
+        tuple(artist_ids),
+    ):
+        vectors[int(artist_id)][str(tag)] = float(count)
+    return dict(vectors)
+
+
+def artist_listeners(store: Store, artist_ids: set[int]) -> dict[int, int]:
+    if not artist_ids:
+        return {}
+    marks = ",".join("?" for _ in artist_ids)
+    return {
+        int(a): int(n)
+        for a, n in store.conn.execute(
+            f"SELECT artist_id, count(DISTINCT listener_id) FROM listens WHERE artist_id IN"
+            f" ({marks}) GROUP BY artist_id",
+            tuple(artist_ids),
+        )
+    }
+
+
+def _cosine(u: dict[str, float], v: dict[str, float]) -> float:
+    dot = sum(w * v.get(t, 0.0) for t, w in u.items())
+    nu = math.sqrt(sum(w * w for w in u.values()))
+    nv = math.sqrt(sum(w * w for w in v.values()))
+    return dot / (nu * nv)
+
+
+def intra_list_diversity(
+    artists: list[int], tags: dict[int, dict[str, float]]
+) -> tuple[float | None, int]:
+    """Mean tag distance over pairs of entries whose artists both have tags."""
+    tagged = [a for a in artists if tags.get(a)]
+    total, pairs = 0.0, 0
+    for i in range(len(tagged)):
+        for j in range(i + 1, len(tagged)):
+            total += 1.0 - _cosine(tags[tagged[i]], tags[tagged[j]])
+            pairs += 1
+    return (total / pairs if pairs else None), pairs
+
+
+def _mix(weighted: list[tuple[dict[str, float], float]]) -> dict[str, float]:
+    mix: dict[str, float] = defaultdict(float)
+    for vector, weight in weighted:
+        size = sum(vector.values())
+        if size and weight:
+            for tag, count in vector.items():
+                mix[tag] += weight * count / size
+    total = sum(mix.values())
+    return {t: w / total for t, w in mix.items()} if total else {}
+
+
+def playlist_tag_mix(artists: list[int], tags: dict[int, dict[str, float]]) -> dict[str, float]:
+    return _mix([(tags.get(a, {}), 1.0) for a in artists])
+
+
+def recent_tag_mix(store: Store, listener_id: int, as_of: str | None) -> dict[str, float]:
+    """The listener's tag mix over the RECENT_DAYS before `as_of` (ISO UTC)."""
+    if as_of is not None:
+        end = int(datetime.fromisoformat(as_of).timestamp())
+    else:
+        newest = store.conn.execute(
+            "SELECT max(listened_at) FROM listens WHERE listener_id = ?", (listener_id,)
+        ).fetchone()[0]
+        end = int(newest) if newest is not None else 0
+    plays = dict(
+        store.conn.execute(
+            "SELECT artist_id, sum(plays) FROM listens WHERE listener_id = ? AND"
+            " (listened_at IS NULL OR (listened_at > ? AND listened_at <= ?)) GROUP BY artist_id",
+            (listener_id, end - RECENT_DAYS * DAY, end),
+        ).fetchall()
+    )
+    tags = artist_tag_vectors(store, {int(a) for a in plays})
+    return _mix([(tags.get(int(a), {}), float(n)) for a, n in plays.items()])
+
+
+def kl_calibration(p: dict[str, float], q: dict[str, float], alpha: float = ALPHA) -> float:
+    """KL(p || (1 - alpha) q + alpha p), in nats."""
+    total = 0.0
+    for tag, pg in p.items():
+        if pg > 0:
+            smoothed = (1 - alpha) * q.get(tag, 0.0) + alpha * pg
+            total += pg * math.log(pg / smoothed)
+    return total
