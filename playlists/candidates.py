@@ -23,6 +23,8 @@ candidate is dropped when no explanation remains.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -525,44 +527,76 @@ class Bridged:
 
 
 class BridgeFinder:
-    """Bridges from one set of start artists, all found by a single shortest-path search.
+    """Bridges from one set of start artists, all from one shortest-path search.
 
     The same search as `ArtistGraph.bridge` (multi-source Dijkstra over the co-listening
-    edges' `cost`, at most BRIDGE_MAX_STEPS steps), run once per playlist rather than once per
-    candidate. A graph without a networkx core falls back to calling `bridge` each time.
+    edges' `cost`, keeping paths of at most BRIDGE_MAX_STEPS steps) but run once per playlist
+    and only as far as needed: nodes are settled lazily, in the same order networkx settles
+    them, until the artist asked about is reached. A graph without a networkx core falls back
+    to calling `bridge` for each artist.
     """
 
     def __init__(self, graph: GraphView, starts: Sequence[int]) -> None:
         self.graph = graph
         self.starts = list(starts)
-        self._paths: dict[int, list[int]] | None = None
+        self._lazy = False
         core = getattr(graph, "graph", None)
         position = getattr(graph, "position", None)
         ids = getattr(graph, "artist_ids", None)
-        if isinstance(core, nx.Graph) and callable(position) and ids is not None and self.starts:
-            sources = set()
-            for a in self.starts:
-                try:
-                    sources.add(int(position(a)))
-                except TastemakerError:
-                    continue
-            self._sources = sources
+        if isinstance(core, nx.Graph) and callable(position) and ids is not None:
+            self._lazy = True
+            # The raw adjacency dict: networkx's read-only views cost more than the search.
+            self._adj = core._adj
             self._position = position
             self._ids = np.asarray(ids)
-            self._paths = (
-                nx.multi_source_dijkstra_path(core, sources, weight="cost") if sources else {}
-            )
+            self._sources: set[int] = set()
+            for a in self.starts:
+                try:
+                    self._sources.add(int(position(a)))
+                except TastemakerError:
+                    continue
+            self._dist: dict[int, float] = {}
+            self._seen: dict[int, float] = {}
+            self._paths: dict[int, list[int]] = {}
+            self._counter = itertools.count()
+            self._fringe: list[tuple[float, int, int]] = []
+            for source in self._sources:
+                self._seen[source] = 0.0
+                self._paths[source] = [source]
+                heapq.heappush(self._fringe, (0.0, next(self._counter), source))
+
+    def _settle_until(self, target: int) -> None:
+        """Advance the search until `target` is settled or nothing is left to settle."""
+        fringe, dist, seen, paths = self._fringe, self._dist, self._seen, self._paths
+        while fringe and target not in dist:
+            d, _, v = heapq.heappop(fringe)
+            if v in dist:
+                continue
+            dist[v] = d
+            for u, edge in self._adj[v].items():
+                cost = d + edge.get("cost", 1)
+                if u in dist:
+                    continue
+                if u not in seen or cost < seen[u]:
+                    seen[u] = cost
+                    heapq.heappush(fringe, (cost, next(self._counter), u))
+                    paths[u] = paths[v] + [u]
 
     def path(self, artist_id: int) -> list[int] | None:
-        if self._paths is None:
+        if not self._lazy:
             found = self.graph.bridge(self.starts, artist_id)
             return None if found is None else [int(a) for a in found.path]
         try:
             target = int(self._position(artist_id))
         except TastemakerError:
             return None
-        steps = self._paths.get(target)
-        if steps is None or target in self._sources or len(steps) - 1 > BRIDGE_MAX_STEPS:
+        if target in self._sources:
+            return None
+        self._settle_until(target)
+        if target not in self._dist:
+            return None
+        steps = self._paths[target]
+        if len(steps) - 1 > BRIDGE_MAX_STEPS:
             return None
         return [int(self._ids[p]) for p in steps]
 

@@ -143,13 +143,18 @@ class ArtistGraph:
         wide = _top_tags(interactions.artist_tags, interactions.tags, 10)
         top_tags = [row[:5] for row in wide]
         specific = _specific_tags(interactions, params.specific_tag_share)
-        reason_tags = [[t for t in row if t in specific][:5] for row in wide]
         community_graph = _community_graph(coo.row, coo.col, score, params.scene_neighbours)
         labels, scenes = _scenes(community_graph, counts, interactions, params)
         typical = float(np.median(score[keep])) if len(keep) else 0.0
         naming = specific - _broad_tags(top_tags, labels, scenes, params.lookalike_max_tag_scenes)
         lookalikes = _lookalikes(tags, top_tags, naming, counts, shared, typical, params)
         scene_lookalikes = _scene_lookalikes(scenes, labels, binary, params)
+        # Reasons cite distinctive tags only: not generic ones, and not the tags that make
+        # look-alike scenes look alike ("hardcore" says nothing about street punk vs metalcore).
+        confusing = {
+            t for a, b in scene_lookalikes for t in set(scenes[a].tags) & set(scenes[b].tags)
+        }
+        reason_tags = [[t for t in row if t in specific - confusing][:5] for row in wide]
 
         # A look-alike may never explain or stand in for the other, so no edge (and no bridge
         # step) may join them, even a thin one that survived sparsification.

@@ -155,3 +155,12 @@ def test_lookalikes_agree_with_is_lookalike(demo_graph: ArtistGraph, pos: int) -
     listed = set(demo_graph.lookalikes(artist))
     for other in demo_graph.artist_ids[::7]:
         assert (int(other) in listed) == demo_graph.is_lookalike(artist, int(other))
+
+
+def test_reasons_never_cite_the_tag_that_makes_lookalikes_look_alike(
+    demo_graph: ArtistGraph,
+) -> None:
+    for artist_id in demo_graph.artist_ids[::5]:
+        for neighbour in demo_graph.similar(int(artist_id), k=5):
+            assert "hardcore" not in neighbour.shared_tags and "emo" not in neighbour.shared_tags
+            assert "hardcore" not in neighbour.reason.split("; ", 1)[-1].split(", ")

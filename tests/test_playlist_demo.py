@@ -240,3 +240,26 @@ def test_tag_steers(demo: tuple[Store, FakeModel], truth: dict) -> None:
     ska = set(truth["scenes"]["ska-punk"]["artists"])
     familiar = [t for t in playlist.tracks if t.kind == FAMILIAR]
     assert sum(t.artist in ska for t in familiar) > len(familiar) / 2
+
+
+def test_bridge_finder_matches_graph_bridge(demo: tuple[Store, FakeModel]) -> None:
+    """The one-search bridge finder returns exactly what ArtistGraph.bridge returns."""
+    import random
+
+    from playlists.candidates import BridgeFinder
+
+    _store, model = demo
+    graph = model.graph
+    ids = [int(a) for a in graph.artist_ids]
+    rng = random.Random(7)
+    compared = found = 0
+    for _ in range(4):
+        starts = rng.sample(ids, 8)
+        finder = BridgeFinder(graph, starts)
+        for target in rng.sample(ids, 60):
+            expected = graph.bridge(starts, target)
+            got = finder.path(target)
+            assert got == (None if expected is None else expected.path)
+            compared += 1
+            found += got is not None
+    assert compared == 240 and found > 20

@@ -132,7 +132,7 @@ def _zip(files: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, content in files.items():
-            archive.writestr(name or "x", content)
+            archive.writestr(name.replace("\x00", "") or "x", content)  # zip cuts names at NUL
     return buffer.getvalue()
 
 

@@ -92,7 +92,9 @@ def _echo_stats(stats: dict[str, object], as_json: bool) -> None:
 @click.option(
     "--listener", default=DEMO_LISTENER, show_default=True, help="Whose playlist to show."
 )
-@click.option("--length", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option(
+    "--length", type=click.IntRange(min=1), default=20, show_default=True, help="Tracks to show."
+)
 @json_option
 @click.pass_context
 def demo_command(ctx: click.Context, listener: str, length: int, as_json: bool) -> None:
