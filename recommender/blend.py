@@ -20,9 +20,9 @@ from recommender.interactions import Interactions
 
 # Tuned on a validation split carved from HetRec's training part (bench/tune_model.py).
 DEFAULT_PARAMS: dict[str, Any] = {
-    "no_components": 128,
-    "epochs": 120,
-    "learning_rate": 0.05,
+    "no_components": 64,
+    "epochs": 30,
+    "learning_rate": 0.08,
     "item_alpha": 1e-6,
     "user_alpha": 1e-6,
     "max_sampled": 30,
@@ -30,7 +30,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "tag_weight": 1.0,
     "top_tags": 8,
     "min_tag_artists": 5,
-    "ease_share": 0.1,
+    "ease_share": 0.03,
     "ease_l2": 50.0,
     "ease_min_listeners": 2,
 }
