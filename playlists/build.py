@@ -32,7 +32,8 @@ from playlists.errors import UnknownTag
 from playlists.model import Candidate, Playlist
 from playlists.review import blocked_for
 from playlists.storage import save_playlist
-from recommender.errors import UnknownArtist, UnknownListener
+from recommender.catalog import resolve_artist
+from recommender.errors import UnknownListener
 from recommender.names import name_key
 from recommender.store import Store, utc_now
 from recommender.terms import Terms, load_terms
@@ -91,7 +92,7 @@ def build_playlist(
         model = load_default_model(store)
     graph = model.graph
     names = dict(store.conn.execute("SELECT id, name FROM artists").fetchall())
-    seed_id = resolve_artist(store, seed_artist) if seed_artist else None
+    seed_id = resolve_artist(store, seed_artist)[0] if seed_artist else None
     steer_tag = resolve_tag(store, tag) if tag else None
     as_of = model.now if model.now is not None else _newest_listen(store)
     ctx = cands.Context(
@@ -251,17 +252,6 @@ def _similarity(model: ModelView) -> Similarity:
 def _newest_listen(store: Store) -> int | None:
     value = store.conn.execute("SELECT max(listened_at) FROM listens").fetchone()[0]
     return None if value is None else int(value)
-
-
-def resolve_artist(store: Store, name: str) -> int:
-    """The artist id for a name as typed (matched by `name_key`), or a helpful error."""
-    row = store.conn.execute("SELECT id FROM artists WHERE key = ?", (name_key(name),)).fetchone()
-    if row is not None:
-        return int(row[0])
-    all_names = [r[0] for r in store.conn.execute("SELECT name FROM artists")]
-    close = difflib.get_close_matches(name, all_names, n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise UnknownArtist(f"no artist named {name!r} in the store{hint}")
 
 
 def resolve_tag(store: Store, tag: str) -> str:

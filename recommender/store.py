@@ -190,7 +190,8 @@ class Store:
                 sqlite_utils.Database(sqlite3.connect(":memory:", isolation_level=None)), None
             )
         else:
-            target = Path(path) if path is not None else default_db_path()
+            # Absolute, so paths recorded from it (model bundles) hold from any folder.
+            target = (Path(path) if path is not None else default_db_path()).expanduser().absolute()
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 conn = sqlite3.connect(str(target), isolation_level=None)

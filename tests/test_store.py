@@ -40,3 +40,13 @@ def test_transaction_rolls_back_everything_on_error(store: Store) -> None:
         conn.execute("INSERT INTO listeners (name, created_at) VALUES ('a', 'now')")
         raise RuntimeError("crash")
     assert store.counts()["listeners"] == 0
+
+
+def test_a_relative_store_path_is_kept_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Paths recorded next to the store (model bundles) must hold from any working folder.
+    monkeypatch.chdir(tmp_path)
+    with Store.open("rel.db") as opened:
+        assert opened.path == tmp_path / "rel.db"
+        assert opened.path.is_absolute()
