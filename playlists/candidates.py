@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import weakref
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -617,11 +617,37 @@ def unexpected_candidates(
     outside = top[(scenes[top] >= 0) & ~np.isin(scenes[top], sorted(home | avoid_scenes))]
     order = ctx.steer([int(artist_ids[j]) for j in outside])
     column_of = {int(artist_ids[j]): int(j) for j in outside}
+
+    def model_numbers(artist_id: int) -> tuple[float, dict[str, Any]]:
+        j = column_of[artist_id]
+        return float(scores[j]), {"model_score": float(scores[j]), "model_rank": int(ranks[j])}
+
+    # Spare picks beyond `wanted` leave room for spreading over scenes.
+    picks, reached = _bridged_picks(ctx, order, starts, avoid_scenes, 2 * wanted + 2, model_numbers)
+    why = (
+        f"{len(outside)} artists outside your scenes are in the model's top "
+        f"{UNEXPECTED_TOP_FRACTION:.0%} for you and {reached} of them are reached through a "
+        "co-listening bridge"
+    )
+    return _with_tracks(ctx, _spread_scenes(ctx, picks), UNEXPECTED, 1), why
+
+
+def _bridged_picks(
+    ctx: Context,
+    order: Sequence[int],
+    starts: Sequence[int],
+    avoid_scenes: set[int],
+    limit: int,
+    numbers: Callable[[int], tuple[float, dict[str, Any]]],
+) -> tuple[list[tuple[int, Any, float]], int]:
+    """Up to `limit` artists from `order` reached through a co-listening bridge, each with its
+    unexpected reason, and how many were reached. `numbers(artist)` gives the value a pick is
+    ranked by and the reason's score fields (the model's, or plain popularity)."""
     picks: list[tuple[int, Any, float]] = []
     reached = 0
     finder = BridgeFinder(ctx.graph, starts)
     for artist_id in order:
-        if len(picks) >= 2 * wanted + 2:  # spare picks for spreading over scenes
+        if len(picks) >= limit:
             break
         if not ctx.allowed(artist_id):
             continue
@@ -629,7 +655,7 @@ def unexpected_candidates(
         if bridged is None:
             continue
         reached += 1
-        j = column_of[artist_id]
+        value, score_fields = numbers(artist_id)
         reason = reasons.unexpected_reason(
             artist=ctx.names[artist_id],
             artist_id=artist_id,
@@ -637,16 +663,10 @@ def unexpected_candidates(
             target_scene=ctx.scene(ctx.scene_of(artist_id)),
             bridge=[(ctx.names[a], a) for a in bridged.path],
             bridge_shared_listeners=bridged.shared,
-            model_score=float(scores[j]),
-            model_rank=int(ranks[j]),
+            **score_fields,
         )
-        picks.append((artist_id, reason, float(scores[j])))
-    why = (
-        f"{len(outside)} artists outside your scenes are in the model's top "
-        f"{UNEXPECTED_TOP_FRACTION:.0%} for you and {reached} of them are reached through a "
-        "co-listening bridge"
-    )
-    return _with_tracks(ctx, _spread_scenes(ctx, picks), UNEXPECTED, 1), why
+        picks.append((artist_id, reason, value))
+    return picks, reached
 
 
 def _spread_scenes(ctx: Context, picks: list[tuple[int, Any, float]]) -> list[Any]:
@@ -715,30 +735,14 @@ def popular_candidates(
         a for a in ranked if (s := ctx.scene_of(a)) is not None and s not in home and s not in avoid
     ]
     top = others[: max(1, int(len(others) * UNEXPECTED_TOP_FRACTION))]
-    outside: list[tuple[int, Any, float]] = []
-    reached = 0
-    finder = BridgeFinder(ctx.graph, starts)
-    for artist_id in top:
-        if len(outside) >= 2 * wanted_unexpected + 2:
-            break
-        if not ctx.allowed(artist_id):
-            continue
-        bridged = find_bridge(ctx, finder, artist_id, avoid)
-        if bridged is None:
-            continue
-        reached += 1
-        reason = reasons.unexpected_reason(
-            artist=ctx.names[artist_id],
-            artist_id=artist_id,
-            home_scene=ctx.scene(ctx.scene_of(bridged.path[0])),
-            target_scene=ctx.scene(ctx.scene_of(artist_id)),
-            bridge=[(ctx.names[a], a) for a in bridged.path],
-            bridge_shared_listeners=bridged.shared,
-            model_score=None,
-            model_rank=None,
-            listeners=listeners[artist_id],
-        )
-        outside.append((artist_id, reason, float(listeners[artist_id])))
+
+    def popularity_numbers(artist_id: int) -> tuple[float, dict[str, Any]]:
+        n = listeners[artist_id]
+        return float(n), {"model_score": None, "model_rank": None, "listeners": n}
+
+    outside, reached = _bridged_picks(
+        ctx, top, starts, avoid, 2 * wanted_unexpected + 2, popularity_numbers
+    )
     why = (
         f"{len(top)} popular artists lie outside the starting scene and {reached} of them are "
         "reached through a co-listening bridge"
