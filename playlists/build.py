@@ -13,9 +13,7 @@ dropped, so the mix and the reasons still hold.
 
 from __future__ import annotations
 
-import difflib
 import uuid
-from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -28,13 +26,17 @@ from playlists.assemble import (
     assemble,
     unexpected_count,
 )
-from playlists.errors import UnknownTag
 from playlists.model import Candidate, Playlist
 from playlists.review import blocked_for
 from playlists.storage import save_playlist
-from recommender.catalog import resolve_artist
-from recommender.errors import UnknownListener
-from recommender.names import name_key
+from recommender.catalog import (
+    artist_ids_named,
+    artists_tagged,
+    resolve_artist,
+    resolve_listener,
+    resolve_tag,
+)
+from recommender.listens import newest_listen
 from recommender.store import Store, utc_now
 from recommender.terms import Terms, load_terms
 
@@ -80,7 +82,12 @@ def build_playlist(
     """Build (and store) a playlist for `listener`; see the module docstring."""
     listener_id = store.listener_id(listener)
     if listener_id is None and not new_listener:
-        raise UnknownListener(_unknown_listener_message(store, listener))
+        resolve_listener(
+            store,
+            listener,
+            hint="import their history with `tastemaker import`, or pass --new-listener for a "
+            "non-personalised playlist",
+        )
     base = terms if terms is not None else load_terms(store, listener)
     effective = base.with_changes(surprise=surprise, no_repeat_days=no_repeat_days)
     overridden = [
@@ -94,7 +101,7 @@ def build_playlist(
     names = dict(store.conn.execute("SELECT id, name FROM artists").fetchall())
     seed_id = resolve_artist(store, seed_artist)[0] if seed_artist else None
     steer_tag = resolve_tag(store, tag) if tag else None
-    as_of = model.now if model.now is not None else _newest_listen(store)
+    as_of = model.now if model.now is not None else newest_listen(store)
     ctx = cands.Context(
         store=store,
         graph=graph,
@@ -103,9 +110,9 @@ def build_playlist(
         half_life_days=effective.half_life_days,
         no_repeat_days=effective.no_repeat_days,
         artist_cap=artist_cap,
-        excluded_artists=_artist_ids(store, effective.exclude_artists),
-        excluded_by_tag=_tagged_artists(store, effective.exclude_tags),
-        steer_tag_artists=None if steer_tag is None else _tagged_artists(store, [steer_tag]),
+        excluded_artists=artist_ids_named(store, effective.exclude_artists),
+        excluded_by_tag=artists_tagged(store, effective.exclude_tags),
+        steer_tag_artists=None if steer_tag is None else artists_tagged(store, [steer_tag]),
         seed_artist=seed_id,
         blocks=blocked_for(store, listener),
     )
@@ -247,57 +254,3 @@ def _similarity(model: ModelView) -> Similarity:
         return float(unit[i] @ unit[j])
 
     return similarity
-
-
-def _newest_listen(store: Store) -> int | None:
-    value = store.conn.execute("SELECT max(listened_at) FROM listens").fetchone()[0]
-    return None if value is None else int(value)
-
-
-def resolve_tag(store: Store, tag: str) -> str:
-    """The stored tag name for a tag as typed, or a helpful error."""
-    tags = [r[0] for r in store.conn.execute("SELECT name FROM tags")]
-    wanted = name_key(tag)
-    for stored in tags:
-        if name_key(stored) == wanted:
-            return str(stored)
-    close = difflib.get_close_matches(tag, tags, n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise UnknownTag(f"no artist carries the tag {tag!r}{hint}")
-
-
-def _artist_ids(store: Store, names: Sequence[str]) -> set[int]:
-    keys = [name_key(n) for n in names]
-    if not keys:
-        return set()
-    marks = ",".join("?" for _ in keys)
-    rows = store.conn.execute(f"SELECT id FROM artists WHERE key IN ({marks})", keys)
-    return {int(r[0]) for r in rows}
-
-
-def _tagged_artists(store: Store, tags: Sequence[str]) -> set[int]:
-    if not tags:
-        return set()
-    wanted = {name_key(t) for t in tags}
-    tag_ids = [
-        tid
-        for tid, name in store.conn.execute("SELECT id, name FROM tags")
-        if name_key(name) in wanted
-    ]
-    if not tag_ids:
-        return set()
-    marks = ",".join("?" for _ in tag_ids)
-    rows = store.conn.execute(
-        f"SELECT DISTINCT artist_id FROM artist_tags WHERE tag_id IN ({marks})", tag_ids
-    )
-    return {int(r[0]) for r in rows}
-
-
-def _unknown_listener_message(store: Store, listener: str) -> str:
-    names = [r[0] for r in store.conn.execute("SELECT name FROM listeners")]
-    close = difflib.get_close_matches(listener, names, n=3, cutoff=0.6)
-    hint = f"did you mean {', '.join(close)}? " if close else ""
-    return (
-        f"no listener named {listener!r}: {hint}import their history with `tastemaker import`, "
-        "or pass --new-listener for a non-personalised playlist"
-    )

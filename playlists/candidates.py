@@ -36,8 +36,8 @@ from playlists.model import DISCOVERY, FAMILIAR, UNEXPECTED, Candidate
 from playlists.review import Blocks
 from recommender.errors import TastemakerError
 from recommender.interactions import decay
+from recommender.listens import artist_listeners, own_listens, track_plays, usable_version
 from recommender.store import Store
-from recommender.terms import USABLE_LISTEN
 
 DAY = 86_400
 UNEXPECTED_TOP_FRACTION = 0.5  # "still scored well": top half of the unheard artists
@@ -188,15 +188,10 @@ def listener_history(
     as_of: int | None,
 ) -> dict[int, ArtistHistory]:
     """The listener's listens per artist and track, from the sources they let us use."""
-    placeholders = ",".join("?" for _ in ignore_sources)
-    source_filter = f" AND l.source NOT IN ({placeholders})" if ignore_sources else ""
-    rows = store.conn.execute(
-        "SELECT l.artist_id, a.name, l.track_id, t.title, t.duration_ms, l.listened_at, l.plays"
-        " FROM listens l JOIN artists a ON a.id = l.artist_id"
-        " LEFT JOIN tracks t ON t.id = l.track_id"
-        f" WHERE l.listener_id = ?{source_filter}",
-        (listener_id, *ignore_sources),
-    ).fetchall()
+    rows = [
+        (r.artist_id, r.artist, r.track_id, r.title, r.duration_ms, r.listened_at, r.plays)
+        for r in own_listens(store, listener_id, ignore_sources=ignore_sources)
+    ]
     if not rows:
         return {}
     when = np.array([np.nan if r[5] is None else float(r[5]) for r in rows])
@@ -399,30 +394,13 @@ _TRACKS_CACHE: weakref.WeakKeyDictionary[Store, tuple[Any, dict[int, list[Any]]]
 )
 
 
-def _listens_version(store: Store) -> tuple[Any, ...]:
-    """Changes when listens or terms change here, or anything is committed by another connection.
-
-    Only the order of a new artist's tracks depends on it, never a number in a reason.
-    """
-    newest = store.conn.execute("SELECT max(id) FROM listens").fetchone()[0]
-    # Terms decide which listens count (opt-outs, ignored sources).
-    terms = store.conn.execute("SELECT count(*), max(updated_at) FROM terms").fetchone()
-    other = store.conn.execute("PRAGMA data_version").fetchone()[0]
-    return (newest, *terms, other)
-
-
 def _tracks_by_popularity(store: Store) -> dict[int, list[Any]]:
     """Every artist's tracks, most played first (by everyone), cached until listens change."""
-    version = _listens_version(store)
+    version = usable_version(store)
     cached = _TRACKS_CACHE.get(store)
     if cached is not None and cached[0] == version:
         return cached[1]
-    plays = dict(
-        store.conn.execute(
-            "SELECT track_id, sum(plays) FROM listens WHERE track_id IS NOT NULL"
-            f" AND {USABLE_LISTEN} GROUP BY track_id"
-        ).fetchall()
-    )
+    plays = track_plays(store)
     found: dict[int, list[Any]] = defaultdict(list)
     for track_id, artist_id, title, duration in store.conn.execute(
         "SELECT id, artist_id, title, duration_ms FROM tracks"
@@ -686,12 +664,7 @@ def _spread_scenes(ctx: Context, picks: list[tuple[int, Any, float]]) -> list[An
 
 def popularity(store: Store) -> dict[int, int]:
     """Distinct listeners per artist, over the listens their listeners let us use."""
-    return dict(
-        store.conn.execute(
-            "SELECT artist_id, count(DISTINCT listener_id) FROM listens"
-            f" WHERE {USABLE_LISTEN} GROUP BY artist_id"
-        ).fetchall()
-    )
+    return artist_listeners(store)
 
 
 def popular_home(ctx: Context, listeners: dict[int, int]) -> set[int]:

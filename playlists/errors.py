@@ -17,9 +17,5 @@ class NotEnoughCandidates(PlaylistError):
     """Too few familiar and discovery picks are left for the requested length."""
 
 
-class UnknownTag(PlaylistError):
-    """No artist in the store carries that tag."""
-
-
 class InvalidPlaylistRequest(PlaylistError):
     """A playlist option is out of range."""

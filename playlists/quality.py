@@ -33,6 +33,7 @@ from datetime import datetime
 from statistics import median
 from typing import Any
 
+from recommender import listens
 from recommender.store import Store
 
 ALPHA = 0.01
@@ -93,8 +94,8 @@ def playlist_quality(store: Store, playlist_id: str) -> Quality:
 
     tags = artist_tag_vectors(store, set(artists))
     diversity, pairs = intra_list_diversity(artists, tags)
-    listeners = artist_listeners(store, set(artists))
-    total = int(store.conn.execute("SELECT count(DISTINCT listener_id) FROM listens").fetchone()[0])
+    listeners = listens.artist_listeners(store, sorted(set(artists)))
+    total = listens.listener_count(store)
     counts = [listeners.get(a, 0) for a in artists]
     novelty = None
     if n and total:
@@ -141,20 +142,6 @@ def artist_tag_vectors(store: Store, artist_ids: set[int]) -> dict[int, dict[str
     return dict(vectors)
 
 
-def artist_listeners(store: Store, artist_ids: set[int]) -> dict[int, int]:
-    if not artist_ids:
-        return {}
-    marks = ",".join("?" for _ in artist_ids)
-    return {
-        int(a): int(n)
-        for a, n in store.conn.execute(
-            f"SELECT artist_id, count(DISTINCT listener_id) FROM listens WHERE artist_id IN"
-            f" ({marks}) GROUP BY artist_id",
-            tuple(artist_ids),
-        )
-    }
-
-
 def _cosine(u: dict[str, float], v: dict[str, float]) -> float:
     dot = sum(w * v.get(t, 0.0) for t, w in u.items())
     nu = math.sqrt(sum(w * w for w in u.values()))
@@ -191,23 +178,17 @@ def playlist_tag_mix(artists: list[int], tags: dict[int, dict[str, float]]) -> d
 
 
 def recent_tag_mix(store: Store, listener_id: int, as_of: str | None) -> dict[str, float]:
-    """The listener's tag mix over the RECENT_DAYS before `as_of` (ISO UTC)."""
+    """The listener's tag mix over the RECENT_DAYS before `as_of` (ISO UTC), from the listens
+    their terms let tastemaker use (the same ones the playlist was built from)."""
     if as_of is not None:
         end = int(datetime.fromisoformat(as_of).timestamp())
     else:
-        newest = store.conn.execute(
-            "SELECT max(listened_at) FROM listens WHERE listener_id = ?", (listener_id,)
-        ).fetchone()[0]
-        end = int(newest) if newest is not None else 0
-    plays = dict(
-        store.conn.execute(
-            "SELECT artist_id, sum(plays) FROM listens WHERE listener_id = ? AND"
-            " (listened_at IS NULL OR (listened_at > ? AND listened_at <= ?)) GROUP BY artist_id",
-            (listener_id, end - RECENT_DAYS * DAY, end),
-        ).fetchall()
-    )
-    tags = artist_tag_vectors(store, {int(a) for a in plays})
-    return _mix([(tags.get(int(a), {}), float(n)) for a, n in plays.items()])
+        end = listens.newest_listen(store, listener_id) or 0
+    plays: dict[int, float] = defaultdict(float)
+    for row in listens.own_listens(store, listener_id, since=end - RECENT_DAYS * DAY, until=end):
+        plays[row.artist_id] += row.plays
+    tags = artist_tag_vectors(store, set(plays))
+    return _mix([(tags.get(a, {}), n) for a, n in plays.items()])
 
 
 def kl_calibration(p: dict[str, float], q: dict[str, float], alpha: float = ALPHA) -> float:

@@ -34,6 +34,10 @@ class UnknownArtist(TastemakerError):
     """No artist of that name is in the store."""
 
 
+class UnknownTag(TastemakerError):
+    """No artist in the store carries that tag."""
+
+
 class ModelMissing(TastemakerError):
     """No trained model exists for this store yet."""
 

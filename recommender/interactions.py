@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from recommender.listens import usable_frame
 from recommender.store import Store
 
 # Two weeks: a listen from two months ago counts 1/20 of one today, one from a year ago nothing.
@@ -85,11 +86,7 @@ def load_interactions(store: Store, now: int | None = None) -> Interactions:
     """Read the store into matrices, applying every listener's terms."""
     conn = store.conn
     artists = pd.read_sql_query("SELECT id, name FROM artists ORDER BY id", conn)
-    listens = pd.read_sql_query(
-        "SELECT l.listener_id, l.artist_id, l.listened_at, l.plays, l.source"
-        " FROM listens l ORDER BY l.id",
-        conn,
-    )
+    listens = usable_frame(store)
     listeners = pd.read_sql_query("SELECT id, name FROM listeners ORDER BY id", conn)
     terms = listener_terms(store)
 
@@ -97,14 +94,7 @@ def load_interactions(store: Store, now: int | None = None) -> Interactions:
         newest = listens["listened_at"].max() if len(listens) else None
         now = None if newest is None or pd.isna(newest) else int(newest)
 
-    # Drop what the listener's terms say must not be used.
     opted_out = {lid for lid, t in terms.items() if not t.personalise}
-    keep = ~listens["listener_id"].isin(opted_out)
-    for lid, t in terms.items():
-        if t.ignore_sources:
-            keep &= ~((listens["listener_id"] == lid) & listens["source"].isin(t.ignore_sources))
-    listens = listens[keep]
-
     half_lives = (
         listens["listener_id"]
         .map(lambda lid: terms.get(int(lid), ListenerTerms()).half_life_days)

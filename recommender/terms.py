@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from recommender.catalog import require_listener, resolve_artist
+from recommender.catalog import require_listener, resolve_artist, resolve_tag
 from recommender.errors import TastemakerError
 from recommender.interactions import DEFAULT_HALF_LIFE_DAYS
 from recommender.names import name_key
@@ -25,16 +25,6 @@ from recommender.store import Store, utc_now
 
 DEFAULT_SURPRISE = 0.2
 DEFAULT_NO_REPEAT_DAYS = 3
-
-
-# A WHERE condition on the `listens` table (unaliased) keeping only listens their listener lets
-# tastemaker use: not from a listener who opted out, not from a source that listener ignores.
-# Counts shown to *other* listeners (popularity, a track's plays) are built from these only.
-USABLE_LISTEN = (
-    "NOT EXISTS (SELECT 1 FROM terms ut WHERE ut.listener_id = listens.listener_id"
-    " AND (ut.personalise = 0 OR EXISTS (SELECT 1 FROM json_each(ut.ignore_sources) j"
-    " WHERE j.value = listens.source)))"
-)
 
 
 class InvalidTerms(TastemakerError):
@@ -164,16 +154,6 @@ def _remove(current: tuple[str, ...], removed: Iterable[str]) -> tuple[str, ...]
     return tuple(v for v in current if name_key(v) not in gone)
 
 
-def _tag_name(store: Store, tag: str) -> str:
-    key = " ".join(tag.casefold().split())
-    row = store.conn.execute("SELECT name FROM tags WHERE name = ?", (key,)).fetchone()
-    if row is None:
-        raise InvalidTerms(
-            f"no tag {tag!r} in the store: check the spelling (`tastemaker scenes` lists tags)"
-        )
-    return str(row[0])
-
-
 def known_sources(store: Store) -> set[str]:
     """Sources a listener can ignore: every import format, and any source already stored."""
     from recommender.sources import READERS  # imported here: sources import the ingest pipeline
@@ -208,7 +188,7 @@ def update_terms(
     require_listener(store, listener)
     current = load_terms(store, listener)
     artists_out = [resolve_artist(store, a)[1] for a in exclude_artists]
-    tags_out = [_tag_name(store, t) for t in exclude_tags]
+    tags_out = [resolve_tag(store, t) for t in exclude_tags]
     sources = known_sources(store)
     for source in (*ignore_sources, *use_sources):
         if source not in sources:

@@ -45,3 +45,26 @@ def test_diversity_is_zero_for_alike_entries_and_one_for_disjoint_tags() -> None
     assert intra_list_diversity([1, 2], tags) == (0.0, 1)
     assert intra_list_diversity([1, 3, 4], tags) == (1.0, 1)
     assert intra_list_diversity([4], tags) == (None, 0)
+
+
+def test_calibration_reads_only_the_listens_the_listener_lets_us_use(store: Store) -> None:
+    """Regression: the curator page's calibration read listens from a source the listener
+    ignores (and an opted-out listener's); it now reads the usable listens the build read."""
+    from recommender.terms import update_terms
+
+    pid = world_with_playlist(store)
+    before = playlist_quality(store, pid).calibration_kl
+    ana = store.listener_id("ana")
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO listens (listener_id, artist_id, listened_at, plays, source, dedupe)"
+            " VALUES (?, 5, ?, 40, 'spotify', 'extra')",
+            (ana, 1_700_000_000 + 56 * 86_400),
+        )
+    with_spotify = playlist_quality(store, pid).calibration_kl
+    assert with_spotify is not None and before is not None
+    assert not math.isclose(with_spotify, before)
+    update_terms(store, "ana", ignore_sources=["spotify"])
+    assert playlist_quality(store, pid).calibration_kl == before
+    update_terms(store, "ana", personalise=False)
+    assert playlist_quality(store, pid).calibration_kl is None

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from playlists.cli import main
-from recommender.errors import UnknownArtist, UnknownListener
+from recommender.errors import UnknownArtist, UnknownListener, UnknownTag
+from recommender.ingest import ArtistTag, Listen
 from recommender.interactions import DEFAULT_HALF_LIFE_DAYS, load_interactions
 from recommender.store import Store
 from recommender.terms import (
@@ -63,7 +64,7 @@ def test_other_terms_are_kept_when_one_changes(world: Store) -> None:
 def test_mistakes_are_named_errors(world: Store) -> None:
     with pytest.raises(UnknownArtist, match="check the spelling"):
         update_terms(world, "alice", exclude_artists=["Nobody Band"])
-    with pytest.raises(InvalidTerms, match="no tag"):
+    with pytest.raises(UnknownTag, match="no artist carries the tag 'polka'"):
         update_terms(world, "alice", exclude_tags=["polka"])
     with pytest.raises(InvalidTerms, match="unknown source"):
         update_terms(world, "alice", ignore_sources=["myspace"])
@@ -194,3 +195,23 @@ def test_counts_shown_to_others_use_only_consented_listens(world: Store) -> None
     assert popularity(world)[rancid] == 1
     # Without bob's play, "Song 1" is one play like the others; the lowest id wins the tie.
     assert top_tracks(world, [rancid], 1)[rancid][0][0] == tracks["Song 0"]
+
+
+def test_a_tag_is_the_same_tag_however_it_is_typed(store: Store) -> None:
+    """Regression: `--tag "hip hop"` worked on `playlist` but `terms --exclude-tag "hip hop"`
+    was refused when the stored tag is `hip-hop`; both now use the one resolver."""
+    from recommender.catalog import artists_tagged, resolve_tag
+    from tests.terms_fixtures import add
+
+    add(
+        store,
+        "demo",
+        [
+            ArtistTag("MC Ridge", "hip-hop", 3),
+            Listen("MC Ridge", "alice", title="Flow", listened_at=1_750_000_000),
+        ],
+    )
+    assert resolve_tag(store, "hip hop") == "hip-hop"
+    update_terms(store, "alice", exclude_tags=["Hip Hop"])
+    assert load_terms(store, "alice").exclude_tags == ("hip-hop",)
+    assert artists_tagged(store, ["hip hop"]) == artists_tagged(store, ["hip-hop"]) != set()
