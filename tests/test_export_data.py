@@ -12,11 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from playlists.cli import main
-from playlists.privacy import EXPORT_FORMAT, EXPORT_VERSION, export_listener, forget, write_export
+from playlists.privacy import export_listener, forget, write_export
 from playlists.review import record_verdict
 from recommender.errors import IngestError
 from recommender.ingest import Listen
 from recommender.sources import import_path
+from recommender.sources.tastemaker import EXPORT_FORMAT, EXPORT_VERSION
 from recommender.store import Store, utc_now
 from recommender.terms import load_terms, update_terms
 from tests.review_fixtures import HOSTILE, world_with_playlist

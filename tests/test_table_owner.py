@@ -6,7 +6,8 @@ that selects from, joins, inserts into, updates or deletes from `playlists`,
 them as a sqlite-utils table (`db["verdicts"]`, `db.table("playlists")`). The schema is not
 reading or writing: DDL statements (CREATE/ALTER/DROP) and the store's migration history
 (a module-level `MIGRATIONS` list, which stores already ran and which therefore never
-changes) are allowed wherever the schema lives.
+changes) are allowed wherever the schema lives, and the playlist side's own schema module
+(`SCHEMA_MODULES`) defines and migrates these tables, so it is left out as a whole.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 OWNER = "playlists/storage.py"
+# Where the playlist tables' definitions and migrations move from recommender/store.py.
+SCHEMA_MODULES = ("playlists/schema.py",)
 PACKAGES = ("recommender", "playlists", "bench")
 TABLES = ("playlists", "playlist_tracks", "verdicts")
 
@@ -96,7 +99,7 @@ def test_only_storage_reads_and_writes_the_playlist_tables() -> None:
     offenders = {
         str(path.relative_to(ROOT)): found
         for path in _modules()
-        if path.relative_to(ROOT).as_posix() != OWNER
+        if path.relative_to(ROOT).as_posix() not in (OWNER, *SCHEMA_MODULES)
         and (found := violations(path.read_text(encoding="utf-8")))
     }
     assert offenders == {}
