@@ -19,3 +19,7 @@ class NotEnoughCandidates(PlaylistError):
 
 class InvalidPlaylistRequest(PlaylistError):
     """A playlist option is out of range."""
+
+
+class UnknownKind(PlaylistError):
+    """A candidate kind that no registered stage (or built-in reason) knows."""
