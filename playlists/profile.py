@@ -338,7 +338,7 @@ class ModelScores:
     """The model's score for the listener and every artist, and the rank it gives (1 = top)."""
 
     artist_ids: np.ndarray
-    scores: np.ndarray
+    values: np.ndarray  # aligned with artist_ids
     ranks: np.ndarray
 
     @classmethod
@@ -369,7 +369,7 @@ class ListenerProfile:
     steer_tag_artists: frozenset[int] | None  # artists carrying --tag (None: no tag)
     seed_artist: int | None
     blocks: Blocks
-    model: ModelScores | None  # None when not personalised
+    model_scores: ModelScores | None  # None when not personalised
 
     @cached_property
     def strongest(self) -> tuple[ArtistHistory, ...]:
@@ -378,12 +378,13 @@ class ListenerProfile:
 
     @property
     def scores(self) -> ModelScores:
-        if self.model is None:
+        """The model's scores (for personalised stages: a non-personalised profile has none)."""
+        if self.model_scores is None:
             raise PlaylistError(
                 "this stage needs the model's scores for the listener: register it as a "
                 "personalised stage"
             )
-        return self.model
+        return self.model_scores
 
     def steer(self, artist_ids: Sequence[int]) -> list[int]:
         """With --tag, artists carrying the tag come first (order kept otherwise)."""
@@ -465,5 +466,5 @@ def build_profile(
         steer_tag_artists=steer_tag_artists,
         seed_artist=seed,
         blocks=blocks,
-        model=scores,
+        model_scores=scores,
     )

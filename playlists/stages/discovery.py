@@ -41,7 +41,7 @@ class DiscoveryStage:
             & ~np.isin(scenes, sorted(profile.avoid_scenes))
             & ~np.isin(model.artist_ids, sorted(profile.history))
         )
-        columns = inside[np.argsort(-model.scores[inside], kind="stable")]
+        columns = inside[np.argsort(-model.values[inside], kind="stable")]
         ordered = [int(model.artist_ids[j]) for j in columns]
         column_of = {int(model.artist_ids[j]): int(j) for j in columns}
         picks: list[Pick] = []
@@ -67,9 +67,9 @@ class DiscoveryStage:
                 artist_id=artist_id,
                 because_of=tuple(HeardWith(catalogue.names[a], a, n) for n, a in because),
                 scene=catalogue.scene_ref(catalogue.scene_of(artist_id)),
-                model_score=float(model.scores[j]),
+                model_score=float(model.values[j]),
                 model_rank=int(model.ranks[j]),
             )
-            picks.append(Pick(artist_id, evidence.reason(), float(model.scores[j])))
+            picks.append(Pick(artist_id, evidence.reason(), float(model.values[j])))
         candidates = with_tracks(catalogue, tally, picks, DISCOVERY, request.artist_cap)
         return StageResult(tuple(candidates), tally.effects())

@@ -42,7 +42,7 @@ class UnexpectedStage:
         ][:ANCHORS]
         scenes = catalogue.scene_columns(model.artist_ids)
         unheard = np.flatnonzero(~np.isin(model.artist_ids, sorted(profile.history)))
-        unheard = unheard[np.argsort(-model.scores[unheard], kind="stable")]
+        unheard = unheard[np.argsort(-model.values[unheard], kind="stable")]
         top = unheard[: max(1, int(len(unheard) * UNEXPECTED_TOP_FRACTION))]
         outside = top[
             (scenes[top] >= 0) & ~np.isin(scenes[top], sorted(home | profile.avoid_scenes))
@@ -58,10 +58,10 @@ class UnexpectedStage:
                 artist=catalogue.names[b.artist_id],
                 artist_id=b.artist_id,
                 route=b.route(catalogue),
-                model_score=float(model.scores[j]),
+                model_score=float(model.values[j]),
                 model_rank=int(model.ranks[j]),
             )
-            picks.append(Pick(b.artist_id, evidence.reason(), float(model.scores[j])))
+            picks.append(Pick(b.artist_id, evidence.reason(), float(model.values[j])))
         summary = (
             f"{len(outside)} artists outside your scenes are in the model's top "
             f"{UNEXPECTED_TOP_FRACTION:.0%} for you and {len(bridged)} of them are reached "
