@@ -43,3 +43,7 @@ class UnknownPosition(ReviewError):
 
 class NoReasonLink(ReviewError):
     """The reason has no "A explains B" link to judge (or not the one named)."""
+
+
+class UnknownKind(PlaylistError):
+    """A candidate kind that no registered stage (or built-in reason) knows."""

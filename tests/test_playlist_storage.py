@@ -9,7 +9,17 @@ import pytest
 from playlists import Playlist, PlaylistTrack, explain_playlist, save_playlist, storage
 from playlists.errors import UnknownPlaylist, UnknownPosition
 from playlists.quality import playlist_quality
-from playlists.reasons import discovery_reason, familiar_reason, render, unexpected_reason
+from playlists.reasons import (
+    DiscoveryEvidence,
+    FamiliarEvidence,
+    HeardWith,
+    Route,
+    SceneRef,
+    Step,
+    UnexpectedEvidence,
+    iso,
+    render,
+)
 from playlists.review import record_verdict
 from playlists.storage import Judgement, Subject
 from recommender.store import Store
@@ -30,36 +40,38 @@ def _seed(store: Store) -> None:
 
 
 def _playlist() -> Playlist:
-    fam = familiar_reason(
+    fam = FamiliarEvidence(
         artist="Rancid",
         artist_id=1,
         plays=42,
-        first_played_at=NOW - 90 * DAY,
-        last_played_at=NOW - 3 * DAY,
+        first_played_at=iso(NOW - 90 * DAY),
+        last_played_at=iso(NOW - 3 * DAY),
         track_plays=7,
-        track_last_played_at=NOW - 9 * DAY,
+        track_last_played_at=iso(NOW - 9 * DAY),
         recency_weight=20.5,
         half_life_days=60.0,
-        as_of=NOW,
-    )
-    disc = discovery_reason(
+        as_of=iso(NOW),
+    ).reason()
+    disc = DiscoveryEvidence(
         artist="Cock Sparrer",
         artist_id=2,
-        because_of=[("Rancid", 1, 31)],
-        scene={"id": 0, "name": "street punk"},
+        because_of=(HeardWith("Rancid", 1, 31),),
+        scene=SceneRef(0, "street punk"),
         model_score=1.5,
         model_rank=4,
-    )
-    unexp = unexpected_reason(
+    ).reason()
+    unexp = UnexpectedEvidence(
         artist="The Specials",
         artist_id=3,
-        home_scene={"id": 0, "name": "street punk"},
-        target_scene={"id": 1, "name": "ska"},
-        bridge=[("Rancid", 1), ("The Specials", 3)],
-        bridge_shared_listeners=[12],
+        route=Route(
+            home_scene=SceneRef(0, "street punk"),
+            target_scene=SceneRef(1, "ska"),
+            bridge=(Step("Rancid", 1), Step("The Specials", 3)),
+            bridge_shared_listeners=(12,),
+        ),
         model_score=0.9,
         model_rank=20,
-    )
+    ).reason()
     tracks = (
         PlaylistTrack(1, 1, "Rancid", 1, "Roots", 1, "familiar", fam),
         PlaylistTrack(2, 3, "The Specials", None, None, None, "unexpected", unexp),

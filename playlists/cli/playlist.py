@@ -78,6 +78,7 @@ def playlist_command(
         tag=tag,
         no_repeat_days=no_repeat_days,
         new_listener=new_listener,
+        save=True,
     )
     text = render(playlist, fmt)
     if output is None:
