@@ -27,7 +27,6 @@ from recommender.errors import (
     ModelMissing,
     ModelStale,
     NothingToTrain,
-    UnknownArtist,
     UnknownListener,
     UnknownModel,
 )
@@ -66,11 +65,9 @@ class TrainedModel:
     model_name: str = DEFAULT_MODEL
     notes: tuple[str, ...] = ()  # what training left out and why
     _listener_row: dict[str, int] = field(default_factory=dict, repr=False)
-    _artist_col: dict[int, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._listener_row = {name: i for i, name in enumerate(self.listeners)}
-        self._artist_col = {int(a): j for j, a in enumerate(self.artist_ids)}
 
     @property
     def config(self) -> ModelConfig:
@@ -94,13 +91,7 @@ class TrainedModel:
 
     def column(self, artist_id: int) -> int:
         """The position of an artist in every score vector (UnknownArtist when not there)."""
-        try:
-            return self._artist_col[int(artist_id)]
-        except (KeyError, TypeError, ValueError):
-            raise UnknownArtist(
-                f"artist {artist_id!r} is not in model {self.model_id}: "
-                "run `tastemaker train` after importing it"
-            ) from None
+        return self.graph.position(artist_id)  # the graph has the model's artists, in order
 
     def recommend(
         self, listener: str, n: int = 10, exclude_heard: bool = True
@@ -113,7 +104,7 @@ class TrainedModel:
         """
         count = _count(n)
         row = self._row(listener)
-        scores = self.scorer.score_rows(self.history, np.array([row]))[0].astype(np.float64)
+        scores = self.scores(listener).astype(np.float64)
         if exclude_heard:
             heard = self.history.indices[self.history.indptr[row] : self.history.indptr[row + 1]]
             scores[heard] = -np.inf
@@ -166,18 +157,16 @@ def _threads(num_threads: int | None, deterministic: bool) -> int:
 
 
 def _fit_with_graph(
-    scorer: Scorer[Any], interactions: Interactions, threads: int
+    scorer: Scorer[Any], interactions: Interactions
 ) -> tuple[Scorer[Any], ArtistGraph]:
     """Fit the scorer and build the graph on the same interactions.
 
     The graph's community search is pure Python while LightFM and the EASE solve release the
-    interpreter lock, so on more than one thread the two run side by side and share the cores.
+    interpreter lock, so the two run side by side and share the cores. The graph is seeded and
+    depends on nothing the model does, so this changes no number.
     """
-    seed = scorer.config.seed
-    if threads == 1:
-        return scorer.fit(interactions), ArtistGraph.build(interactions, seed)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        graph_job = pool.submit(ArtistGraph.build, interactions, seed)
+        graph_job = pool.submit(ArtistGraph.build, interactions, scorer.config.seed)
         scorer.fit(interactions)
         graph = graph_job.result()
     return scorer, graph
@@ -195,8 +184,8 @@ def train(
     """Train `model` (a registered name) with `config` (its defaults when None) on everything
     the store may use, build the artist graph, save the bundle and record it.
 
-    `deterministic=True` trains on one thread, so the same store gives the same numbers in
-    the bundle (LightFM's parallel updates race on two threads); it costs about half the speed.
+    `deterministic=True` fits the model on one thread, so the same store gives the same numbers
+    in the bundle (LightFM's parallel updates race on two threads); LightFM then uses one core.
     """
     threads = _threads(num_threads, deterministic)
     scorer = make_scorer(model, config, num_threads=threads)
@@ -205,7 +194,7 @@ def train(
     interactions = load_interactions(store)
     if interactions.weights.nnz == 0:
         raise NothingToTrain("there are no listens to train on: import some history first")
-    scorer, graph = _fit_with_graph(scorer, interactions, threads)
+    scorer, graph = _fit_with_graph(scorer, interactions)
     created = utc_now()
     model_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + interactions.fingerprint[:8]
     history = sp.csr_matrix(interactions.weights, dtype=np.float32)

@@ -145,6 +145,8 @@ class ScorerContract:
             model.scores("nobody")
         with pytest.raises(UnknownArtist):
             model.similar(10**9, n=3)
+        with pytest.raises(UnknownArtist):
+            model.column(10**9)
         for bad in (0, -1, 2.5, True):
             with pytest.raises(BadArgument, match="n must be"):
                 model.recommend(model.listeners[0], n=bad)

@@ -200,6 +200,12 @@ def test_deterministic_training_gives_the_same_numbers(planted: Store) -> None:
         np.testing.assert_array_equal(one[name], two[name], err_msg=name)
     manifest = json.loads((first.path / "manifest.json").read_text("utf-8"))
     assert (manifest["model"], manifest["num_threads"]) == ("tastemaker", 1)
+    assert planted.path is not None
+    args = ["--db", str(planted.path), "train", "--deterministic", "--model", "ease", "--json"]
+    printed = CliRunner().invoke(main, args)
+    assert printed.exit_code == 0, printed.output
+    assert json.loads(printed.output)["model"] == "ease"
+    assert load_model(planted).model_name == "ease"
 
 
 # -- the bundle ------------------------------------------------------------------------------

@@ -27,12 +27,13 @@ MODEL_CHOICE = click.Choice(model_names())
 @click.option(
     "--deterministic",
     is_flag=True,
-    help="Train on one thread: the same store gives the same model numbers (about half as fast).",
+    help="Fit on one thread: the same store gives the same model numbers (slower).",
 )
 @json_option
 @click.pass_context
 def train_command(ctx: click.Context, model_name: str, deterministic: bool, as_json: bool) -> None:
-    """Train the hybrid model and the artist graph on everything the store may use."""
+    """Train the model (the tastemaker blend unless --model says otherwise) and the artist
+    graph on everything the store may use."""
     store = open_store(ctx)
     started = time.perf_counter()
     model = train(store, model=model_name, deterministic=deterministic)
