@@ -9,76 +9,19 @@ reader (or a test) can check every figure against the store.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
 from html import escape
 from typing import Any
 
+from playlists.model import Playlist, PlaylistTrack
 from playlists.quality import Quality, playlist_quality
-from playlists.review import Verdict, verdicts_for
-from recommender.errors import UnknownPlaylistId
+from playlists.storage import Verdict, load_playlist, verdicts_for
 from recommender.store import Store
-
-
-@dataclass(frozen=True)
-class Entry:
-    position: int
-    artist_id: int
-    artist: str
-    track_id: int | None
-    title: str | None
-    kind: str
-    reason: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class StoredPlaylist:
-    id: str
-    listener: str
-    created_at: str
-    params: dict[str, Any]
-    model_id: str | None
-    terms: dict[str, Any]
-    notes: list[str]
-    entries: list[Entry]
-
-
-def stored_playlist(store: Store, playlist_id: str) -> StoredPlaylist:
-    """The playlist rows exactly as stored (no model or graph needed)."""
-    row = store.conn.execute(
-        "SELECT id, listener_name, created_at, params, model_id, terms, notes FROM playlists"
-        " WHERE id = ?",
-        (playlist_id,),
-    ).fetchone()
-    if row is None:
-        raise UnknownPlaylistId(
-            f"no playlist with id {playlist_id!r}; `tastemaker review --queue` lists the "
-            "stored playlists waiting for review"
-        )
-    entries = [
-        Entry(int(pos), int(aid), str(name), tid, title, str(kind), json.loads(reason))
-        for pos, aid, name, tid, title, kind, reason in store.conn.execute(
-            "SELECT pt.position, pt.artist_id, a.name, pt.track_id, t.title, pt.kind, pt.reason"
-            " FROM playlist_tracks pt JOIN artists a ON a.id = pt.artist_id"
-            " LEFT JOIN tracks t ON t.id = pt.track_id WHERE pt.playlist_id = ?"
-            " ORDER BY pt.position",
-            (playlist_id,),
-        )
-    ]
-    return StoredPlaylist(
-        id=str(row[0]),
-        listener=str(row[1]),
-        created_at=str(row[2]),
-        params=json.loads(row[3]),
-        model_id=row[4],
-        terms=json.loads(row[5]),
-        notes=list(json.loads(row[6])),
-        entries=entries,
-    )
 
 
 def render_report(store: Store, playlist_id: str) -> str:
     """The whole HTML page for the stored playlist `playlist_id`."""
-    playlist = stored_playlist(store, playlist_id)
+    playlist = load_playlist(store, playlist_id)
     quality = playlist_quality(store, playlist_id)
     verdicts = verdicts_for(store, playlist_id)
     names = dict(store.conn.execute("SELECT id, name FROM artists").fetchall())
@@ -109,13 +52,13 @@ def when(key: str, value: str | None) -> str:
 
 
 def page(
-    playlist: StoredPlaylist, quality: Quality, verdicts: list[Verdict], names: dict[int, str]
+    playlist: Playlist, quality: Quality, verdicts: list[Verdict], names: dict[int, str]
 ) -> str:
     by_position: dict[int | None, list[Verdict]] = {}
     for v in verdicts:
         by_position.setdefault(v.position, []).append(v)
     rows = "\n".join(
-        track_row(entry, by_position.get(entry.position, []), names) for entry in playlist.entries
+        track_row(entry, by_position.get(entry.position, []), names) for entry in playlist.tracks
     )
     title = f"Playlist {playlist.id} for {playlist.listener}"
     return f"""<!DOCTYPE html>
@@ -154,10 +97,12 @@ def page(
 """
 
 
-def header(playlist: StoredPlaylist) -> str:
+def header(playlist: Playlist) -> str:
+    # The parameters as stored, where `personalised` is one of them.
+    stored_params = {**playlist.params, "personalised": playlist.personalised}
     params = "".join(
         f"<li><span class=label>{e(k)}</span> {param_value(k, v)}</li>"
-        for k, v in playlist.params.items()
+        for k, v in stored_params.items()
     )
     terms = "".join(
         f"<li><span class=label>{e(k)}</span> {param_value(k, v)}</li>"
@@ -224,22 +169,21 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def track_row(entry: Entry, verdicts: list[Verdict], names: dict[int, str]) -> str:
+def track_row(entry: PlaylistTrack, verdicts: list[Verdict], names: dict[int, str]) -> str:
     reason = entry.reason
-    evidence = reason.get("evidence") or {}
     title = f' &mdash; <span class="title">{e(entry.title)}</span>' if entry.title else ""
     return f"""<tr class="track kind-{e(entry.kind)}" data-position="{entry.position}"
  data-artist-id="{entry.artist_id}" data-track-id="{e(entry.track_id)}">
 <td class="pos">{entry.position}</td>
 <td class="what"><span class="artist">{e(entry.artist)}</span>{title}</td>
 <td><span class="kind badge-{e(entry.kind)}">{e(entry.kind)}</span></td>
-<td class="why"><p class="reason">{e(reason.get("text", ""))}</p>
-{evidence_block(entry.kind, evidence)}</td>
+<td class="why"><p class="reason">{e(reason.text)}</p>
+{evidence_block(entry.kind, reason.evidence)}</td>
 <td class="verdicts">{verdict_list(verdicts, names)}</td>
 </tr>"""
 
 
-def evidence_block(kind: str, ev: dict[str, Any]) -> str:
+def evidence_block(kind: str, ev: Mapping[str, Any]) -> str:
     """The numbers behind the reason, laid out per kind."""
     parts: list[str] = []
     if "plays" in ev:
@@ -282,7 +226,7 @@ def evidence_block(kind: str, ev: dict[str, Any]) -> str:
     return f'<ul class="evidence">{"".join(parts)}</ul>'
 
 
-def scene(ref: dict[str, Any]) -> str:
+def scene(ref: Mapping[str, Any]) -> str:
     name = ref.get("name") or f"scene {ref.get('id')}"
     return f'<span class="scene" data-scene-id="{e(ref.get("id"))}">{e(name)}</span>'
 

@@ -62,22 +62,6 @@ class UnknownLayout(IngestError):
     """A file whose columns or shape match none of the layouts the reader knows."""
 
 
-class ReviewError(TastemakerError):
-    """A curator's verdict cannot be recorded as asked."""
-
-
-class UnknownPlaylistId(ReviewError):
-    """No stored playlist has that id."""
-
-
-class UnknownPosition(ReviewError):
-    """The playlist has no track at that position."""
-
-
-class NoReasonLink(ReviewError):
-    """The reason has no "A explains B" link to judge (or not the one named)."""
-
-
 class InvalidForget(TastemakerError):
     """`forget` was asked for an impossible or ambiguous selection of listens."""
 
