@@ -147,7 +147,8 @@ class ScorerContract:
             model.similar(10**9, n=3)
         with pytest.raises(UnknownArtist):
             model.column(10**9)
-        for bad in (0, -1, 2.5, True):
+        wrong: tuple[Any, ...] = (0, -1, 2.5, True)
+        for bad in wrong:
             with pytest.raises(BadArgument, match="n must be"):
                 model.recommend(model.listeners[0], n=bad)
             with pytest.raises(BadArgument, match="n must be"):

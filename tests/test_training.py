@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -65,7 +66,8 @@ def test_scores_one_finite_value_per_artist_keyed_by_listener_name(
     assert scores.shape == (len(trained.artist_ids),)
     assert np.all(np.isfinite(scores))
     assert sorted(trained.listeners) == sorted(LISTENERS["punk"] + LISTENERS["folk"])
-    assert trained.item_vectors.shape[0] == len(trained.artist_ids)
+    vectors = trained.item_vectors
+    assert vectors is not None and vectors.shape[0] == len(trained.artist_ids)
     with pytest.raises(UnknownListener, match="tastemaker train"):
         trained.scores("nobody")
 
@@ -282,12 +284,17 @@ def test_wrong_shapes_are_refused(trained: TrainedModel, planted: Store) -> None
         load_model(planted)
 
 
+def _manifest(model: TrainedModel) -> tuple[Path, dict[str, Any]]:
+    """Where a bundle's manifest is, and what it says (the manifest carries no checksum)."""
+    assert model.path is not None
+    path = model.path / "manifest.json"
+    return path, json.loads(path.read_text("utf-8"))
+
+
 def test_a_bundle_from_before_the_model_contract_loads_as_the_blend(
     trained: TrainedModel, planted: Store
 ) -> None:
-    assert trained.path is not None
-    manifest_path = trained.path / "manifest.json"
-    manifest = json.loads(manifest_path.read_text("utf-8"))
+    manifest_path, manifest = _manifest(trained)
     for key in ("model", "notes", "num_threads"):  # what the contract added
         del manifest[key]
     manifest_path.write_text(json.dumps(manifest), "utf-8")
@@ -299,13 +306,12 @@ def test_a_bundle_from_before_the_model_contract_loads_as_the_blend(
 def test_a_bundle_naming_another_model_or_bad_settings_is_refused(
     trained: TrainedModel, planted: Store
 ) -> None:
-    assert trained.path is not None
-    manifest_path = trained.path / "manifest.json"
-    original = json.loads(manifest_path.read_text("utf-8"))
+    manifest_path, original = _manifest(trained)
     for change in ({"model": "deep-thought"}, {"model": "ease"}, {"params": {"epochs": "x"}}):
         manifest_path.write_text(json.dumps({**original, **change}), "utf-8")
         with pytest.raises(BundleError, match="tastemaker train"):
             load_model(planted)
+    assert trained.path is not None
     _, arrays, _ = read_bundle(trained.path)
     arrays["history_indices"] = arrays["history_indices"].copy()
     arrays["history_indices"][0] = 10**6  # an artist column far outside the catalogue
