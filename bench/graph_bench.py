@@ -18,6 +18,7 @@ import argparse
 import dataclasses
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -144,11 +145,11 @@ def main() -> int:
     for p in sample:
         full.similar(int(ids[p]), k=K)
     similar_ms = (time.perf_counter() - started) / len(sample) * 1000
-    folder = args.db.parent / "graph"
-    full.save(folder)
-    started, cpu = time.perf_counter(), time.process_time()
-    ArtistGraph.load(folder)
-    load_s, load_cpu = time.perf_counter() - started, time.process_time() - cpu
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = full.save(Path(scratch) / "graph")
+        started, cpu = time.perf_counter(), time.process_time()
+        ArtistGraph.load(folder)
+        load_s, load_cpu = time.perf_counter() - started, time.process_time() - cpu
 
     # -- the brief's look-alike pair ----------------------------------------------------------
     def by_hetrec(external: str) -> int:
@@ -188,7 +189,7 @@ def main() -> int:
 
     print(f"HetRec: {len(interactions.listeners)} listeners, {len(ids)} artists")
     print(
-        f"graph: {full.graph.number_of_edges()} edges, {len(full.scenes)} scenes, "
+        f"graph: {full.edge_count} edges, {len(full.scenes)} scenes, "
         f"{len(full.lookalike_pairs)} look-alike artist pairs, "
         f"{len(full.scene_lookalikes)} look-alike scene pairs"
     )

@@ -98,6 +98,10 @@ class TooLittleData(NothingToTrain):
     """The listening is too thin for the chosen model (for example no artist with 2 listeners)."""
 
 
+class TooBigForMemory(TastemakerError):
+    """Training this store would need more memory than the budget allows (checked up front)."""
+
+
 class DivergedFit(TastemakerError):
     """Training produced non-finite values; nothing was saved."""
 

@@ -4,11 +4,20 @@ The protocol is BENCHMARKS.md's. Per listener with at least two artists (seed 42
 max(1, round(0.2 n)) artists, either at random (`random`) or the least-played ones, ties at
 random (`discovery`). Every model ranks the whole catalogue minus the listener's training
 artists; relevance is binary. Nothing here writes to the store.
+
+One fit of a model whose training is random (LightFM's sampling, and its parallel updates on
+two threads) is one sample, not a measurement: such a model is fitted with `SEEDS` seeds and
+every metric is reported as the mean, with its sample standard deviation beside it
+(`ndcg@10_sd`). A model without randomness is fitted once (its standard deviation is 0). Scores
+are computed for a batch of listeners at a time, the batch sized so that it stays within
+`SCORE_BATCH_BYTES` whatever the catalogue's size.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import statistics
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -16,10 +25,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import scipy.sparse as sp
 
-from recommender.errors import NothingToEvaluate, UnknownSplit
+from recommender.errors import BadArgument, NothingToEvaluate, UnknownSplit
 from recommender.features import tag_profile
 from recommender.interactions import Interactions, load_interactions
-from recommender.models import DEFAULT_THREADS, ModelConfig, RowScorer, make_scorer
+from recommender.models import (
+    DEFAULT_SEED,
+    DEFAULT_THREADS,
+    ModelConfig,
+    RowScorer,
+    make_scorer,
+)
 from recommender.store import Store
 
 SPLITS = ("random", "discovery")
@@ -28,6 +43,8 @@ SEED = 42
 HOLDOUT_SHARE = 0.2
 # The models `evaluate` compares when none are named (registry names; BENCHMARKS.md's table).
 DEFAULT_MODELS = ("most-popular", "item-knn", "ease", "tastemaker")
+SEEDS = 3  # fits of a model whose training is random: seeds 42, 43, 44
+SCORE_BATCH_BYTES = 256 * 2**20  # a batch's scores and their float64 working copies
 
 
 @dataclass(frozen=True)
@@ -146,15 +163,22 @@ class _Accumulator:
     items: set[int] = field(default_factory=set)
 
 
+def score_batch(n_items: int, budget: int = SCORE_BATCH_BYTES) -> int:
+    """Listeners scored at once: at most 256, fewer when the catalogue is large (each listener
+    costs about 24 bytes per artist while ranked)."""
+    return max(1, min(256, budget // max(1, 24 * n_items)))
+
+
 def evaluate_scorer(
     scorer: RowScorer,
     split_: Split,
     train_weights: sp.csr_matrix,
     tags: sp.csr_matrix,
-    batch: int = 256,
+    batch: int | None = None,
 ) -> dict[str, float | None]:
     """Every metric at every cutoff for one fitted model on one split."""
     n_users, n_items = split_.test.shape
+    batch = score_batch(n_items) if batch is None else batch
     rows = np.flatnonzero(np.diff(split_.test.indptr) > 0)
     popularity = np.diff(sp.csc_matrix(split_.train).indptr).astype(np.float64)
     cold = popularity == 0
@@ -219,6 +243,35 @@ def _chosen_models(models: ModelChoice | None) -> dict[str, ModelConfig | None]:
     return chosen
 
 
+Report = dict[str, dict[str, dict[str, float | None]]]
+
+
+def seeded(config: ModelConfig | None, name: str, seed: int) -> ModelConfig | None:
+    """`config` (the model's defaults when None) with its random seed set to `seed`; None
+    for a model whose fit has no randomness."""
+    settings = make_scorer(name, config).config
+    if "random_state" not in {f.name for f in dataclasses.fields(settings)}:
+        return None
+    changed: ModelConfig = dataclasses.replace(settings, random_state=seed)
+    return changed
+
+
+def summarise(runs: list[dict[str, float | None]]) -> dict[str, float | None]:
+    """Mean of every metric over the runs, with `<metric>_sd` (sample standard deviation,
+    0 for a single run) beside it, and how many runs there were (`seeds`)."""
+    out: dict[str, float | None] = {}
+    for key in runs[0]:
+        values = [r[key] for r in runs]
+        if any(v is None for v in values):
+            out[key], out[f"{key}_sd"] = None, None
+            continue
+        numbers = [float(v) for v in values if v is not None]
+        out[key] = statistics.fmean(numbers)
+        out[f"{key}_sd"] = statistics.stdev(numbers) if len(numbers) > 1 else 0.0
+    out["seeds"] = float(len(runs))
+    return out
+
+
 def evaluate_interactions(
     interactions: Interactions,
     models: ModelChoice | None = None,
@@ -226,32 +279,46 @@ def evaluate_interactions(
     seed: int = SEED,
     progress: Callable[[str], None] | None = None,
     num_threads: int = DEFAULT_THREADS,
-) -> dict[str, dict[str, dict[str, float | None]]]:
-    """{split: {model: {metric: value}}}, each model fitted on the split's training part.
+    seeds: int = SEEDS,
+) -> Report:
+    """{split: {model: {metric: mean, metric_sd: spread}}}, every model fitted on the split's
+    training part; a model whose fit is random is fitted `seeds` times (seeds 42, 43, ...).
 
     `models` names registered models (`DEFAULT_MODELS` when None), or maps names to settings.
+    `seed` seeds the split itself.
     """
     chosen = _chosen_models(models)
     kinds = _check_splits(splits)
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise BadArgument(f"seeds must be a whole number of at least 1, not {seeds!r}")
     if interactions.plays.nnz == 0 or np.all(np.diff(interactions.plays.indptr) < 2):
         raise NothingToEvaluate(
             "no listener has two or more artists to hold one out: import more listening first"
         )
     tags = tag_profile(interactions.artist_tags, min_artists=1)
-    report: dict[str, dict[str, dict[str, float | None]]] = {}
+    report: Report = {}
     for kind in kinds:
         split_ = split(interactions.plays, kind, seed=seed)
         view = training_view(interactions, split_.train)
         report[kind] = {}
         for name, config in chosen.items():
-            started = time.perf_counter()
-            scorer = make_scorer(name, config, num_threads=num_threads).fit(view)
-            fitted = time.perf_counter() - started
-            metrics = evaluate_scorer(scorer, split_, view.weights, tags)
-            metrics["fit_seconds"] = round(fitted, 2)
-            report[kind][name] = metrics
-            if progress is not None:
-                progress(f"{kind} {name}: ndcg@10 {metrics['ndcg@10']:.4f} in {fitted:.1f} s")
+            random = seeded(config, name, DEFAULT_SEED) is not None
+            runs = []
+            for run in range(seeds if random else 1):
+                settings = seeded(config, name, DEFAULT_SEED + run) if random else config
+                started = time.perf_counter()
+                scorer = make_scorer(name, settings, num_threads=num_threads).fit(view)
+                fitted = time.perf_counter() - started
+                metrics = evaluate_scorer(scorer, split_, view.weights, tags)
+                metrics["fit_seconds"] = round(fitted, 2)
+                runs.append(metrics)
+                if progress is not None:
+                    which = f" seed {DEFAULT_SEED + run}" if random else ""
+                    progress(
+                        f"{kind} {name}{which}: ndcg@10 {metrics['ndcg@10']:.4f}"
+                        f" coverage@10 {metrics['coverage@10']:.3f} in {fitted:.1f} s"
+                    )
+            report[kind][name] = summarise(runs)
     return report
 
 
@@ -260,8 +327,11 @@ def evaluate(
     models: ModelChoice | None = None,
     seed: int = SEED,
     progress: Callable[[str], None] | None = None,
-) -> dict[str, dict[str, dict[str, float | None]]]:
+    seeds: int = SEEDS,
+) -> Report:
     """Evaluate registered models (the tastemaker model and its baselines when `models` is
-    None) on the store's data, side by side. Read only."""
+    None) on the store's data, side by side; see `evaluate_interactions`. Read only."""
     chosen = _chosen_models(models)
-    return evaluate_interactions(load_interactions(store), chosen, seed=seed, progress=progress)
+    return evaluate_interactions(
+        load_interactions(store), chosen, seed=seed, progress=progress, seeds=seeds
+    )

@@ -145,6 +145,39 @@ def test_coverage_and_cold_recall_in_a_full_run(store: Store) -> None:
         assert "fit_seconds" in tastemaker
 
 
+def test_random_models_are_fitted_with_several_seeds_and_report_their_spread(
+    store: Store,
+) -> None:
+    from recommender.interactions import load_interactions
+
+    interactions = load_interactions(fill_planted(store))
+    lines: list[str] = []
+    models = {"ease": None, "tastemaker": TastemakerConfig(no_components=8, epochs=3)}
+    # One thread: the same seed then gives the same fit (two threads race), checked below.
+    report = evaluate_interactions(
+        interactions, models, splits=["random"], progress=lines.append, num_threads=1
+    )
+    tastemaker, ease = report["random"]["tastemaker"], report["random"]["ease"]
+    assert (tastemaker["seeds"], ease["seeds"]) == (3, 1)
+    assert [line.split(":")[0] for line in lines] == [
+        "random ease",
+        "random tastemaker seed 42",
+        "random tastemaker seed 43",
+        "random tastemaker seed 44",
+    ]
+    for key in ("ndcg@10", "coverage@10", "recall@50", "fit_seconds"):
+        assert ease[f"{key}_sd"] == 0.0
+        spread = tastemaker[f"{key}_sd"]
+        assert spread is not None and spread >= 0
+    # The three fits differ (their seeds do), so the spread is a real number, not a zero.
+    assert tastemaker["ndcg@50_sd"] or tastemaker["coverage@50_sd"]
+    runs = [float(line.split("ndcg@10 ")[1].split()[0]) for line in lines[1:]]
+    assert tastemaker["ndcg@10"] == pytest.approx(sum(runs) / 3, abs=1e-4)
+    once = evaluate_interactions(interactions, models, splits=["random"], seeds=1, num_threads=1)
+    assert once["random"]["tastemaker"]["ndcg@10_sd"] == 0.0
+    assert once["random"]["tastemaker"]["ndcg@10"] == pytest.approx(runs[0], abs=1e-4)
+
+
 def test_evaluate_writes_nothing(file_store: Store) -> None:
     fill_planted(file_store)
     before = file_store.conn.total_changes
@@ -162,7 +195,7 @@ def test_evaluate_command_prints_json(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["discovery"]["ease"]["coverage@10"] > 0
-    assert "ndcg@50" in report["random"]["tastemaker"]
+    assert {"ndcg@50", "ndcg@50_sd", "seeds"} <= set(report["random"]["tastemaker"])
 
 
 def test_evaluate_on_an_empty_store_says_what_to_do(tmp_path: Path) -> None:

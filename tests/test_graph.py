@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from pathlib import Path
 
@@ -90,8 +91,7 @@ def test_similar_never_returns_itself_or_a_lookalike(
 
 
 def test_save_and_load_round_trip(demo_graph: ArtistGraph, tmp_path: Path) -> None:
-    demo_graph.save(tmp_path)
-    loaded = ArtistGraph.load(tmp_path)
+    loaded = ArtistGraph.load(demo_graph.save(tmp_path / "g"))
     artist = int(demo_graph.artist_ids[5])
     assert loaded.similar(artist) == demo_graph.similar(artist)
     assert loaded.scene_lookalikes == demo_graph.scene_lookalikes
@@ -99,11 +99,11 @@ def test_save_and_load_round_trip(demo_graph: ArtistGraph, tmp_path: Path) -> No
 
 
 def test_a_torn_graph_file_is_refused(demo_graph: ArtistGraph, tmp_path: Path) -> None:
-    demo_graph.save(tmp_path)
-    data = (tmp_path / "graph.npz").read_bytes()
-    (tmp_path / "graph.npz").write_bytes(data[: len(data) // 2])
+    folder = demo_graph.save(tmp_path / "g")
+    data = (folder / "graph_edges_low.npy").read_bytes()
+    (folder / "graph_edges_low.npy").write_bytes(data[: len(data) // 2])
     with pytest.raises(GraphFileError, match="tastemaker train"):
-        ArtistGraph.load(tmp_path)
+        ArtistGraph.load(folder)
 
 
 def test_shared_listeners_match_the_store(demo_graph: ArtistGraph, demo_store_path: Path) -> None:
@@ -126,14 +126,15 @@ def test_shared_listeners_match_the_store(demo_graph: ArtistGraph, demo_store_pa
         assert neighbour.shared_listeners == demo_graph.shared_listeners(first, neighbour.artist_id)
 
 
-def test_a_tampered_edge_is_refused(demo_graph: ArtistGraph, tmp_path: Path) -> None:
-    demo_graph.save(tmp_path)
-    with np.load(tmp_path / "graph.npz", allow_pickle=False) as data:
-        arrays = {key: data[key] for key in data.files}
-    arrays["edges"][0, 2] = 7.5  # a co-listening weight above 1 cannot come from `build`
-    np.savez(tmp_path / "graph.npz", **arrays)
+def test_a_tampered_edge_is_refused_where_it_is_read(demo_graph: ArtistGraph) -> None:
+    """A co-listening weight above 1 cannot come from `build`: the bridge search refuses it
+    (a bundle's checksums catch the edit first: tests/test_bundle.py)."""
+    weights = demo_graph.edges.weight.copy()
+    weights[0] = 7.5
+    edges = dataclasses.replace(demo_graph.edges, weight=weights)
+    broken = ArtistGraph.from_data(dataclasses.replace(demo_graph, edges=edges))
     with pytest.raises(GraphFileError, match="edge weights"):
-        ArtistGraph.load(tmp_path)
+        broken.bridge([int(demo_graph.artist_ids[0])], int(demo_graph.artist_ids[1]))
 
 
 def test_lookalike_artists_have_no_edge_and_are_symmetric(demo_graph: ArtistGraph) -> None:

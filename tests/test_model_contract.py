@@ -72,7 +72,7 @@ class ScorerContract:
     def test_is_registered_and_stores_only_its_settings(self) -> None:
         scorer = make_scorer(self.model, self.config)
         assert scorer_class(self.model).name == self.model
-        assert set(vars(scorer)) == {"config", "num_threads"}
+        assert set(vars(scorer)) == {"config", "num_threads", "progress"}
         config = scorer.config
         assert type(config).from_dict(config.as_dict()) == config
 
@@ -172,8 +172,8 @@ class ScorerContract:
             assert scores.shape == (len(model.artist_ids),) and np.all(np.isfinite(scores))
             np.testing.assert_array_equal(again.scores(listener), scores)
         assert model.path is not None and again.path is not None
-        _, first, _ = read_bundle(model.path)
-        _, second, _ = read_bundle(again.path)
+        first = read_bundle(model.path).arrays
+        second = read_bundle(again.path).arrays
         assert set(first) == set(second)
         for name, values in first.items():
             np.testing.assert_array_equal(second[name], values, err_msg=name)

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import sys
 import time
+from collections.abc import Callable
 
 import click
 
 from playlists.cli import echo_json, json_option, open_store
 from recommender.catalog import resolve_artist
-from recommender.evaluate import DEFAULT_MODELS, evaluate
+from recommender.evaluate import DEFAULT_MODELS, SEEDS, evaluate
 from recommender.models import model_names
-from recommender.training import DEFAULT_MODEL, load_model, train
+from recommender.training import DEFAULT_MODEL, MEMORY_BUDGET_ENV, load_model, train
 
 MODEL_CHOICE = click.Choice(model_names())
+
+
+def progress_printer(as_json: bool) -> Callable[[str], None] | None:
+    """Progress lines for stderr: none with --json or when stderr is not a terminal."""
+    if as_json or not sys.stderr.isatty():
+        return None
+    return lambda line: click.echo(line, err=True)
 
 
 @click.command("train")
@@ -27,16 +36,40 @@ MODEL_CHOICE = click.Choice(model_names())
 @click.option(
     "--deterministic",
     is_flag=True,
-    help="Fit on one thread: the same store gives the same model numbers (slower).",
+    help="Fit on one thread: the same store gives the same bundle (LightFM's fit about 1.7x "
+    "slower).",
+)
+@click.option(
+    "--memory-budget",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    metavar="GB",
+    help=f"Refuse up front a store whose train needs more (default: ${MEMORY_BUDGET_ENV}, "
+    "else three quarters of this machine's memory).",
 )
 @json_option
 @click.pass_context
-def train_command(ctx: click.Context, model_name: str, deterministic: bool, as_json: bool) -> None:
+def train_command(
+    ctx: click.Context,
+    model_name: str,
+    deterministic: bool,
+    memory_budget: float | None,
+    as_json: bool,
+) -> None:
     """Train the model (the tastemaker blend unless --model says otherwise) and the artist
-    graph on everything the store may use."""
+    graph on everything the store may use; prints what each stage cost.
+
+    Progress (per stage and per epoch) goes to stderr when it is a terminal.
+    """
     store = open_store(ctx)
     started = time.perf_counter()
-    model = train(store, model=model_name, deterministic=deterministic)
+    model = train(
+        store,
+        model=model_name,
+        deterministic=deterministic,
+        progress=progress_printer(as_json),
+        memory_budget=None if memory_budget is None else int(memory_budget * 1e9),
+    )
     seconds = time.perf_counter() - started
     summary = {
         "model_id": model.model_id,
@@ -47,6 +80,7 @@ def train_command(ctx: click.Context, model_name: str, deterministic: bool, as_j
         "path": str(model.path),
         "model": model.model_name,
         "notes": list(model.notes),
+        "stages": model.stages,
     }
     if as_json:
         echo_json(summary)
@@ -55,6 +89,8 @@ def train_command(ctx: click.Context, model_name: str, deterministic: bool, as_j
         f"trained {model.model_id}: {summary['listeners']} listeners, "
         f"{summary['artists']} artists, {summary['scenes']} scenes in {seconds:.1f} s"
     )
+    # The model and the graph are built side by side, so their times overlap.
+    click.echo("stages: " + ", ".join(f"{name} {s:.1f} s" for name, s in model.stages.items()))
     for note in model.notes:
         click.echo(f"note: {note}")
 
@@ -67,30 +103,43 @@ def train_command(ctx: click.Context, model_name: str, deterministic: bool, as_j
     multiple=True,
     help=f"Evaluate only this model (repeat for more; default: {', '.join(DEFAULT_MODELS)}).",
 )
+@click.option(
+    "--seeds",
+    type=click.IntRange(1, 20),
+    default=SEEDS,
+    show_default=True,
+    help="Fits of each model whose training is random (LightFM): mean and spread reported.",
+)
 @json_option
 @click.pass_context
-def evaluate_command(ctx: click.Context, model_names_: tuple[str, ...], as_json: bool) -> None:
+def evaluate_command(
+    ctx: click.Context, model_names_: tuple[str, ...], seeds: int, as_json: bool
+) -> None:
     """Score the tastemaker model and its baselines side by side on held-out listening.
 
     Two splits (random, and each listener's least-played artists), seed 42; metrics at 10 and
-    50. Fits every model from scratch on the store's data and writes nothing.
+    50, each the mean over --seeds fits with its standard deviation (`<metric>_sd` in JSON).
+    Fits every model from scratch on the store's data and writes nothing. Progress goes to
+    stderr when it is a terminal.
     """
     store = open_store(ctx)
-    progress = None if as_json else lambda line: click.echo(line, err=True)
-    report = evaluate(store, models=model_names_ or None, progress=progress)
+    report = evaluate(
+        store, models=model_names_ or None, progress=progress_printer(as_json), seeds=seeds
+    )
     if as_json:
         echo_json(report)
         return
-    metrics = ["ndcg@10", "recall@10", "precision@10", "coverage@10", "novelty@10"]
-    metrics += ["diversity@10", "cold_recall@10", "ndcg@50", "recall@50", "fit_seconds"]
+    metrics = ["recall@10", "precision@10", "coverage@10", "novelty@10", "diversity@10"]
+    metrics += ["cold_recall@10", "ndcg@50", "recall@50", "fit_seconds"]
     for split_name, models in report.items():
-        click.echo(f"split: {split_name}")
-        click.echo(f"  {'model':<13}" + "".join(f"{m:>15}" for m in metrics))
+        click.echo(f"split: {split_name} (mean over seeds; ndcg@10 +- its standard deviation)")
+        click.echo(f"  {'model':<13}{'ndcg@10 +- sd':>18}" + "".join(f"{m:>15}" for m in metrics))
         for name, values in models.items():
+            spread = f"{values['ndcg@10']:.4f} +- {values['ndcg@10_sd']:.4f}"
             cells = "".join(
                 f"{'-':>15}" if values.get(m) is None else f"{values[m]:>15.4f}" for m in metrics
             )
-            click.echo(f"  {name:<13}{cells}")
+            click.echo(f"  {name:<13}{spread:>18}{cells}")
 
 
 @click.command("similar")

@@ -1,34 +1,32 @@
 """`ArtistGraph`: the queries playlists and `similar` ask of the graph.
 
 Positions (0..n-1, the column order of the interactions) stay inside; every query takes and
-returns store artist ids. An artist the graph does not know is UnknownArtist.
+returns store artist ids. An artist the graph does not know is UnknownArtist. The store ids are
+ascending, so a position is a binary search away: loading builds no index.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Self
 
 import numpy as np
 import scipy.sparse as sp
 
+from recommender.aggregates import Aggregates, from_interactions
 from recommender.errors import UnknownArtist
-from recommender.graph.bridges import BridgeIndex, edge_costs, search
-from recommender.graph.build import build_graph
-from recommender.graph.io import load_graph, save_graph
+from recommender.graph.bridges import BridgeIndex, search
+from recommender.graph.build import build_graph, co_listening_spec
 from recommender.graph.records import Bridge, GraphData, GraphParams, Neighbour, Scene
 from recommender.interactions import Interactions
 
 
-@dataclass
+@dataclass(eq=False)
 class ArtistGraph(GraphData):
-    _index: dict[int, int] = field(default_factory=dict, repr=False)
     _cost_matrix: sp.csr_matrix | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        self._index = {int(a): i for i, a in enumerate(self.artist_ids)}
 
     @classmethod
     def from_data(cls, data: GraphData) -> Self:
@@ -36,28 +34,52 @@ class ArtistGraph(GraphData):
 
     @classmethod
     def build(cls, interactions: Interactions, seed: int = 42, **overrides: float) -> Self:
+        """The graph of `interactions` (its aggregates computed here, on this machine)."""
         params = GraphParams(seed=seed, **overrides)  # type: ignore[arg-type]
-        return cls.from_data(build_graph(interactions, params))
+        return cls.from_aggregates(
+            from_interactions(interactions, co_listening_spec(params)), params
+        )
+
+    @classmethod
+    def from_aggregates(cls, aggregates: Aggregates, params: GraphParams) -> Self:
+        """The graph of aggregates computed by any engine (`recommender.aggregates`)."""
+        return cls.from_data(build_graph(aggregates, params))
 
     # -- persistence (no pickle) ---------------------------------------------------------
 
-    def save(self, folder: Path) -> list[Path]:
+    def save(self, folder: Path) -> Path:
+        """Write the graph alone as a bundle folder (`folder` must not exist yet)."""
+        from recommender.graph.io import save_graph
+
         return save_graph(self, folder)
 
     @classmethod
     def load(cls, folder: Path) -> Self:
         """Read a graph written by `save`; anything torn, tampered or foreign is refused."""
+        from recommender.graph.io import load_graph
+
         return cls.from_data(load_graph(folder))
 
     # -- queries -------------------------------------------------------------------------
 
-    def position(self, artist_id: int) -> int:
+    def locate(self, artist_id: int) -> int | None:
+        """The position of a store artist id, None when the graph does not know it."""
         try:
-            return self._index[int(artist_id)]
-        except (KeyError, TypeError, ValueError):
+            key = int(artist_id)
+        except (TypeError, ValueError):
+            return None
+        found = int(np.searchsorted(self.artist_ids, key))
+        if found < len(self.artist_ids) and int(self.artist_ids[found]) == key:
+            return found
+        return None
+
+    def position(self, artist_id: int) -> int:
+        found = self.locate(artist_id)
+        if found is None:
             raise UnknownArtist(
                 f"artist {artist_id} is not in the trained graph: run `tastemaker train`"
-            ) from None
+            )
+        return found
 
     def name(self, artist_id: int) -> str:
         return self.names[self.position(artist_id)]
@@ -65,6 +87,10 @@ class ArtistGraph(GraphData):
     @property
     def scenes(self) -> list[Scene]:
         return self.scene_list
+
+    @property
+    def edge_count(self) -> int:
+        return self.edges.count
 
     def scene(self, scene_id: int) -> Scene:
         return self.scene_list[scene_id]
@@ -79,26 +105,37 @@ class ArtistGraph(GraphData):
     def shared_listeners(self, a: int, b: int) -> int:
         """Distinct listeners who played both (exact, whether or not the pair is an edge)."""
         i, j = self.position(a), self.position(b)
-        ptr, idx = self.audience.indptr, self.audience.indices
-        both = np.intersect1d(idx[ptr[i] : ptr[i + 1]], idx[ptr[j] : ptr[j + 1]])
+        both = np.intersect1d(
+            self.audience.of_artist(i), self.audience.of_artist(j), assume_unique=True
+        )
         return int(len(both))
 
     def neighbours_weight(self, a: int, b: int) -> float:
-        data = self.graph.get_edge_data(self.position(a), self.position(b))
-        return 0.0 if data is None else float(data["weight"])
+        found = self.edges.find(self.position(a), self.position(b))
+        return 0.0 if found < 0 else float(self.edges.weight[found])
+
+    @cached_property
+    def _lookalike_keys(self) -> np.ndarray:
+        pairs = np.asarray(self.lookalike_array, dtype=np.int64)
+        keys: np.ndarray = pairs[:, 0] * len(self.artist_ids) + pairs[:, 1]
+        return keys
 
     def is_lookalike(self, a: int, b: int) -> bool:
         i, j = sorted((self.position(a), self.position(b)))
-        if (i, j) in self.lookalike_pairs:
+        key = i * len(self.artist_ids) + j
+        keys = self._lookalike_keys
+        found = int(np.searchsorted(keys, key))
+        if found < len(keys) and int(keys[found]) == key:
             return True
         si, sj = int(self.scene_labels[i]), int(self.scene_labels[j])
-        return si >= 0 and sj >= 0 and tuple(sorted((si, sj))) in self.scene_lookalikes
+        return si >= 0 and sj >= 0 and (min(si, sj), max(si, sj)) in self.scene_lookalikes
 
     def lookalikes(self, artist_id: int) -> list[int]:
         """Artists that must never stand in for this one: look-alike artists and the members
         of look-alike scenes (so `b in lookalikes(a)` exactly when `is_lookalike(a, b)`)."""
         i = self.position(artist_id)
-        found = {j if k == i else k for k, j in self.lookalike_pairs if i in (k, j)}
+        pairs = self.lookalike_array
+        found = set(pairs[pairs[:, 0] == i, 1].tolist()) | set(pairs[pairs[:, 1] == i, 0].tolist())
         scene = int(self.scene_labels[i])
         if scene >= 0:
             for other in self.lookalike_scenes(scene):
@@ -112,21 +149,22 @@ class ArtistGraph(GraphData):
 
     def similar(self, artist_id: int, k: int = 10) -> list[Neighbour]:
         i = self.position(artist_id)
-        edges = sorted(
-            self.graph[i].items(), key=lambda item: (-item[1]["weight"], self.names[item[0]])
-        )
+        others, edge_ids = self.edges.neighbours(i)
+        mine = self.reason_tags[i]
         out = []
-        for j, data in edges[:k]:
-            shared_tags = [t for t in self.reason_tags[i] if t in self.reason_tags[j]][:3]
+        for j, e in zip(others[:k].tolist(), edge_ids[:k].tolist(), strict=True):
+            theirs = set(self.reason_tags[j])
+            shared_tags = [t for t in mine if t in theirs][:3]
+            shared = int(self.edges.shared[e])
             out.append(
                 Neighbour(
                     artist_id=int(self.artist_ids[j]),
                     name=self.names[j],
-                    score=round(float(data["weight"]), 6),
-                    shared_listeners=int(data["shared"]),
-                    tag_similarity=round(float(data["tags"]), 6),
+                    score=round(float(self.edges.weight[e]), 6),
+                    shared_listeners=shared,
+                    tag_similarity=round(float(self.edges.tags[e]), 6),
                     shared_tags=shared_tags,
-                    reason=_similar_reason(int(data["shared"]), shared_tags),
+                    reason=_similar_reason(shared, shared_tags),
                 )
             )
         return out
@@ -140,8 +178,8 @@ class ArtistGraph(GraphData):
     def bridges_from(self, from_artists: Iterable[int], max_steps: int = 3) -> BridgeIndex:
         """Every bridge from these artists, found by one shortest-path search (C speed)."""
         if self._cost_matrix is None:
-            self._cost_matrix = edge_costs(self.graph, len(self.artist_ids))
-        return search(self, self._index, self._cost_matrix, from_artists, max_steps)
+            self._cost_matrix = self.edges.costs()
+        return search(self, self.locate, self._cost_matrix, from_artists, max_steps)
 
 
 def _similar_reason(shared: int, tags: list[str]) -> str:

@@ -5,6 +5,10 @@ mostly the hybrid, whose tag features reach the long tail and cold artists, plus
 share of EASE, which ranks well-known artists sharply. A larger EASE share buys little
 accuracy and costs catalogue coverage, so the share stays small (tuned in bench/).
 
+The EASE part keeps only each artist's `ease_keep` strongest incoming weights: in the blend
+that costs no accuracy (measured on HetRec's validation splits, bench/tune_model.py) and keeps
+the bundle at N * ease_keep weights instead of N * N.
+
 On a store too thin for EASE (no artist with `ease_min_listeners` listeners) the blend is the
 hybrid alone, and `notes_` says so.
 """
@@ -34,6 +38,8 @@ class TastemakerConfig(HybridConfig):
     ease_share: float = setting(0.03, minimum=0.0, maximum=1.0)
     ease_l2: float = setting(50.0, above=0.0)
     ease_min_listeners: int = setting(2, minimum=1)
+    ease_gram_mb: int = setting(256, minimum=1)
+    ease_keep: int = setting(128, minimum=0)
 
     @property
     def hybrid(self) -> HybridConfig:
@@ -42,7 +48,12 @@ class TastemakerConfig(HybridConfig):
 
     @property
     def ease(self) -> EASEConfig:
-        return EASEConfig(l2=self.ease_l2, min_listeners=self.ease_min_listeners)
+        return EASEConfig(
+            l2=self.ease_l2,
+            min_listeners=self.ease_min_listeners,
+            gram_mb=self.ease_gram_mb,
+            keep=self.ease_keep,
+        )
 
 
 def zscore(scores: np.ndarray) -> np.ndarray:
@@ -62,12 +73,15 @@ class TastemakerBlend(Scorer[TastemakerConfig]):
     config_class = TastemakerConfig
 
     def _fit(self, interactions: Interactions) -> None:
-        self.hybrid_ = HybridModel(self.config.hybrid, num_threads=self.num_threads)
+        self.hybrid_ = HybridModel(
+            self.config.hybrid, num_threads=self.num_threads, progress=self.progress
+        )
         self.hybrid_.fit(interactions)
         self.ease_: EASE | None = None
         if self.config.ease_share > 0:
             try:
                 self.ease_ = EASE(self.config.ease).fit(interactions)
+                self.notes_ = self.ease_.notes_
             except TooLittleData as exc:
                 self.notes_ = (f"the EASE share was left out: {exc}",)
 
@@ -103,5 +117,5 @@ class TastemakerBlend(Scorer[TastemakerConfig]):
     def _load(self, arrays: Mapping[str, np.ndarray], n_listeners: int, n_items: int) -> None:
         self.hybrid_ = HybridModel.from_arrays(self.config.hybrid, arrays, n_listeners, n_items)
         self.ease_ = None
-        if "ease_weights" in arrays:
+        if "ease_items" in arrays:
             self.ease_ = EASE.from_arrays(self.config.ease, arrays, n_listeners, n_items)

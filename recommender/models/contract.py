@@ -24,7 +24,7 @@ import math
 import numbers
 import typing
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 import numpy as np
@@ -44,6 +44,8 @@ from recommender.interactions import Interactions
 # model's settings name their own.
 DEFAULT_SEED = 42
 DEFAULT_THREADS = 2
+
+Progress = Callable[[str], None]  # receives one line of progress ("epoch 3/30: 5.1 s")
 
 _T = TypeVar("_T")
 
@@ -145,7 +147,13 @@ class Scorer(ABC, Generic[C]):
     # (Most-popular cannot: it gives every listener the same list.)
     personal: ClassVar[bool] = True
 
-    def __init__(self, config: C | None = None, *, num_threads: int = DEFAULT_THREADS) -> None:
+    def __init__(
+        self,
+        config: C | None = None,
+        *,
+        num_threads: int = DEFAULT_THREADS,
+        progress: Progress | None = None,
+    ) -> None:
         if config is None:
             config = typing.cast(C, self.config_class())
         if not isinstance(config, self.config_class):
@@ -159,6 +167,7 @@ class Scorer(ABC, Generic[C]):
             )
         self.config: C = config
         self.num_threads = num_threads
+        self.progress = progress  # where a long fit reports (per epoch); None: silent
 
     def get_params(self) -> dict[str, Any]:
         return self.config.as_dict()
@@ -295,7 +304,11 @@ def scorer_class(name: str) -> type[Scorer[Any]]:
 
 
 def make_scorer(
-    name: str, config: ModelConfig | None = None, *, num_threads: int = DEFAULT_THREADS
+    name: str,
+    config: ModelConfig | None = None,
+    *,
+    num_threads: int = DEFAULT_THREADS,
+    progress: Progress | None = None,
 ) -> Scorer[Any]:
     """An unfitted model by name, with `config` (its defaults when None)."""
-    return scorer_class(name)(config, num_threads=num_threads)
+    return scorer_class(name)(config, num_threads=num_threads, progress=progress)

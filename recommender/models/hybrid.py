@@ -1,19 +1,22 @@
 """The hybrid collaborative + content model: LightFM (WARP) over interactions and item features.
 
-This is the only module that imports `lightfm`. LightFM's internal objects and row indices
-never leave it: after `fit` the model is four plain arrays (artist vectors and biases with the
-tag features folded in, listener vectors and biases), so a saved model never needs LightFM or
-pickle to score.
+This is the only module that imports `lightfm`, and only while fitting: LightFM's internal
+objects and row indices never leave it. After `fit` the model is four plain arrays (artist
+vectors and biases with the tag features folded in, listener vectors and biases), so a saved
+model never needs LightFM or pickle to score, and loading one does not import it.
+
+Epochs run one at a time (`fit_partial` after the first), which gives exactly the numbers of
+one `fit(epochs=n)` call (the same random stream) and lets training report each epoch.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from lightfm import LightFM
 
 from recommender.errors import BundleError, DivergedFit
 from recommender.features import item_features
@@ -52,6 +55,8 @@ class HybridModel(Scorer[HybridConfig]):
     config_class = HybridConfig
 
     def _fit(self, interactions: Interactions) -> None:
+        from lightfm import LightFM  # only a fit needs LightFM
+
         c = self.config
         features = item_features(
             interactions,
@@ -72,15 +77,21 @@ class HybridModel(Scorer[HybridConfig]):
             max_sampled=c.max_sampled,
             random_state=np.random.RandomState(c.random_state),
         )
-        model.fit(
-            binary,
-            item_features=features,
-            sample_weight=sp.coo_matrix(
-                (coo.data.astype(np.float32), (coo.row, coo.col)), shape=coo.shape
-            ),
-            epochs=c.epochs,
-            num_threads=self.num_threads,
-        )
+        weights = sp.coo_matrix((coo.data.astype(np.float32), (coo.row, coo.col)), shape=coo.shape)
+        for epoch in range(c.epochs):
+            started = time.perf_counter()
+            step = model.fit if epoch == 0 else model.fit_partial
+            step(
+                binary,
+                item_features=features,
+                sample_weight=weights,
+                epochs=1,
+                num_threads=self.num_threads,
+            )
+            if self.progress is not None:
+                self.progress(
+                    f"LightFM epoch {epoch + 1}/{c.epochs}: {time.perf_counter() - started:.1f} s"
+                )
         # Precompute what scoring needs: artists as points in the listener space.
         self.item_vectors_ = np.asarray(features @ model.item_embeddings, dtype=np.float32)
         self.item_bias_ = np.asarray(features @ model.item_biases, dtype=np.float32)

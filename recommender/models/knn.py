@@ -1,4 +1,8 @@
-"""Item-based nearest neighbours: cosine between artists' listener columns, top k kept."""
+"""Item-based nearest neighbours: cosine between artists' listener columns, top k kept.
+
+The cosines are computed a block of artists at a time (`aggregates.strongest_per_row`), so
+the full artist x artist product never exists: memory grows with artists * k.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from recommender.aggregates import strongest_per_row
 from recommender.errors import BundleError
 from recommender.interactions import Interactions
 from recommender.models.contract import ModelConfig, Scorer, array, positions, register, setting
@@ -32,10 +37,7 @@ class ItemKNN(Scorer[KNNConfig]):
         norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=0)).ravel())
         norms[norms == 0] = 1.0
         x = sp.csc_matrix(x @ sp.diags(1.0 / norms))
-        sim = sp.csr_matrix(x.T @ x)
-        sim.setdiag(0)
-        sim.eliminate_zeros()
-        self.similarity_ = sp.csr_matrix(keep_top_per_row(sim, self.config.k).T)
+        self.similarity_ = sp.csr_matrix(strongest_per_row(x, self.config.k).T)
 
     def _score_rows(self, train: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
         return np.asarray((train[rows] @ self.similarity_).todense(), dtype=np.float32)
@@ -44,7 +46,7 @@ class ItemKNN(Scorer[KNNConfig]):
         sim = self.similarity_
         return {
             "knn_indptr": sim.indptr.astype(np.int64),
-            "knn_indices": sim.indices.astype(np.int64),
+            "knn_indices": sim.indices.astype(np.int32),
             "knn_data": sim.data.astype(np.float32),
         }
 
@@ -55,20 +57,3 @@ class ItemKNN(Scorer[KNNConfig]):
         if indptr[0] != 0 or indptr[-1] != len(indices) or np.any(np.diff(indptr) < 0):
             raise BundleError("the item-knn neighbour lists are inconsistent")
         self.similarity_ = sp.csr_matrix((data, indices, indptr), shape=(n_items, n_items))
-
-
-def keep_top_per_row(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
-    """Each row's k largest entries (a sparse matrix of the same shape).
-
-    Ties at the k-th value fall where argpartition puts them; the graph and the tag features
-    keep their own stable variants because their figures were measured with those orders.
-    """
-    matrix = sp.csr_matrix(matrix)
-    lengths = np.diff(matrix.indptr)
-    keep = np.ones(matrix.nnz, dtype=bool)
-    for r in np.flatnonzero(lengths > k):
-        start, end = matrix.indptr[r], matrix.indptr[r + 1]
-        order = np.argpartition(-matrix.data[start:end], k)[k:]
-        keep[start + order] = False
-    coo = matrix.tocoo()
-    return sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=matrix.shape)
