@@ -1,21 +1,28 @@
 """Tune the tastemaker blend on validation splits carved from HetRec's TRAINING data only.
 
     .venv/bin/python bench/tune_model.py [--db .bench/hetrec.db] [--configs JSON]
+        [--shares 0.02,0.03,0.05] [--seeds 3] [--threads 2]
 
 For each split kind, the protocol's training part is split again the same way (seed 43):
 models fit on what remains and are scored on the carved-out part, so the test split is never
-seen. Each LightFM configuration is fitted once per split; every EASE share is then scored
-from the same fit. The chosen values are the defaults of `HybridConfig`
-(recommender/models/hybrid.py) and `TastemakerConfig` (recommender/models/blend.py), and the
-output of the last run is kept in bench/tune_model.txt.
+seen. Each LightFM configuration is fitted `--seeds` times per split (seeds 42, 43, ...) on
+`--threads` threads, as `tastemaker evaluate` does, and every figure is the mean over the seeds
+with its standard deviation: one multi-threaded fit is one sample, not a measurement. Every EASE
+share is scored from the same fits; the EASE part is fitted once per distinct EASE setting.
+The chosen values are the defaults of `HybridConfig` (recommender/models/hybrid.py) and
+`TastemakerConfig` (recommender/models/blend.py); the output of the last run is kept in
+bench/tune_model.txt.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,11 +34,10 @@ from recommender.models import EASE, TastemakerBlend, TastemakerConfig
 from recommender.store import Store
 
 VALIDATION_SEED = 43
-SHARES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
-CONFIGS = [
-    {"no_components": 128, "epochs": 120, "learning_rate": 0.05},
-    {"no_components": 64, "epochs": 60, "learning_rate": 0.05},
-    {"no_components": 96, "epochs": 40, "learning_rate": 0.08},
+CONFIGS: list[dict[str, Any]] = [
+    {},  # the current defaults
+    {"no_components": 96, "epochs": 30, "learning_rate": 0.06},
+    {"no_components": 64, "epochs": 40, "learning_rate": 0.06},
 ]
 
 
@@ -45,12 +51,21 @@ class Fixed:
         return self.scores[rows]
 
 
+def _spread(values: list[float]) -> str:
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.fmean(values):.4f} +- {sd:.4f}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=Path(".bench/hetrec.db"))
     parser.add_argument("--configs", type=json.loads, default=CONFIGS)
     parser.add_argument("--splits", default=",".join(SPLITS))
+    parser.add_argument("--shares", default="0.02,0.03,0.04,0.05")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
+    shares = [float(s) for s in args.shares.split(",")]
     interactions = load_interactions(Store.open(args.db))
     tags = tag_profile(interactions.artist_tags, min_artists=1)
     for kind in args.splits.split(","):
@@ -59,30 +74,43 @@ def main() -> int:
         view = training_view(interactions, inner.train)
         rows = np.arange(view.weights.shape[0])
         started = time.perf_counter()
-        ease = EASE().fit(view)
-        ease_scores = ease.score_rows(view.weights, rows)
-        ease_metrics = evaluate_scorer(Fixed(ease_scores), inner, view.weights, tags)
+        baseline = EASE().fit(view)
+        base = evaluate_scorer(
+            Fixed(baseline.score_rows(view.weights, rows)), inner, view.weights, tags
+        )
         print(
-            f"{kind} ease: ndcg@10 {ease_metrics['ndcg@10']:.4f}"
-            f" coverage@10 {ease_metrics['coverage@10']:.3f}"
+            f"{kind} ease: ndcg@10 {base['ndcg@10']:.4f} coverage@10 {base['coverage@10']:.3f}"
             f" ({time.perf_counter() - started:.0f} s)",
             flush=True,
         )
-        for config in args.configs:
-            started = time.perf_counter()
-            scorer = TastemakerBlend(TastemakerConfig(**config, ease_share=0.0)).fit(view)
-            fitted = time.perf_counter() - started
-            hybrid = scorer.score_rows(view.weights, rows)
-            for share in SHARES:
-                blend = TastemakerBlend.from_parts(
-                    TastemakerConfig(**config, ease_share=share), scorer.hybrid_, ease
-                )
-                scores = blend.score_rows(view.weights, rows) if share else hybrid
-                m = evaluate_scorer(Fixed(scores), inner, view.weights, tags)
+        eases: dict[Any, EASE] = {}
+        for overrides in args.configs:
+            config = TastemakerConfig(**{**overrides, "ease_share": 0.0})
+            key = config.ease
+            if key not in eases:
+                eases[key] = EASE(key).fit(view)
+            ratios: dict[float, list[float]] = {s: [] for s in [0.0, *shares]}
+            coverage: dict[float, list[float]] = {s: [] for s in ratios}
+            fits = []
+            for run in range(args.seeds):
+                seeded = dataclasses.replace(config, random_state=42 + run)
+                started = time.perf_counter()
+                scorer = TastemakerBlend(seeded, num_threads=args.threads).fit(view)
+                fits.append(time.perf_counter() - started)
+                for share in ratios:
+                    blend = TastemakerBlend.from_parts(
+                        dataclasses.replace(seeded, ease_share=share), scorer.hybrid_, eases[key]
+                    )
+                    m = evaluate_scorer(
+                        Fixed(blend.score_rows(view.weights, rows)), inner, view.weights, tags
+                    )
+                    ratios[share].append(float(m["ndcg@10"] or 0) / float(base["ndcg@10"] or 1))
+                    coverage[share].append(float(m["coverage@10"] or 0))
+            for share in ratios:
                 print(
-                    f"{kind} {json.dumps(config)} share {share:.2f}: ndcg@10 {m['ndcg@10']:.4f}"
-                    f" ({m['ndcg@10'] / ease_metrics['ndcg@10']:.3f} x ease)"
-                    f" coverage@10 {m['coverage@10']:.3f} fit {fitted:.0f} s",
+                    f"{kind} {json.dumps(overrides)} share {share:.2f}:"
+                    f" x ease {_spread(ratios[share])} coverage@10 {_spread(coverage[share])}"
+                    f" fit {statistics.fmean(fits):.0f} s",
                     flush=True,
                 )
     return 0

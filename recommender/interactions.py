@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
-from recommender.listens import usable_frame
+from recommender.listens import USABLE, newest_listen
 from recommender.store import Store
 
 # Two weeks: a listen from two months ago counts 1/20 of one today, one from a year ago nothing.
@@ -82,76 +82,106 @@ def decay(ages_seconds: np.ndarray, half_life_days: np.ndarray) -> np.ndarray:
     return np.asarray(np.power(0.5, ages / (half_life_days * DAY)))
 
 
+READ_CHUNK = 500_000  # listen rows turned into arrays at a time
+
+
+def _usable_rows(store: Store) -> Iterator[np.ndarray]:
+    """Every usable listen as int64 rows (listener_id, artist_id, listened_at or 0,
+    listened_at is null, plays), in insertion order, a chunk at a time: a Python object per
+    value exists for one chunk only, so memory stays bounded at any size."""
+    cursor = store.conn.execute(
+        "SELECT listener_id, artist_id, ifnull(listened_at, 0), listened_at IS NULL, plays"
+        f" FROM listens WHERE {USABLE} ORDER BY id"
+    )
+    while rows := cursor.fetchmany(READ_CHUNK):
+        yield np.array(rows, dtype=np.int64).reshape(-1, 5)
+
+
 def load_interactions(store: Store, now: int | None = None) -> Interactions:
     """Read the store into matrices, applying every listener's terms."""
     conn = store.conn
-    artists = pd.read_sql_query("SELECT id, name FROM artists ORDER BY id", conn)
-    listens = usable_frame(store)
-    listeners = pd.read_sql_query("SELECT id, name FROM listeners ORDER BY id", conn)
+    artist_rows = conn.execute("SELECT id, name FROM artists ORDER BY id").fetchall()
+    artist_ids = np.array([r[0] for r in artist_rows], dtype=np.int64)
+    listener_rows = conn.execute("SELECT id, name FROM listeners ORDER BY id").fetchall()
     terms = listener_terms(store)
-
     if now is None:
-        newest = listens["listened_at"].max() if len(listens) else None
-        now = None if newest is None or pd.isna(newest) else int(newest)
+        now = newest_listen(store)
 
     opted_out = {lid for lid, t in terms.items() if not t.personalise}
-    half_lives = (
-        listens["listener_id"]
-        .map(lambda lid: terms.get(int(lid), ListenerTerms()).half_life_days)
-        .to_numpy(dtype=float)
-    )
-    if now is None:
-        factor = np.ones(len(listens))
-    else:
-        ages = (now - listens["listened_at"].astype(float)).to_numpy()
-        factor = decay(ages, half_lives)
-    decayed = listens["plays"].to_numpy(dtype=float) * factor
+    kept = [(int(lid), str(name)) for lid, name in listener_rows if int(lid) not in opted_out]
+    listener_ids = np.array([lid for lid, _ in kept], dtype=np.int64)
+    top_id = int(listener_ids.max()) if len(listener_ids) else 0
+    half_life = np.full(max(top_id, *terms.keys(), 0) + 1, DEFAULT_HALF_LIFE_DAYS)
+    for lid, t in terms.items():
+        half_life[lid] = t.half_life_days
 
-    listeners = listeners[~listeners["id"].isin(opted_out)].reset_index(drop=True)
-    listener_pos = {int(lid): i for i, lid in enumerate(listeners["id"])}
-    artist_pos = {int(aid): j for j, aid in enumerate(artists["id"])}
-    rows = listens["listener_id"].map(listener_pos).to_numpy()
-    cols = listens["artist_id"].map(artist_pos).to_numpy()
-    shape = (len(listeners), len(artists))
-    plays = sp.csr_matrix((decayed, (rows, cols)), shape=shape, dtype=np.float64)
-    plays.sum_duplicates()
-    weights = plays.copy()
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for chunk in _usable_rows(store):
+        listener, artist, when, untimed, plays = chunk.T
+        if now is None:
+            factor = np.ones(len(chunk))
+        else:
+            ages = now - when.astype(float)
+            ages[untimed == 1] = np.nan  # no timestamp: never fades
+            factor = decay(ages, half_life[listener])
+        rows = np.searchsorted(listener_ids, listener)
+        parts.append((plays.astype(float) * factor, rows, np.searchsorted(artist_ids, artist)))
+    decayed, rows, cols = (
+        (np.concatenate(column) for column in zip(*parts, strict=True))
+        if parts
+        else (np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    )
+    del parts
+    shape = (len(listener_ids), len(artist_ids))
+    plays_matrix = sp.csr_matrix((decayed, (rows, cols)), shape=shape, dtype=np.float64)
+    del decayed, rows, cols
+    plays_matrix.sum_duplicates()
+    weights = plays_matrix.copy()
     weights.data = np.log1p(weights.data)
     weights.eliminate_zeros()
 
-    tag_rows = pd.read_sql_query(
-        "SELECT at.artist_id, t.name AS tag, sum(at.count) AS count FROM artist_tags at"
-        " JOIN tags t ON t.id = at.tag_id GROUP BY at.artist_id, t.name ORDER BY t.name",
-        conn,
-    )
-    tag_names = sorted(tag_rows["tag"].unique().tolist())
-    tag_pos = {t: k for k, t in enumerate(tag_names)}
-    artist_tags = sp.csr_matrix(
-        (
-            tag_rows["count"].to_numpy(dtype=float),
-            (
-                tag_rows["artist_id"].map(artist_pos).to_numpy(),
-                tag_rows["tag"].map(tag_pos).to_numpy(),
-            ),
-        ),
-        shape=(len(artists), len(tag_names)),
-    )
-
-    names = listeners["name"].tolist()
+    tag_names, artist_tags = _artist_tags(store, artist_ids)
+    names = [name for _, name in kept]
     return Interactions(
         listeners=names,
-        listener_ids=listeners["id"].to_numpy(),
-        artists=artists["id"].to_numpy(),
-        artist_names=artists["name"].tolist(),
-        plays=plays,
+        listener_ids=listener_ids,
+        artists=artist_ids,
+        artist_names=[str(r[1]) for r in artist_rows],
+        plays=plays_matrix,
         weights=weights,
         tags=tag_names,
         artist_tags=artist_tags,
         now=now,
-        fingerprint=_fingerprint(plays, artist_tags, names, artists["id"].to_numpy()),
+        fingerprint=_fingerprint(plays_matrix, artist_tags, names, artist_ids),
         listener_index={n: i for i, n in enumerate(names)},
-        artist_index=artist_pos,
+        artist_index={int(a): j for j, a in enumerate(artist_ids.tolist())},
     )
+
+
+def _artist_tags(store: Store, artist_ids: np.ndarray) -> tuple[list[str], sp.csr_matrix]:
+    """(tag names in name order, artist x tag counts summed over the sources of tags)."""
+    used = store.conn.execute(
+        "SELECT id, name FROM tags WHERE id IN (SELECT DISTINCT tag_id FROM artist_tags)"
+        " ORDER BY name"
+    ).fetchall()
+    tag_ids = np.array([r[0] for r in used], dtype=np.int64)
+    column = np.zeros(int(tag_ids.max()) + 1 if len(tag_ids) else 1, dtype=np.int64)
+    column[tag_ids] = np.arange(len(tag_ids))
+    cursor = store.conn.execute(
+        "SELECT artist_id, tag_id, sum(count) FROM artist_tags GROUP BY artist_id, tag_id"
+    )
+    parts = []
+    while rows := cursor.fetchmany(READ_CHUNK):
+        parts.append(np.array(rows, dtype=np.int64).reshape(-1, 3))
+    table = np.concatenate(parts) if parts else np.zeros((0, 3), dtype=np.int64)
+    matrix = sp.csr_matrix(
+        (
+            table[:, 2].astype(float),
+            (np.searchsorted(artist_ids, table[:, 0]), column[table[:, 1]]),
+        ),
+        shape=(len(artist_ids), len(tag_ids)),
+    )
+    return [str(r[1]) for r in used], matrix
 
 
 def _fingerprint(

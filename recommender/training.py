@@ -263,11 +263,12 @@ def default_memory_budget() -> int:
 def estimate_memory(store: Store, config: ModelConfig) -> MemoryEstimate:
     """The peak memory of training `config` on this store, from row counts alone.
 
-    Calibrated on HetRec and the generated 1 M-row world (bench/scale_bench.py): reading the
-    listening costs about 150 bytes per listen row at its peak; the matrices, LightFM's copies
-    and the co-listening blocks about 200 bytes per listener-artist pair; LightFM's vectors
-    (with its optimiser's two copies) 12 bytes per component per listener, artist and tag;
-    the graph's community search about 1 KB per artist; EASE its N x N Gram matrix.
+    Calibrated on HetRec (0.85 GB measured) and the generated 1 M-row world (1.9 GB), with
+    room to spare: about 250 bytes per listen row while the listening is read, 400 per
+    listener-artist pair (the matrices, LightFM's copies, the audiences and the co-listening
+    blocks), 80 per artist-tag row, 12 per LightFM component per listener, artist and tag (the
+    vectors and the optimiser's two copies), 4 KB per artist (mostly the networkx graph the
+    community search runs on), and EASE's N x N Gram matrix.
     """
 
     def count(sql: str) -> int:
@@ -280,8 +281,8 @@ def estimate_memory(store: Store, config: ModelConfig) -> MemoryEstimate:
     tags = count("SELECT count(*) FROM tags")
     pairs = min(listens, listeners * artists)
     components = int(getattr(config, "no_components", 0))
-    needed = 400 * 10**6 + 150 * listens + 200 * pairs + 60 * tag_rows
-    needed += 12 * components * (listeners + artists + tags) + 1000 * artists
+    needed = 500 * 10**6 + 250 * listens + 400 * pairs + 80 * tag_rows
+    needed += 12 * components * (listeners + artists + tags) + 4000 * artists
     ease = _ease_config(config)
     if ease is not None:
         needed += gram_bytes(ease, artists)

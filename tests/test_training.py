@@ -250,6 +250,27 @@ def test_epoch_by_epoch_fitting_gives_the_numbers_of_one_fit(planted: Store) -> 
     np.testing.assert_array_equal(ours.user_vectors_, reference.user_embeddings)
 
 
+def test_the_epoch_count_follows_the_data_size(planted: Store) -> None:
+    interactions = load_interactions(planted)
+    pairs = interactions.weights.nnz
+    lines: list[str] = []
+    capped = HybridConfig(no_components=4, epochs=8, epoch_pairs=6 * pairs + 1)
+    model = HybridModel(capped, num_threads=1, progress=lines.append).fit(interactions)
+    assert len(lines) == 6 and lines[-1].startswith("LightFM epoch 6/6")
+    assert model.notes_ and "ran 6 of 8 epochs" in model.notes_[0]
+    floor = HybridConfig(no_components=4, epochs=8, epoch_pairs=1)
+    lines.clear()
+    HybridModel(floor, num_threads=1, progress=lines.append).fit(interactions)
+    assert len(lines) == 5  # never fewer than five
+    lines.clear()
+    assert (
+        not HybridModel(HybridConfig(no_components=4, epochs=3), progress=lines.append)
+        .fit(interactions)
+        .notes_
+    )
+    assert len(lines) == 3
+
+
 def test_a_store_too_big_for_the_memory_budget_fails_at_once(planted: Store) -> None:
     with pytest.raises(TooBigForMemory, match="memory budget of 0.1 GB.*Spark"):
         train(planted, FAST, memory_budget=10**8)

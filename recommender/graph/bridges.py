@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse import csgraph
 
 from recommender.graph.records import Bridge, GraphData
 
@@ -30,6 +29,8 @@ def search(
     n = len(data.artist_ids)
     if not sources:
         return BridgeIndex(data, locate, set(), np.full(n, np.inf), np.full(n, -9999), max_steps)
+    from scipy.sparse import csgraph  # imports scipy.linalg: only paid when a bridge is asked
+
     distances, predecessors, _ = csgraph.dijkstra(
         costs,
         directed=False,

@@ -77,13 +77,14 @@ class TastemakerBlend(Scorer[TastemakerConfig]):
             self.config.hybrid, num_threads=self.num_threads, progress=self.progress
         )
         self.hybrid_.fit(interactions)
+        self.notes_ = self.hybrid_.notes_
         self.ease_: EASE | None = None
         if self.config.ease_share > 0:
             try:
                 self.ease_ = EASE(self.config.ease).fit(interactions)
-                self.notes_ = self.ease_.notes_
+                self.notes_ += self.ease_.notes_
             except TooLittleData as exc:
-                self.notes_ = (f"the EASE share was left out: {exc}",)
+                self.notes_ += (f"the EASE share was left out: {exc}",)
 
     @classmethod
     def from_parts(

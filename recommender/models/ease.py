@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse as sp
 
 from recommender.errors import BundleError, DivergedFit, TooLittleData
@@ -166,7 +165,9 @@ def _position_map(items: np.ndarray, n_items: int) -> np.ndarray:
 def _spd_inverse_in_place(matrix: np.ndarray) -> np.ndarray:
     """Inverse of a symmetric positive definite matrix through its Cholesky factor, reusing
     the matrix's own memory (LAPACK potrf/potri, about twice as fast as a general inverse)."""
-    potrf, potri = scipy.linalg.lapack.get_lapack_funcs(("potrf", "potri"), (matrix,))
+    from scipy.linalg import lapack  # only a fit needs LAPACK
+
+    potrf, potri = lapack.get_lapack_funcs(("potrf", "potri"), (matrix,))
     # Fortran order is the transposed view of a C-ordered symmetric matrix: no copy, and
     # LAPACK's upper triangle is our lower one.
     view = matrix.T
