@@ -101,6 +101,14 @@ def shared(store: Store, a: int, b: int) -> str:
     )
 
 
+def listeners_of(store: Store, artist_id: int) -> str:
+    return str(
+        store.conn.execute(
+            "SELECT count(DISTINCT listener_id) FROM listens WHERE artist_id = ?", (artist_id,)
+        ).fetchone()[0]
+    )
+
+
 def check_against_store(store: Store, playlist_id: str, page: Page) -> int:
     """Compare every number in every track row with SQL over the store; returns how many."""
     (listener_id,) = store.conn.execute(
@@ -143,6 +151,11 @@ def check_against_store(store: Store, playlist_id: str, page: Page) -> int:
             "bridge_shared_listeners": iter(
                 [shared(store, a, b) for a, b in zip(row.chain, row.chain[1:], strict=False)]
             ),
+            # The denominators: listeners of each explaining artist (heard-with, then each
+            # bridge step but the last), counted over the listens.
+            "artist_listeners": iter(
+                [listeners_of(store, a) for a in [*row.links_from, *row.chain[:-1]]]
+            ),
         }
         evidence = reason["evidence"]
         from_sql = {
@@ -151,6 +164,12 @@ def check_against_store(store: Store, playlist_id: str, page: Page) -> int:
             "last_played_at": iso(last),
             "track_plays": str(t_plays),
             "track_last_played_at": iso(t_last),
+            "catalogue_artists": str(
+                store.conn.execute("SELECT count(*) FROM artists").fetchone()[0]
+            ),
+            "store_listeners": str(
+                store.conn.execute("SELECT count(DISTINCT listener_id) FROM listens").fetchone()[0]
+            ),
         }
         for key, value in row.numbers:
             # Model outputs and the clock are not listening data: they equal the stored reason.
