@@ -27,7 +27,7 @@ from playlists.model import Playlist, PlaylistTrack
 from playlists.quality import Quality, playlist_quality
 from playlists.review import Link, in_force, reason_links
 from playlists.storage import Judgement, Subject, Verdict
-from recommender.listens import artist_listeners, listener_count
+from recommender.listens import artist_listeners
 from recommender.store import Store
 from recommender.terms import EXPLANATIONS
 
@@ -154,15 +154,16 @@ def playlist_page(store: Store, playlist_id: str) -> PlaylistPage:
             names.setdefault(link.explained_id, link.explained)
     explainers = sorted({link.explainer_id for t in tracks for link in t.links})
     whole = current_at.get(None, [])
+    quality = playlist_quality(store, playlist_id)
     return PlaylistPage(
         playlist=playlist,
-        quality=playlist_quality(store, playlist_id),
+        quality=quality,
         tracks=tracks,
         whole_history=tuple(by_position.get(None, [])),
         summary=_summary(tracks, whole[-1] if whole else None),
         names=names,
         catalogue_artists=int(store.conn.execute("SELECT count(*) FROM artists").fetchone()[0]),
-        store_listeners=listener_count(store),
+        store_listeners=quality.store_listeners,  # listeners with usable listens, counted once
         listeners_of=artist_listeners(store, explainers),
     )
 

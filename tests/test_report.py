@@ -4,11 +4,13 @@ headless Chromium renders every track row, reason and the quality label."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import struct
 import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -332,3 +334,26 @@ def test_headless_chromium_renders_every_row_reason_and_the_label(
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", header[16:24]) == (1280, 2000)
     assert shot.stat().st_size > 20_000  # a rendered page, not a blank canvas
+
+
+def test_the_page_counts_verdicts_and_reads_its_parameters_aloud(
+    store: Store, reviewed: str
+) -> None:
+    record_verdict(store, reviewed, "approve", position=1, curator="lou")  # replaces the flag
+    record_verdict(store, reviewed, "approve", curator="lou")
+    html = render_report(store, reviewed)
+    body = html[html.index("<body>") :]
+    words = " ".join(unescape(re.sub(r"<[^>]+>", " ", body)).split())
+    assert "Playlist approve by lou" in words
+    assert "2 of 4 tracks judged" in words
+    assert "tracks: 1 approved, 0 rejected, 0 flagged" in words
+    assert "links: 0 approved, 1 rejected, 0 flagged" in words
+    # The flag on track 1 stays in the history, struck through under the approval.
+    assert "superseded" in html
+    # Parameters and terms under readable labels, with their stored values.
+    assert "Length 4 tracks" in words and "Surprise 0.25 unexpected share" in words
+    assert "As of 2024-01-13 22:13 UTC" in words and "Played recently 0" in words
+    # Denominators beside the evidence: the catalogue for a rank, an artist's listeners for
+    # shared listeners.
+    assert "rank 3 of 6 artists" in words
+    assert "1 of the 2 listeners of Rancid" in words and "Rancid 1 of 2 The Specials" in words

@@ -6,6 +6,9 @@ serve commands. (The real server and a real browser: test_web_server.py, test_we
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import zipfile
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -16,8 +19,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from playlists.cli import main
-from playlists.review import in_force, record_verdict
 from playlists.errors import UnknownCurator
+from playlists.review import in_force, record_verdict
 from playlists.storage import list_playlists, verdicts_for
 from playlists.web import curators
 from playlists.web.app import create_app
@@ -312,9 +315,9 @@ def test_the_served_playlist_page_is_the_report_with_forms(client: FlaskClient, 
     assert len(forms) == 4 + 2 + 1
     hidden = [a for a in page.named("input") if a.get("name") == "csrf_token"]
     assert hidden and {a["value"] for a in hidden} == {csrf}
-    positions = [a["value"] for a in page.named("input") if a.get("name") == "track"]
+    positions = [str(a["value"]) for a in page.named("input") if a.get("name") == "track"]
     assert sorted(set(positions)) == ["1", "2", "3", "4"]
-    links = [a["value"] for a in page.named("option") if a.get("value")]
+    links = [str(a["value"]) for a in page.named("option") if a.get("value")]
     assert links == ["Cock Sparrer", "Rancid", "Rancid", "The Specials"]
     assert "rank 3 of 6 artists" in page.words
     assert "1 of the 2 listeners of Cock Sparrer" in page.words
@@ -442,3 +445,22 @@ def test_curator_commands(db: Path) -> None:
 def test_serve_refuses_a_store_in_memory() -> None:
     result = CliRunner().invoke(main, ["--db", ":memory:", "serve"])
     assert result.exit_code == 2 and "store file" in result.output
+
+
+def test_the_wheel_carries_the_templates_and_the_stylesheet(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path)],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("tastemaker-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    shipped = {
+        f"playlists/web/{p.relative_to(root / 'playlists' / 'web').as_posix()}"
+        for folder in ("templates", "static")
+        for p in (root / "playlists" / "web" / folder).iterdir()
+    }
+    assert "playlists/web/templates/playlist.html" in shipped and shipped <= names

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import http.client
 import os
+import queue
 import re
-import select
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -133,10 +134,11 @@ class WorkbenchClient:
 
 @dataclass(frozen=True)
 class Served:
-    """A workbench running in a child process."""
+    """A workbench running in a child process, and what it printed when it started."""
 
     url: str
     pid: int
+    announced: tuple[str, ...]
 
 
 @contextmanager
@@ -151,7 +153,8 @@ def served(db_path: str | os.PathLike[str], *, start_timeout: float = 60.0) -> I
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
-        yield Served(_wait_for_url(child, start_timeout), child.pid)
+        url, announced = _wait_for_url(child, start_timeout)
+        yield Served(url, child.pid, announced)
     finally:
         child.terminate()
         try:
@@ -163,29 +166,35 @@ def served(db_path: str | os.PathLike[str], *, start_timeout: float = 60.0) -> I
             child.stdout.close()
 
 
-def _wait_for_url(child: subprocess.Popen[str], timeout: float) -> str:
-    """The URL the child announces; then its output is drained so it never blocks on it."""
+def _wait_for_url(child: subprocess.Popen[str], timeout: float) -> tuple[str, tuple[str, ...]]:
+    """The URL the child announces, and the lines before it. A thread reads the child's
+    output all along (into a queue until the URL, then away), so it never blocks on a pipe."""
     out = child.stdout
     if out is None:
         raise WorkbenchUnavailable("the workbench's output cannot be read")
+    lines: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(target=_read_lines, args=(out, lines), daemon=True).start()
     seen: list[str] = []
+    deadline = time.monotonic() + timeout
     while True:
-        ready, _, _ = select.select([out], [], [], timeout)
-        line = out.readline() if ready else ""
-        if not line:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            line = None
+        if line is None:
             raise WorkbenchUnavailable(
                 "the workbench did not start: " + (" | ".join(seen) or "no output")
             )
         seen.append(line.strip())
         found = _LISTENING.search(line.strip())
         if found:
-            threading.Thread(target=_drain, args=(out,), daemon=True).start()
-            return found.group(1)
+            return found.group(1), tuple(seen)
 
 
-def _drain(out: IO[str]) -> None:
+def _read_lines(out: IO[str], lines: queue.Queue[str | None]) -> None:
     try:
-        for _ in out:
-            pass
+        for line in out:
+            lines.put(line)
     except (OSError, ValueError):  # closed when the child is stopped
         pass
+    lines.put(None)

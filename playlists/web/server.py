@@ -30,7 +30,6 @@ def serve(
     server = create_server(create_app(db_path), host=host, port=port, threads=threads)
     bound = getattr(server, "effective_port", port)
     shown = f"[{host}]" if ":" in host else host
-    announce(f"tastemaker workbench: listening on http://{shown}:{bound}/")
     if host in LOCAL_HOSTS:
         announce(f"bound to {host} only: reachable from this machine; --host says otherwise")
     else:
@@ -38,7 +37,9 @@ def serve(
             f"bound to {host}: reachable from other machines, over plain HTTP; "
             "sign-in tokens and session cookies cross the network unencrypted"
         )
-    announce("sign in with a token from `tastemaker curator add NAME`; stop with Ctrl-C")
+    # The last line of the announcement: scripts (playlists.web.client) wait for it.
+    announce(f"tastemaker workbench: listening on http://{shown}:{bound}/")
+    announce("sign in with a curator token (`tastemaker curator add NAME`); Ctrl-C stops it")
     try:
         server.run()
     except KeyboardInterrupt:
