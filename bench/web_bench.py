@@ -13,7 +13,8 @@ within a few hundred requests). Exit status 1 when a request fails or the bound 
 Usage:
     python bench/web_bench.py [--requests 1000] [--bound-mib 32]
 
-The store (demo world, trained model, three playlists) is built once under .bench/web/.
+The store (demo world, trained model, three playlists) is built once under .bench/web/ and
+copied afresh for every run, so runs compare.
 Requests go only to 127.0.0.1.
 """
 
@@ -21,12 +22,15 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from playlists.build import build_playlist
+from playlists.storage import list_playlists
 from playlists.web import curators
 from playlists.web.client import WorkbenchClient, served
 from recommender.resources import demo_dir
@@ -41,10 +45,11 @@ WARM_UP = 100
 SEED = 7
 
 
-def prepared_store() -> tuple[Path, list[str]]:
-    """The benchmark's store and its playlist ids (built on the first run)."""
-    db = CACHE / "workbench.db"
-    if not db.exists():
+def prepared_store(folder: Path) -> tuple[Path, list[str]]:
+    """A fresh copy (in `folder`) of the benchmark's store, and its playlist ids. The store
+    itself (no verdicts yet) is built once, under .bench/web/."""
+    base = CACHE / "workbench.db"
+    if not base.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
         partial = CACHE / "workbench.db.partial"
         with Store.open(partial) as store:
@@ -52,11 +57,11 @@ def prepared_store() -> tuple[Path, list[str]]:
             train(store)
             for listener in LISTENERS:
                 build_playlist(store, listener, length=20, save=True)
-        partial.rename(db)
+        partial.rename(base)
+    db = folder / "workbench.db"
+    shutil.copyfile(base, db)  # closed stores are checkpointed: the file is the whole store
     with Store.open(db) as store:
-        ids = [
-            str(r[0]) for r in store.conn.execute("SELECT id FROM playlists ORDER BY created_at")
-        ]
+        ids = [p.id for p in list_playlists(store)]  # oldest first
     return db, ids[: len(LISTENERS)]
 
 
@@ -92,9 +97,14 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--bound-mib", type=float, default=32.0)
     args = parser.parse_args()
-    db, playlists = prepared_store()
+    with tempfile.TemporaryDirectory() as folder:
+        return run(Path(folder), args.requests, args.bound_mib)
+
+
+def run(folder: Path, requests: int, bound_mib: float) -> int:
+    db, playlists = prepared_store(folder)
     with Store.open(db) as store:
-        token = curators.add_curator(store, "bench", new_token=True).token
+        token = curators.add_curator(store, "bench").token
     rng = random.Random(SEED)
     errors: list[str] = []
     timings: dict[str, list[float]] = {}
@@ -106,7 +116,7 @@ def main() -> int:
             one_request(client, i, playlists, rng)
         start_rss = rss_kib(server.pid)
         started = time.perf_counter()
-        for i in range(args.requests):
+        for i in range(requests):
             t0 = time.perf_counter()
             what, status, expected = one_request(client, i, playlists, rng)
             timings.setdefault(what, []).append(time.perf_counter() - t0)
@@ -115,7 +125,7 @@ def main() -> int:
         elapsed = time.perf_counter() - started
         end_rss = rss_kib(server.pid)
     growth_mib = (end_rss - start_rss) / 1024
-    print(f"{args.requests} requests in {elapsed:.1f} s ({args.requests / elapsed:.0f}/s)")
+    print(f"{requests} requests in {elapsed:.1f} s ({requests / elapsed:.0f}/s)")
     for what, values in sorted(timings.items()):
         ms = sorted(v * 1000 for v in values)
         p95 = ms[int(0.95 * (len(ms) - 1))]
@@ -123,12 +133,12 @@ def main() -> int:
         print(f"  {what:9} n={len(ms):4}  median {median:6.1f} ms  p95 {p95:6.1f} ms")
     print(
         f"server memory: {start_rss / 1024:.1f} MiB after warm-up, {end_rss / 1024:.1f} MiB "
-        f"after the loop: growth {growth_mib:+.1f} MiB (bound {args.bound_mib:.0f} MiB)"
+        f"after the loop: growth {growth_mib:+.1f} MiB (bound {bound_mib:.0f} MiB)"
     )
     print(f"errors: {len(errors)}")
     for line in errors[:10]:
         print(f"  {line}")
-    return 1 if errors or growth_mib > args.bound_mib else 0
+    return 1 if errors or growth_mib > bound_mib else 0
 
 
 if __name__ == "__main__":

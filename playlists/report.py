@@ -59,21 +59,6 @@ class TrackView:
     links: tuple[Link, ...]
 
     @property
-    def position(self) -> int:
-        return self.entry.position
-
-    @property
-    def evidence(self) -> Mapping[str, Any]:
-        return self.entry.reason.evidence
-
-    def verdict_on(self, subject: Subject) -> Verdict | None:
-        """The verdict in force on this track (TRACK) or on its whole reason (REASON)."""
-        for v in self.current:
-            if v.subject == subject and v.link_from is None:
-                return v
-        return None
-
-    @property
     def judged(self) -> bool:
         return bool(self.current)
 
@@ -88,10 +73,6 @@ class VerdictSummary:
     on_tracks: Mapping[str, int]
     on_reasons: Mapping[str, int]
     on_links: Mapping[str, int]
-
-    @property
-    def unjudged(self) -> int:
-        return self.tracks - self.judged
 
 
 @dataclass(frozen=True)
