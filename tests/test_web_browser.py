@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright import sync_api
 
 from playlists.build import build_playlist
 from playlists.report import render_report
@@ -23,7 +24,6 @@ from recommender.store import Store
 from recommender.training import train
 
 pytestmark = pytest.mark.browser
-sync_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM_FLAGS = [
     "--headless",

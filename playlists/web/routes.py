@@ -13,8 +13,9 @@ whose Origin is another site is refused.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from werkzeug.wrappers.response import Response
@@ -42,8 +43,10 @@ COOKIE = "tastemaker_session"
 PUBLIC = {"web.login_form", "web.login", "web.favicon"}
 MAX_NOTE = 2000
 MAX_LENGTH = 200  # tracks a playlist built from the browser may have
+DEFAULT_BUILD_LENGTH = 20
 NOT_FOUND = (UnknownPlaylist, UnknownPosition, UnknownListener, UnknownCurator)
 Page = tuple[str, int] | Response
+N = TypeVar("N", int, float)
 
 
 @dataclass(frozen=True)
@@ -220,15 +223,27 @@ def verdicts(playlist_id: str) -> Page:
 
 
 def _position(value: str | None) -> int | None:
+    problem = ReviewError(f"track must be a position (1, 2, ...), got {value!r}")
+    return _number(value, int, lambda n: n >= 1, problem)
+
+
+def _number(
+    value: str | None,
+    convert: Callable[[str], N],
+    valid: Callable[[N], bool],
+    problem: TastemakerError,
+) -> N | None:
+    """A form field as a number (None when left blank); `problem` when it is not one, or not
+    a valid one."""
     if value is None or not value.strip():
         return None
     try:
-        position = int(value)
+        number = convert(value.strip())
     except ValueError:
-        position = 0
-    if position < 1:
-        raise ReviewError(f"track must be a position (1, 2, ...), got {value!r}")
-    return position
+        raise problem from None
+    if not valid(number):
+        raise problem
+    return number
 
 
 def _after(playlist_id: str, position: int | None, recorded: Verdict) -> str:
@@ -316,8 +331,8 @@ def build(name: str) -> Page:
         built = build_playlist(
             store(),
             name,
-            length=_whole(form.get("length"), "length", default=20),
-            surprise=_share(form.get("surprise")),
+            length=_length(form.get("length")),
+            surprise=_surprise(form.get("surprise")),
             seed_artist=(form.get("seed_artist") or "").strip() or None,
             tag=(form.get("tag") or "").strip() or None,
             save=True,
@@ -333,30 +348,17 @@ def build(name: str) -> Page:
     return redirect(url_for("web.playlist", playlist_id=built.id), 303)
 
 
-def _whole(value: str | None, name: str, *, default: int) -> int:
-    if value is None or not value.strip():
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if not 1 <= number <= MAX_LENGTH:
-        raise InvalidPlaylistRequest(
-            f"{name} must be a whole number from 1 to {MAX_LENGTH}, got {value!r}"
-        )
-    return number
+def _length(value: str | None) -> int:
+    problem = InvalidPlaylistRequest(
+        f"length must be a whole number from 1 to {MAX_LENGTH}, got {value!r}"
+    )
+    length = _number(value, int, lambda n: 1 <= n <= MAX_LENGTH, problem)
+    return DEFAULT_BUILD_LENGTH if length is None else length
 
 
-def _share(value: str | None) -> float | None:
-    if value is None or not value.strip():
-        return None
-    try:
-        share = float(value)
-    except ValueError:
-        share = -1.0
-    if not 0.0 <= share <= 1.0:
-        raise InvalidPlaylistRequest(f"surprise must be a share from 0 to 1, got {value!r}")
-    return share
+def _surprise(value: str | None) -> float | None:
+    problem = InvalidPlaylistRequest(f"surprise must be a share from 0 to 1, got {value!r}")
+    return _number(value, float, lambda x: 0.0 <= x <= 1.0, problem)
 
 
 # Errors ------------------------------------------------------------------------------------
