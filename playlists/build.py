@@ -38,7 +38,8 @@ from recommender.catalog import (
 )
 from recommender.listens import newest_listen
 from recommender.store import Store, utc_now
-from recommender.terms import Terms, load_terms
+from recommender.terms import Terms
+from recommender.terms_storage import load_terms
 
 
 class ModelView(Protocol):

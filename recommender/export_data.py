@@ -16,7 +16,7 @@ from typing import Any
 
 from recommender.catalog import require_listener
 from recommender.store import Store, utc_now
-from recommender.terms import load_terms
+from recommender.terms_storage import load_terms
 
 EXPORT_FORMAT = "tastemaker-export"
 EXPORT_VERSION = 1

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from recommender.ingest import Artist, ArtistTag, Listen, import_records
+from recommender.ingest import Artist, ArtistTag, Listen
+from recommender.ingest.writer import import_records
 from recommender.store import Store
 
 SCENES = {

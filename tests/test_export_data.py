@@ -18,7 +18,7 @@ from recommender.forget import forget
 from recommender.ingest import Listen
 from recommender.sources import import_path
 from recommender.store import Store, utc_now
-from recommender.terms import load_terms, update_terms
+from recommender.terms_storage import load_terms, update_terms
 from tests.terms_fixtures import T0, add, small_world
 
 

@@ -13,7 +13,7 @@ from recommender.errors import InvalidForget, ModelStale, UnknownListener
 from recommender.forget import forget, parse_when
 from recommender.ingest import ArtistTag, Listen
 from recommender.store import Store, utc_now
-from recommender.terms import update_terms
+from recommender.terms_storage import update_terms
 from recommender.training import load_model
 from tests.terms_fixtures import DAY, T0, add, small_world
 

@@ -13,9 +13,20 @@ from pathlib import Path
 from typing import Any
 
 from recommender.errors import IngestError, TastemakerError
-from recommender.export_data import EXPORT_FORMAT, EXPORT_VERSION
-from recommender.ingest import DefaultListener, Listen, Record, Rejected, Skipped, StoredTerms
+from recommender.ingest.records import (
+    DefaultListener,
+    Listen,
+    Record,
+    Rejected,
+    Skipped,
+    StoredTerms,
+)
 from recommender.terms import terms_from_dict
+
+# What `export-data` writes in the file's "format" and "version" fields, and all this reader
+# accepts. The writer imports these from here: the reader sits lower, so both can.
+EXPORT_FORMAT = "tastemaker-export"
+EXPORT_VERSION = 1
 
 
 def read(path: Path) -> Iterator[Record]:
