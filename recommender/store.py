@@ -11,9 +11,10 @@ part up to date, and an owner calls `Store.ensure_schema` before first use, whic
 store opened before the owner was imported.
 
 `PRAGMA user_version` is the store format: 1 and 2 were single-schema stores made before the
-parts existed; 3 records each part's migrations by name. The first migration of each part is
-idempotent (CREATE ... IF NOT EXISTS), because a store of format 1 or 2 already holds those
-tables; later migrations run exactly once.
+parts existed; 3 records each part's migrations by name. The migrations that a store of
+format 1 or 2 already holds (each part's first, the playlists' second) look before they change
+anything (CREATE ... IF NOT EXISTS), so such a store opens with every row kept; every later
+migration runs exactly once.
 """
 
 from __future__ import annotations

@@ -13,6 +13,20 @@ import sqlite3
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
+# The tables of a format-2 store: the model side's, then the playlist side's.
+CORE_TABLES = [
+    "listeners",
+    "artists",
+    "artist_external_ids",
+    "tracks",
+    "imports",
+    "listens",
+    "tags",
+    "artist_tags",
+    "terms",
+    "models",
+]
+PLAYLIST_TABLES = ["playlists", "playlist_tracks", "verdicts"]
 
 
 def legacy_store(path: Path, version: int) -> Path:

@@ -15,21 +15,11 @@ from recommender.ingest import Artist, ArtistTag, Listen, Record, Rejected, Skip
 from recommender.ingest.writer import import_records
 from recommender.store import Store
 from recommender.terms_storage import update_terms
-from tests.legacy_stores import legacy_store
+from tests.legacy_stores import CORE_TABLES, legacy_store
 
 # Columns that hold the time of writing, not what was written.
 CLOCK_COLUMNS = {"created_at", "started_at", "finished_at", "updated_at"}
-CATALOGUE = [
-    "listeners",
-    "artists",
-    "artist_external_ids",
-    "tracks",
-    "imports",
-    "listens",
-    "tags",
-    "artist_tags",
-    "terms",
-]
+CATALOGUE = [t for t in CORE_TABLES if t != "models"]  # what imports and terms write
 
 
 def _table(conn: sqlite3.Connection, table: str) -> list[tuple[object, ...]]:

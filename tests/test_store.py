@@ -13,7 +13,7 @@ from recommender import store as store_module
 from recommender.errors import SchemaTooNew, StoreError
 from recommender.store import CORE, SCHEMA_VERSION, SchemaPart, Store, register_schema
 from recommender.terms_storage import load_terms
-from tests.legacy_stores import legacy_store
+from tests.legacy_stores import CORE_TABLES, PLAYLIST_TABLES, legacy_store
 
 
 def test_new_store_is_at_current_schema_with_wal_and_foreign_keys(file_store: Store) -> None:
@@ -62,21 +62,7 @@ def test_a_relative_store_path_is_kept_absolute(
 
 # -- parts and migrations ------------------------------------------------------------------
 
-LEGACY_TABLES = [
-    "listeners",
-    "artists",
-    "artist_external_ids",
-    "tracks",
-    "imports",
-    "listens",
-    "tags",
-    "artist_tags",
-    "terms",
-    "models",
-    "playlists",
-    "playlist_tracks",
-    "verdicts",
-]
+LEGACY_TABLES = CORE_TABLES + PLAYLIST_TABLES
 
 
 def _rows(conn: sqlite3.Connection, table: str) -> list[dict[str, object]]:
