@@ -126,6 +126,12 @@ records = st.one_of(
     [],
     3,
 )
+# Listeners get their ids in the order they are first named, whatever else a listen waits for.
+@example(
+    [Artist("Rancid"), Listen("Bad Religion", listener="ana"), Listen("Rancid", listener="ben")],
+    [],
+    3,
+)
 # A dataset id claims the artist holding the name, so another id of that name is kept apart.
 @example(
     [

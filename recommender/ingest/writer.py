@@ -191,6 +191,8 @@ class _Writer:
         self.rows: list[_ListenRow | None] = []
         self.links: list[_Link | None] = []
         self.waiting: list[_Waiting] = []
+        self.new_listeners: dict[str, None] = {}  # names not stored yet, in record order
+        self.rows_of_new_listeners: list[tuple[int, str]] = []  # (place in rows, name)
         self.queued = 0
         # What is resolved, so a name seen again costs a dictionary lookup.
         self.listener_ids: dict[str, int] = {}
@@ -257,23 +259,33 @@ class _Writer:
                 "pass --listener NAME"
             )
         listener_id = self.listener_ids.get(name)
+        if listener_id is None:
+            self.new_listeners[name] = None  # added by `flush`, in the order first named
         artist_id = self.artist_ids.get((self.key(listen.artist), listen.artist_external_id))
+        track_key = self.key(listen.title) if listen.title else ""
         track_id: int | None = None
         if listen.title and artist_id is not None:
-            track_id = self.track_ids.get((artist_id, self.key(listen.title)))
-        if listener_id is None or artist_id is None or (listen.title and track_id is None):
+            track_id = self.track_ids.get((artist_id, track_key))
+        if artist_id is None or (listen.title and track_id is None):
             self.rows.append(None)
             ref = (listen.artist, listen.artist_mbid, listen.artist_external_id)
             self._wait(listen, ref, name, len(self.rows) - 1)
             return
-        self.rows.append(self._row(listen, listener_id, artist_id, track_id))
+        if listener_id is None:  # only the listener's id waits
+            self.rows_of_new_listeners.append((len(self.rows), name))
+            listener_id = 0
+        self.rows.append(self._row(listen, listener_id, artist_id, track_id, track_key))
         self._count()
 
     def _row(
-        self, listen: Listen, listener_id: int, artist_id: int, track_id: int | None
+        self,
+        listen: Listen,
+        listener_id: int,
+        artist_id: int,
+        track_id: int | None,
+        track_key: str,
     ) -> _ListenRow:
         source = listen.source or self.source
-        track_key = self.key(listen.title) if listen.title else ""
         if listen.listened_at is None:
             dedupe = f"agg|{source}|{artist_id}|{track_key}"
         else:
@@ -316,20 +328,28 @@ class _Writer:
 
     def flush(self) -> None:
         """Resolve what waits, then write the batch: new artists, tracks, tags, then listens."""
+        if self.new_listeners:
+            listener_ids = self._listeners(list(self.new_listeners))
+            for slot, name in self.rows_of_new_listeners:
+                row = self.rows[slot]
+                if row is not None:  # always: such a row has everything but the listener
+                    self.rows[slot] = (listener_ids[name], *row[1:])
         if self.waiting:
             self._resolve(self.waiting)
         rows = [row for row in self.rows if row is not None]
         links = [link for link in self.links if link is not None]
         self.rows, self.links, self.waiting, self.queued = [], [], [], 0
+        self.new_listeners, self.rows_of_new_listeners = {}, []
         if links:
             self._tags(links)
         if rows:
             before = self.store.conn.total_changes
             # A listen already stored is ignored and counted as a duplicate. The two tables
             # that take a row per input row (listens, tag links) are written with one
-            # `executemany`: sqlite-utils' `insert_all` / `upsert_all` cost 3-5 us more per row
-            # (every value goes through its JSON check), which made a HetRec import 30% and a
-            # million-listen import 35% slower. The catalogue tables use sqlite-utils.
+            # `executemany`; the catalogue tables use sqlite-utils. Measured: `insert_all` for
+            # the listens added about 1.5 s CPU per 200,000 listens (+35%), and `upsert_all`
+            # for the tag links 0.5 s to a HetRec import (every value goes through its JSON
+            # check).
             self.store.conn.executemany(
                 f"INSERT OR IGNORE INTO listens ({', '.join(LISTEN_COLUMNS)})"
                 f" VALUES ({', '.join('?' for _ in LISTEN_COLUMNS)})",
@@ -369,13 +389,14 @@ class _Writer:
         if tracks:
             ids, _ = self.store.lookup_many("tracks", ("artist_id", "key"), tracks)
             self.track_ids.update({(int(a), str(k)): i for (a, k), i in ids.items()})
-        listener_ids = self._listeners([name for r, _, name, _ in waiting if isinstance(r, Listen)])
+        listener_ids = self.listener_ids  # `flush` has added the new ones
         for (record, _, name, slot), artist_id in zip(waiting, artist_ids, strict=True):
             if isinstance(record, Listen):
-                track_id = (
-                    self.track_ids[(artist_id, self.key(record.title))] if record.title else None
+                track_key = self.key(record.title) if record.title else ""
+                track_id = self.track_ids[(artist_id, track_key)] if record.title else None
+                self.rows[slot] = self._row(
+                    record, listener_ids[name], artist_id, track_id, track_key
                 )
-                self.rows[slot] = self._row(record, listener_ids[name], artist_id, track_id)
             elif isinstance(record, ArtistTag) and slot >= 0:
                 self.links[slot] = (artist_id, tag_key(record.tag), record.count)
 
