@@ -3,8 +3,7 @@
 The playlist package owns these tables, so it owns their DDL too. They are one part of the
 store (`recommender.store.SchemaPart`), registered when this module is imported: every
 `Store.open` after that brings them up to date, and `ensure_playlist_schema` does so for a
-store opened earlier. Only `playlists.storage` (and the review and privacy code it serves)
-reads and writes these tables.
+store opened earlier. Reading and writing these tables belongs to `playlists.storage`.
 
 Migrations 001 and 002 are what the single-schema stores (format 1 and 2) already hold, so
 they check before they create; a store made before the parts existed keeps every row.
