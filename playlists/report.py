@@ -29,7 +29,7 @@ from playlists.review import Link, in_force, reason_links
 from playlists.storage import Judgement, Subject, Verdict
 from recommender.listens import artist_listeners
 from recommender.store import Store
-from recommender.terms import EXPLANATIONS
+from recommender.terms_storage import EXPLANATIONS
 
 # The package that holds the templates and the stylesheet (data only: importing it is free).
 TEMPLATES_PACKAGE = "playlists.web"

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from playlists.errors import CuratorError, CuratorExists, UnknownCurator
+from playlists.schema import ensure_playlist_schema
 from recommender.store import Store, utc_now
 
 SESSION_HOURS = 12
@@ -34,37 +35,9 @@ MAX_NAME = 100
 _CSRF_LABEL = b"tastemaker workbench form"
 
 
-def schema_statements() -> list[str]:
-    """The curator tables. Kept in this one function so that it moves, as one migration, into
-    the playlist side's schema module when the store's schema parts land."""
-    return [
-        """CREATE TABLE IF NOT EXISTS curators (
-            id INTEGER PRIMARY KEY,
-            name TEXT NOT NULL UNIQUE,
-            token_sha256 TEXT NOT NULL UNIQUE,
-            created_at TEXT NOT NULL,
-            signed_in_at TEXT
-        )""",
-        """CREATE TABLE IF NOT EXISTS curator_sessions (
-            id_sha256 TEXT PRIMARY KEY,
-            curator_id INTEGER NOT NULL REFERENCES curators(id) ON DELETE CASCADE,
-            created_at TEXT NOT NULL,
-            expires_at TEXT NOT NULL
-        )""",
-        "CREATE INDEX IF NOT EXISTS curator_sessions_curator ON curator_sessions (curator_id)",
-    ]
-
-
 def ensure_schema(store: Store) -> None:
-    """Create the curator tables in `store` when they are missing (one transaction)."""
-    exists = store.conn.execute(
-        "SELECT count(*) FROM sqlite_master WHERE name IN ('curators', 'curator_sessions')"
-    ).fetchone()[0]
-    if exists == 2:
-        return
-    with store.transaction() as conn:
-        for statement in schema_statements():
-            conn.execute(statement)
+    """Make sure the curator tables exist (they are a migration of the playlist side's part)."""
+    ensure_playlist_schema(store)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from playlists.review import ReviewQueue, in_force, review_queue
 from playlists.storage import PlaylistSummary, Subject, Verdict
 from recommender.catalog import resolve_listener
 from recommender.store import Store
-from recommender.terms import TermsReport, describe_terms
+from recommender.terms_storage import TermsReport, describe_terms
 
 # A listener page lists this many of their newest playlists.
 LISTENER_PLAYLISTS = 100
