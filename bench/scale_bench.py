@@ -163,7 +163,7 @@ def run_child(argv: list[str], log: Path, limits: Limits, timeout_s: float | Non
     peak_mb = usage.ru_maxrss * 1024 / 1e6  # Linux reports KiB
     error = None
     if timed_out:
-        error = f"timed out after {budget:.0f} s (--timeout)"
+        error = f"timed out after {budget:g} s (--timeout)"
     elif proc.returncode < 0:
         error = f"killed by signal {-proc.returncode}: " + (_error_line(stderr) or "")
     elif proc.returncode:
@@ -326,6 +326,8 @@ def bench_world(
         return result
     result["size"] = _truth_size(plan)
     result["data_mb"] = _folder_mb(plan.data)
+    folder.mkdir(parents=True, exist_ok=True)
+    result_path.write_text(json.dumps(result, indent=2) + "\n")
 
     if "import" in stages:
         shutil.rmtree(store_dir, ignore_errors=True)
@@ -473,6 +475,11 @@ def _figure(result: dict[str, Any], what: str) -> dict[str, float] | str | None:
         if train is None:
             return None
         return {"mb": train["extra"]["bundle_mb"]} if train["ok"] else "no bundle (train failed)"
+    if what == "inprocess_load":
+        probe_stage = stages.get("inprocess")
+        if probe_stage is None or "load_s" not in probe_stage["extra"]:
+            return None
+        return {"load_s": probe_stage["extra"]["load_s"]}
     if what in ("inprocess_playlist", "inprocess_similar"):
         probe_stage = stages.get("inprocess")
         key = "playlist_ms" if what == "inprocess_playlist" else "similar_ms"
@@ -497,6 +504,8 @@ def _show(figures: dict[str, float]) -> str:
         parts.append(f"{figures['peak_mb']:.0f} MB")
     if "mb" in figures:
         parts.append(f"{figures['mb']:.1f} MB")
+    if "load_s" in figures:
+        parts.append(f"{figures['load_s']:.2f} s")
     if "median_ms" in figures:
         parts.append(f"{figures['median_ms']:.1f} ms median, {figures['max_ms']:.1f} ms max")
     return ", ".join(parts)
@@ -519,6 +528,7 @@ ROWS = (
     ("import", "import"),
     ("train", "train (model + graph)"),
     ("bundle", "model bundle on disk"),
+    ("inprocess_load", "model load, in process"),
     ("playlist", "30-track playlist, CLI"),
     ("inprocess_playlist", "30-track playlist, in process"),
     ("similar", "`similar`, CLI"),
@@ -561,6 +571,8 @@ def growth_table(results: dict[str, dict[str, Any]]) -> str:
     for key, title in ROWS:
         if key == "bundle":
             metrics = [("mb", "MB")]
+        elif key == "inprocess_load":
+            metrics = [("load_s", "s")]
         elif key.startswith("inprocess"):
             metrics = [("median_ms", "ms median")]
         else:
