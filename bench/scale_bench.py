@@ -51,37 +51,35 @@ STAGES = ("generate", "import", "train", "playlist", "similar", "inprocess")
 REAL_HETREC = "hetrec-real"
 PLAYLIST_RUNS = 3  # CLI playlists (and similar calls) per world: each a fresh process
 
-# Issue 15's targets: seconds and MB per stage, per column of its table.
+# Issue 15's targets table, row by row: (1 M-row world, Last.fm-360K shape, Last.fm-1K shape),
+# in seconds, MB and ms; then its line for HetRec itself.
 Target = dict[str, float]
+TARGET_COLUMNS = ("1m", "lastfm360k", "lastfm1k")
+TARGET_ROWS: dict[str, tuple[Target, Target, Target]] = {
+    "import": (
+        {"wall_s": 120, "peak_mb": 500},
+        {"wall_s": 900, "peak_mb": 1000},
+        {"wall_s": 1200, "peak_mb": 1000},
+    ),
+    "train": (
+        {"wall_s": 300, "peak_mb": 4000},
+        {"wall_s": 2700, "peak_mb": 12000},
+        {"wall_s": 1200, "peak_mb": 8000},
+    ),
+    "bundle": ({"mb": 300}, {"mb": 2000}, {"mb": 1000}),
+    "playlist": ({"wall_s": 2.0}, {"wall_s": 3.0}, {"wall_s": 3.0}),
+    "inprocess_playlist": ({"median_ms": 100}, {"median_ms": 150}, {"median_ms": 150}),
+    "similar": ({"wall_s": 1.5}, {"wall_s": 2.0}, {"wall_s": 2.0}),
+}
 HETREC_TARGETS: dict[str, Target] = {
     "train": {"wall_s": 30},
     "bundle": {"mb": 50},
     "playlist": {"wall_s": 1.0},
 }
 TARGETS: dict[str, dict[str, Target]] = {
-    "1m": {
-        "import": {"wall_s": 120, "peak_mb": 500},
-        "train": {"wall_s": 300, "peak_mb": 4000},
-        "bundle": {"mb": 300},
-        "playlist": {"wall_s": 2.0},
-        "inprocess_playlist": {"median_ms": 100},
-        "similar": {"wall_s": 1.5},
-    },
-    "lastfm360k": {
-        "import": {"wall_s": 900, "peak_mb": 1000},
-        "train": {"wall_s": 2700, "peak_mb": 12000},
-        "bundle": {"mb": 2000},
-        "playlist": {"wall_s": 3.0},
-        "inprocess_playlist": {"median_ms": 150},
-        "similar": {"wall_s": 2.0},
-    },
-    "lastfm1k": {
-        "import": {"wall_s": 1200, "peak_mb": 1000},
-        "train": {"wall_s": 1200, "peak_mb": 8000},
-        "bundle": {"mb": 1000},
-        "playlist": {"wall_s": 3.0},
-        "inprocess_playlist": {"median_ms": 150},
-        "similar": {"wall_s": 2.0},
+    **{
+        world: {what: row[column] for what, row in TARGET_ROWS.items()}
+        for column, world in enumerate(TARGET_COLUMNS)
     },
     "hetrec-1x": HETREC_TARGETS,
     REAL_HETREC: HETREC_TARGETS,
@@ -92,16 +90,22 @@ TARGETS: dict[str, dict[str, Target]] = {
 
 
 @dataclass
-class Run:
-    """One child process as measured from outside."""
+class Measured:
+    """Figures of a child process (or of several, summarised), and how it failed if it did."""
 
-    argv: list[str]
     ok: bool
     wall_s: float
     cpu_s: float
     peak_mb: float
     error: str | None = None
     traceback: bool = False
+
+
+@dataclass
+class Run(Measured):
+    """One child process as measured from outside."""
+
+    argv: list[str] = field(default_factory=list)
     stdout: str = ""
 
 
@@ -184,15 +188,9 @@ def run_child(argv: list[str], log: Path, limits: Limits, timeout_s: float | Non
 
 
 @dataclass
-class Stage:
+class Stage(Measured):
     """A stage's figures: one run, or the median/max over several (playlists, similar)."""
 
-    ok: bool
-    wall_s: float
-    cpu_s: float
-    peak_mb: float
-    error: str | None = None
-    traceback: bool = False
     runs: int = 1
     max_wall_s: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -625,26 +623,17 @@ def print_report(work: Path) -> None:
 # -- command line ----------------------------------------------------------------------------
 
 
-def _default_hetrec() -> Path | None:
-    if os.environ.get("TASTEMAKER_HETREC"):
-        return Path(os.environ["TASTEMAKER_HETREC"])
-    for parent in ROOT.parents:
-        candidate = parent / "shared" / "data" / "hetrec2011-lastfm-2k"
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
 def _plans(args: argparse.Namespace, work: Path) -> list[WorldPlan]:
     sys.path.insert(0, str(WORLDS_SCRIPT.parent))
     worlds: Any = importlib.import_module("worlds")
+    import_bench: Any = importlib.import_module("import_bench")  # where HetRec is looked for
     names = [w for w in args.worlds.split(",") if w]
     if args.lastfm360k:
         names.append("lastfm360k")
     plans = []
     if args.hetrec is not None:
-        hetrec = Path(args.hetrec) if args.hetrec else _default_hetrec()
-        if hetrec is None or not hetrec.is_dir():
+        hetrec = Path(args.hetrec) if args.hetrec else import_bench._default_hetrec()
+        if not hetrec.is_dir():
             raise SystemExit("Error: no HetRec folder found: pass --hetrec DIR")
         plans.append(WorldPlan(REAL_HETREC, "hetrec", hetrec, generated=False))
     for name in names:
