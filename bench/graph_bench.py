@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from recommender.graph import ArtistGraph, _specific_tags, _top_tags
+from recommender.graph import ArtistGraph
+from recommender.graph.build import specific_tags, top_tags
 from recommender.interactions import Interactions, load_interactions
 from recommender.sources import import_path
 from recommender.store import Store
@@ -85,10 +86,10 @@ def _truth(
     held_out: sp.csc_matrix, interactions: Interactions, min_shared: int = 2
 ) -> dict[int, set[int]]:
     """Same-scene pairs: a shared distinctive top-3 tag and >= min_shared held-out co-listeners."""
-    specific = _specific_tags(interactions, 0.2)
+    specific = specific_tags(interactions, 0.2)
     top3 = [
         {t for t in row if t in specific}
-        for row in _top_tags(interactions.artist_tags, interactions.tags, 3)
+        for row in top_tags(interactions.artist_tags, interactions.tags, 3)
     ]
     shared = sp.triu(sp.csr_matrix(held_out.T @ held_out), k=1).tocoo()
     truth: dict[int, set[int]] = {}

@@ -63,7 +63,7 @@ def bench(name: str, path: Path, runs: int) -> None:
             build_playlist(store, listener, length=30, surprise=0.2, model=model, save=False)
             build_ms.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
-            build_playlist(store, listener, length=30, surprise=0.2, model=model)
+            build_playlist(store, listener, length=30, surprise=0.2, model=model, save=True)
             stored_ms.append((time.perf_counter() - t0) * 1000)
     cli = [
         HERE / ".venv" / "bin" / "tastemaker",

@@ -16,8 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from recommender.export_data import export_listener, write_export
-from recommender.forget import forget
+from playlists.privacy import export_listener, forget, write_export
 from recommender.resources import demo_dir
 from recommender.sources import import_path
 from recommender.store import Store

@@ -5,7 +5,8 @@
 For each split kind, the protocol's training part is split again the same way (seed 43):
 models fit on what remains and are scored on the carved-out part, so the test split is never
 seen. Each LightFM configuration is fitted once per split; every EASE share is then scored
-from the same fit. The chosen values live in recommender/blend.py's DEFAULT_PARAMS, and the
+from the same fit. The chosen values are the defaults of `HybridConfig`
+(recommender/models/hybrid.py) and `TastemakerConfig` (recommender/models/blend.py), and the
 output of the last run is kept in bench/tune_model.txt.
 """
 
@@ -19,11 +20,10 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from recommender.baselines import EASE
-from recommender.blend import TastemakerScorer
 from recommender.evaluate import SPLITS, evaluate_scorer, split, training_view
 from recommender.features import tag_profile
 from recommender.interactions import load_interactions
+from recommender.models import EASE, TastemakerBlend, TastemakerConfig
 from recommender.store import Store
 
 VALIDATION_SEED = 43
@@ -59,7 +59,7 @@ def main() -> int:
         view = training_view(interactions, inner.train)
         rows = np.arange(view.weights.shape[0])
         started = time.perf_counter()
-        ease = EASE(l2=50.0, min_listeners=2).fit(view.weights)
+        ease = EASE().fit(view)
         ease_scores = ease.score_rows(view.weights, rows)
         ease_metrics = evaluate_scorer(Fixed(ease_scores), inner, view.weights, tags)
         print(
@@ -70,12 +70,13 @@ def main() -> int:
         )
         for config in args.configs:
             started = time.perf_counter()
-            scorer = TastemakerScorer(**config, ease_share=0.0).fit(view)
+            scorer = TastemakerBlend(TastemakerConfig(**config, ease_share=0.0)).fit(view)
             fitted = time.perf_counter() - started
             hybrid = scorer.score_rows(view.weights, rows)
             for share in SHARES:
-                blend = TastemakerScorer(**config, ease_share=share)
-                blend.hybrid_, blend.ease_ = scorer.hybrid_, ease
+                blend = TastemakerBlend.from_parts(
+                    TastemakerConfig(**config, ease_share=share), scorer.hybrid_, ease
+                )
                 scores = blend.score_rows(view.weights, rows) if share else hybrid
                 m = evaluate_scorer(Fixed(scores), inner, view.weights, tags)
                 print(

@@ -1,29 +1,24 @@
-"""Assembly: choose exactly the right mix from ranked candidates, then put it in a good order.
+"""Assembly: choose the mix from candidates by kind, then put it in a good order.
 
-Rules: exactly `unexpected_count(length, surprise)` unexpected picks (never silently another
-share); no track twice; at most `artist_cap` entries per artist; no artist twice in a row;
-unexpected picks spaced evenly through the list; the rest ordered by a greedy nearest-neighbour
-walk so that neighbouring tracks are close (by the `similarity` given, e.g. embedding cosine).
-Everything is deterministic: ties keep the candidates' preference order.
+The mix (`playlists.request.MixSpec`) says which kinds and how many of each; its parts are
+taken in order. Rules: an exact part gets exactly its count or the playlist fails (never
+silently another share); no track twice; at most `artist_cap` entries per artist (never more
+than every other slot); no artist twice in a row; spaced kinds (unexpected) at evenly spaced
+slots; the rest ordered by a greedy nearest-neighbour walk so that neighbouring tracks are
+close (by the `similarity` given, e.g. embedding cosine). Everything is deterministic: ties
+keep the candidates' preference order.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
-from playlists.errors import InvalidPlaylistRequest, NotEnoughCandidates, NotEnoughUnexpected
+from playlists.errors import NotEnoughCandidates, NotEnoughUnexpected
 from playlists.model import UNEXPECTED, Candidate
+from playlists.request import MixSpec
 
 Similarity = Callable[[int, int], float]
-DEFAULT_ARTIST_CAP = 2
-DEFAULT_FAMILIAR_SHARE = 0.6  # of the non-unexpected part: mostly music the listener knows
-
-
-def unexpected_count(length: int, surprise: float) -> int:
-    """round(length x surprise), halves rounded up (Python's round() would round to even)."""
-    return int(math.floor(length * surprise + 0.5))
 
 
 def _no_similarity(_a: int, _b: int) -> float:
@@ -53,40 +48,31 @@ class _Picker:
 
 
 def select(
-    familiar: Sequence[Candidate],
-    discovery: Sequence[Candidate],
-    unexpected: Sequence[Candidate],
+    candidates: Mapping[str, Sequence[Candidate]],
+    mix: MixSpec,
     *,
-    length: int,
-    surprise: float,
-    artist_cap: int = DEFAULT_ARTIST_CAP,
-    familiar_share: float = DEFAULT_FAMILIAR_SHARE,
-    unexpected_why: str = "",
+    found: Mapping[str, str] | None = None,
 ) -> list[Candidate]:
-    """The playlist's entries (unordered): exactly the right number of unexpected picks."""
-    if length < 1:
-        raise InvalidPlaylistRequest(f"length must be at least 1, got {length}")
-    if not 0.0 <= surprise <= 1.0:
-        raise InvalidPlaylistRequest(f"surprise must be between 0 and 1, got {surprise}")
-    if artist_cap < 1:
-        raise InvalidPlaylistRequest(f"the artist cap must be at least 1, got {artist_cap}")
+    """The playlist's entries (unordered), part by part of the mix.
+
+    `found` says, per kind, how its candidates were found; it is quoted when an exact part
+    falls short.
+    """
+    length = mix.length
     # Two entries of one artist need another artist between them.
-    cap = min(artist_cap, max(1, (length + 1) // 2))
-    picker = _Picker(cap)
+    picker = _Picker(min(mix.artist_cap, max(1, (length + 1) // 2)))
     chosen: list[Candidate] = []
-    wanted = unexpected_count(length, surprise)
-    got = picker.take(unexpected, wanted, chosen)
-    if len(got) < wanted:
-        why = f": {unexpected_why}" if unexpected_why else ""
-        raise NotEnoughUnexpected(
-            f"asked for {wanted} unexpected picks ({surprise:.0%} of {length}) but found only "
-            f"{len(got)}{why}; lower --surprise or --length"
-        )
-    rest = length - wanted
-    n_familiar = int(math.floor(rest * familiar_share + 0.5)) if discovery else rest
-    picker.take(familiar, n_familiar, chosen)
-    picker.take(discovery, length - len(chosen), chosen)
-    picker.take(familiar, length - len(chosen), chosen)  # discovery ran short
+    for part in mix.parts:
+        pool = candidates.get(part.kind, ())
+        if part.exactly is not None:
+            wanted = mix.exact_count(part)
+            got = picker.take(pool, wanted, chosen)
+            if len(got) < wanted:
+                raise _short(part.kind, part.exactly, wanted, len(got), length, found or {})
+        elif part.share is not None:
+            picker.take(pool, mix.share_count(part), chosen)
+        else:
+            picker.take(pool, length - len(chosen), chosen)
     if len(chosen) < length:
         raise NotEnoughCandidates(
             f"only {len(chosen)} tracks are left for a {length}-track playlist after the "
@@ -95,19 +81,31 @@ def select(
     return chosen
 
 
+def _short(
+    kind: str, share: float, wanted: int, got: int, length: int, found: Mapping[str, str]
+) -> NotEnoughCandidates | NotEnoughUnexpected:
+    why = f": {found[kind]}" if found.get(kind) else ""
+    asked = f"asked for {wanted} {kind} picks ({share:.0%} of {length}) but found only {got}{why}"
+    if kind == UNEXPECTED:
+        return NotEnoughUnexpected(f"{asked}; lower --surprise or --length")
+    return NotEnoughCandidates(f"{asked}; ask for fewer {kind} picks or a shorter playlist")
+
+
 def order(
     entries: Sequence[Candidate],
     *,
+    spaced: Collection[str] = frozenset({UNEXPECTED}),
     similarity: Similarity = _no_similarity,
     start_artist: int | None = None,
 ) -> list[Candidate]:
-    """Unexpected picks spaced evenly; the rest a nearest-neighbour walk; artists never repeat."""
+    """Spaced kinds evenly through the list; the rest a nearest-neighbour walk; artists never
+    repeat."""
     n = len(entries)
-    unexpected = [c for c in entries if c.kind == UNEXPECTED]
-    pool = _blend([c for c in entries if c.kind != UNEXPECTED])
+    placed_apart = [c for c in entries if c.kind in spaced]
+    pool = _blend([c for c in entries if c.kind not in spaced])
     slots: list[Candidate | None] = [None] * n
-    spaced = {int((i + 0.5) * n / len(unexpected)) for i in range(len(unexpected))}
-    for slot, cand in zip(sorted(spaced), unexpected, strict=True):
+    even = {int((i + 0.5) * n / len(placed_apart)) for i in range(len(placed_apart))}
+    for slot, cand in zip(sorted(even), placed_apart, strict=True):
         slots[slot] = cand
     if start_artist is not None:
         # A seed artist opens the walk when the playlist has it.
@@ -126,7 +124,7 @@ def order(
         pool.remove(best)
         slots[i] = best
     placed = [c for c in slots if c is not None]
-    return _separate_artists(placed)
+    return _separate_artists(placed, spaced)
 
 
 def _blend(entries: list[Candidate]) -> list[Candidate]:
@@ -146,8 +144,9 @@ def _blend(entries: list[Candidate]) -> list[Candidate]:
     return [c for _, _, c in sorted(keyed, key=lambda k: (k[0], k[1]))]
 
 
-def _separate_artists(seq: list[Candidate]) -> list[Candidate]:
-    """Swap entries (within their own class) until no artist plays twice in a row."""
+def _separate_artists(seq: list[Candidate], spaced: Collection[str]) -> list[Candidate]:
+    """Swap entries (spaced with spaced, walked with walked, when that is enough) until no
+    artist plays twice in a row."""
 
     def clash(i: int) -> bool:
         return 0 < i < len(seq) and seq[i].artist_id == seq[i - 1].artist_id
@@ -159,7 +158,7 @@ def _separate_artists(seq: list[Candidate]) -> list[Candidate]:
         same_class = [
             j
             for j in range(len(seq))
-            if j != bad and (seq[j].kind == UNEXPECTED) == (seq[bad].kind == UNEXPECTED)
+            if j != bad and (seq[j].kind in spaced) == (seq[bad].kind in spaced)
         ]
         for j in same_class:
             seq[bad], seq[j] = seq[j], seq[bad]
@@ -177,27 +176,13 @@ def _separate_artists(seq: list[Candidate]) -> list[Candidate]:
 
 
 def assemble(
-    familiar: Sequence[Candidate],
-    discovery: Sequence[Candidate],
-    unexpected: Sequence[Candidate],
+    candidates: Mapping[str, Sequence[Candidate]],
+    mix: MixSpec,
     *,
-    length: int,
-    surprise: float,
-    artist_cap: int = DEFAULT_ARTIST_CAP,
-    familiar_share: float = DEFAULT_FAMILIAR_SHARE,
     similarity: Similarity = _no_similarity,
     start_artist: int | None = None,
-    unexpected_why: str = "",
+    found: Mapping[str, str] | None = None,
 ) -> list[Candidate]:
-    """Select and order: the finished list of entries, first to last."""
-    chosen = select(
-        familiar,
-        discovery,
-        unexpected,
-        length=length,
-        surprise=surprise,
-        artist_cap=artist_cap,
-        familiar_share=familiar_share,
-        unexpected_why=unexpected_why,
-    )
-    return order(chosen, similarity=similarity, start_artist=start_artist)
+    """Select by the mix and order: the finished list of entries, first to last."""
+    chosen = select(candidates, mix, found=found)
+    return order(chosen, spaced=mix.spaced, similarity=similarity, start_artist=start_artist)

@@ -1,9 +1,11 @@
 """`build_playlist`: the one public call behind `tastemaker playlist`.
 
-Steps: read the listener's terms (arguments override them for this run), load the model,
-gather candidates of each kind (each with its reason), assemble the exact mix in a flowing
-order, and store the playlist with its parameters, model id, terms and their effects, notes
-and every track's reason, in one transaction.
+Steps: make the request (the listener's terms, with this run's arguments overriding them, and
+the mix), load the model, build the listener's profile once, let every stage of the mix propose
+its candidates (each with its reason, and what it left out), assemble the exact mix in a
+flowing order. With `save=True` the playlist is stored with its parameters, model id, terms and
+their effects, notes and every track's reason, in one transaction; by default nothing is
+written.
 
 Steering: `seed_artist` makes that artist's scene a home scene, puts the listener's own tracks
 of it first, adds it to the evidence artists ("because of") and bridge starts, and opens the
@@ -14,46 +16,26 @@ dropped, so the mix and the reasons still hold.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Protocol
+from collections.abc import Sequence
 
 import numpy as np
 
-from playlists import candidates as cands
-from playlists.assemble import (
+from playlists.assemble import Similarity, assemble
+from playlists.model import Playlist
+from playlists.profile import Catalogue, ModelView, build_profile
+from playlists.reasons import iso
+from playlists.request import (
     DEFAULT_ARTIST_CAP,
     DEFAULT_FAMILIAR_SHARE,
-    Similarity,
-    assemble,
-    unexpected_count,
+    DEFAULT_LENGTH,
+    Part,
+    playlist_request,
 )
-from playlists.model import Candidate, Playlist
-from playlists.review import blocked_for
+from playlists.stages import STAGES, Effects, StageRegistry
+from playlists.stages.unexpected import UNEXPECTED_TOP_FRACTION
 from playlists.storage import save_playlist
-from recommender.catalog import (
-    artist_ids_named,
-    artists_tagged,
-    resolve_artist,
-    resolve_listener,
-    resolve_tag,
-)
-from recommender.listens import newest_listen
 from recommender.store import Store, utc_now
-from recommender.terms import Terms, load_terms
-
-
-class ModelView(Protocol):
-    """The parts of `recommender.training.TrainedModel` a playlist uses."""
-
-    model_id: str
-    artist_ids: np.ndarray
-    listeners: list[str]
-    graph: Any
-    now: int | None
-
-    @property
-    def item_vectors(self) -> Any: ...
-
-    def scores(self, listener: str) -> np.ndarray: ...
+from recommender.terms import Terms
 
 
 def load_default_model(store: Store) -> ModelView:
@@ -67,7 +49,7 @@ def load_default_model(store: Store) -> ModelView:
 def build_playlist(
     store: Store,
     listener: str,
-    length: int = 30,
+    length: int = DEFAULT_LENGTH,
     surprise: float | None = None,
     seed_artist: str | None = None,
     tag: str | None = None,
@@ -77,131 +59,67 @@ def build_playlist(
     no_repeat_days: int | None = None,
     artist_cap: int = DEFAULT_ARTIST_CAP,
     new_listener: bool = False,
-    save: bool = True,
+    extra_parts: Sequence[Part] = (),
+    stages: StageRegistry = STAGES,
+    save: bool = False,
 ) -> Playlist:
-    """Build (and store) a playlist for `listener`; see the module docstring."""
-    listener_id = store.listener_id(listener)
-    if listener_id is None and not new_listener:
-        resolve_listener(
-            store,
-            listener,
-            hint="import their history with `tastemaker import`, or pass --new-listener for a "
-            "non-personalised playlist",
-        )
-    base = terms if terms is not None else load_terms(store, listener)
-    effective = base.with_changes(surprise=surprise, no_repeat_days=no_repeat_days)
-    overridden = [
-        k
-        for k, v in {"surprise": surprise, "no_repeat_days": no_repeat_days}.items()
-        if v is not None
-    ]
+    """Build a playlist for `listener` (stored only with `save=True`); see the module docstring.
+
+    `extra_parts` adds kinds to the standard mix (after the unexpected part), proposed by the
+    stages registered in `stages`.
+    """
+    request = playlist_request(
+        store,
+        listener,
+        length,
+        surprise,
+        seed_artist,
+        tag,
+        terms=terms,
+        no_repeat_days=no_repeat_days,
+        artist_cap=artist_cap,
+        new_listener=new_listener,
+        extra_parts=extra_parts,
+    )
     if model is None:
         model = load_default_model(store)
-    graph = model.graph
-    names = dict(store.conn.execute("SELECT id, name FROM artists").fetchall())
-    seed_id = resolve_artist(store, seed_artist)[0] if seed_artist else None
-    steer_tag = resolve_tag(store, tag) if tag else None
-    as_of = model.now if model.now is not None else newest_listen(store)
-    ctx = cands.Context(
-        store=store,
-        graph=graph,
-        names=names,
-        as_of=as_of,
-        half_life_days=effective.half_life_days,
-        no_repeat_days=effective.no_repeat_days,
-        artist_cap=artist_cap,
-        excluded_artists=artist_ids_named(store, effective.exclude_artists),
-        excluded_by_tag=artists_tagged(store, effective.exclude_tags),
-        steer_tag_artists=None if steer_tag is None else artists_tagged(store, [steer_tag]),
-        seed_artist=seed_id,
-        blocks=blocked_for(store, listener),
-    )
-    notes: list[str] = []
-    personalised = bool(effective.personalise and listener_id is not None)
-    if not effective.personalise:
-        notes.append(
-            "Not personalised: you turned personalisation off, so none of your "
-            "listening was read; picks come from the artist graph and popularity."
-        )
-    elif listener_id is None:
-        notes.append(
-            "Not personalised: no listening history yet; picks come from the artist "
-            "graph and popularity."
-        )
-    if personalised and listener not in set(model.listeners):
-        personalised = False
-        notes.append(
-            "Not personalised: the model was trained before your listening was "
-            "imported; run `tastemaker train` for a personal playlist."
-        )
-    if personalised and listener_id is not None:
-        ctx.history = cands.listener_history(
-            store,
-            listener_id,
-            ignore_sources=effective.ignore_sources,
-            half_life_days=effective.half_life_days,
-            as_of=as_of,
-        )
-        if not ctx.history:
-            personalised = False
-            notes.append(
-                "Not personalised: none of your listens can be used (no history, or "
-                "every source is ignored by your terms)."
-            )
-
-    wanted = unexpected_count(length, effective.surprise)
-    familiar: list[Candidate] = []
-    if personalised:
-        ctx.scores = np.asarray(model.scores(listener), dtype=float)
-        ctx.artist_ids = np.asarray(model.artist_ids)
-        home = cands.home_scenes(ctx)
-        if seed_id is not None and graph.scene_of(seed_id) is not None:
-            home.add(int(graph.scene_of(seed_id)))
-        avoid = cands.lookalike_scenes(graph, home, names) - home
-        familiar = cands.familiar_candidates(ctx, avoid)
-        discovery = cands.discovery_candidates(ctx, home, avoid, limit=2 * length)
-        unexpected, why = cands.unexpected_candidates(ctx, home, avoid, wanted)
-    else:
-        discovery, unexpected, why = cands.popular_candidates(ctx, wanted, limit=2 * length)
-
-    entries = assemble(
-        familiar,
-        discovery,
-        unexpected,
-        length=length,
-        surprise=effective.surprise,
-        artist_cap=artist_cap,
-        similarity=_similarity(model),
-        start_artist=seed_id,
-        unexpected_why=why,
-    )
-    effects = {
-        "excluded_artists": ctx.effects["excluded_artists"],
-        "excluded_tags": ctx.effects["excluded_tags"],
-        "excluded_tracks": ctx.effects["excluded_tracks"],
-        "lookalike_left_out": ctx.effects["lookalike_left_out"],
-        "curator_rejected": ctx.effects["curator_rejected"],
-        "curator_links": len(ctx.links_avoided),
+    catalogue = Catalogue.of(store, model.graph)
+    profile = build_profile(store, request, model, catalogue)
+    results = {
+        kind: stage.propose(request, profile, catalogue)
+        for kind, stage in stages.for_mix(request.mix, profile.personalised).items()
     }
-    notes.extend(_effect_notes(effects, effective))
+    entries = assemble(
+        {kind: r.candidates for kind, r in results.items()},
+        request.mix,
+        similarity=_similarity(model),
+        start_artist=profile.seed_artist,
+        found={kind: r.summary for kind, r in results.items()},
+    )
+    effects = sum((r.effects for r in results.values()), Effects()).counts()
     playlist = Playlist(
         id=f"pl-{uuid.uuid4().hex[:12]}",
         listener=listener,
         created_at=utc_now(),
         params={
-            "length": length,
-            "surprise": effective.surprise,
+            "length": request.length,
+            "surprise": request.surprise,
             "seed_artist": seed_artist,
             "tag": tag,
-            "artist_cap": artist_cap,
+            "artist_cap": request.artist_cap,
             "familiar_share": DEFAULT_FAMILIAR_SHARE,
-            "unexpected_top_fraction": cands.UNEXPECTED_TOP_FRACTION,
-            "as_of": cands.reasons.iso(as_of),
+            "unexpected_top_fraction": UNEXPECTED_TOP_FRACTION,
+            "as_of": iso(profile.as_of),
         },
         model_id=model.model_id,
-        personalised=personalised,
-        terms={**effective.as_dict(), "overridden": overridden, "effects": effects, **effects},
-        notes=tuple(notes),
+        personalised=profile.personalised,
+        terms={
+            **request.terms.as_dict(),
+            "overridden": list(request.overridden),
+            "effects": effects,
+            **effects,
+        },
+        notes=(*profile.notes, *_effect_notes(effects, request.terms)),
         tracks=tuple(c.at(i) for i, c in enumerate(entries, start=1)),
     )
     if save:
@@ -239,7 +157,9 @@ def _effect_notes(effects: dict[str, int], terms: Terms) -> list[str]:
 
 
 def _similarity(model: ModelView) -> Similarity:
-    vectors = getattr(model, "item_vectors", None)
+    """Cosine of the model's artist vectors (0 for an artist it does not know, or without
+    vectors)."""
+    vectors = model.item_vectors
     if vectors is None:
         return lambda a, b: 0.0
     matrix = np.asarray(vectors, dtype=float)

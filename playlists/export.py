@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
 
-from playlists.errors import PlaylistError
+from playlists.errors import PlaylistFormatError
 from playlists.model import KINDS, Playlist, PlaylistTrack, Reason
 
 TRACK_EXTENSION = "https://tastemaker.invalid/jspf/track/1"
@@ -23,10 +23,6 @@ PLAYLIST_EXTENSION = "https://tastemaker.invalid/jspf/playlist/1"
 MB_PLAYLIST = "https://musicbrainz.org/doc/jspf#playlist"
 MB_TRACK = "https://musicbrainz.org/doc/jspf#track"
 XSPF_NS = "http://xspf.org/ns/0/"
-
-
-class PlaylistFormatError(PlaylistError):
-    """A playlist file could not be read back."""
 
 
 def title_of(playlist: Playlist) -> str:

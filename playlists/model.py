@@ -8,12 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-FAMILIAR = "familiar"
-DISCOVERY = "discovery"
-UNEXPECTED = "unexpected"
-KINDS = (FAMILIAR, DISCOVERY, UNEXPECTED)
+
+class Kind(StrEnum):
+    """The built-in candidate kinds. Members are the strings stored in `playlist_tracks.kind`;
+    a kind added by a new stage is any other such string (see the README's developer guide)."""
+
+    FAMILIAR = "familiar"
+    DISCOVERY = "discovery"
+    UNEXPECTED = "unexpected"
+
+
+FAMILIAR = Kind.FAMILIAR
+DISCOVERY = Kind.DISCOVERY
+UNEXPECTED = Kind.UNEXPECTED
+KINDS = tuple(Kind)
 
 
 @dataclass(frozen=True)

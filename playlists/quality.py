@@ -1,7 +1,8 @@
 """The quality label of a stored playlist: five figures a curator reads before it goes out.
 
-All figures are computed from the store alone (the playlist rows, listens and artist tags), so
-anyone can re-derive them with SQL. For a playlist of n entries with artists a_1..a_n:
+All figures are computed from the store alone (the stored playlist, read through
+`playlists.storage`, listens and artist tags), so anyone can re-derive them with SQL. For a
+playlist of n entries with artists a_1..a_n:
 
 - **Unexpected share**: requested = floor(length x surprise + 0.5) entries (the playlist's
   stored `params`), delivered = entries of kind `unexpected`, and delivered / n.
@@ -25,7 +26,6 @@ anyone can re-derive them with SQL. For a playlist of n entries with artists a_1
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -33,6 +33,8 @@ from datetime import datetime
 from statistics import median
 from typing import Any
 
+from playlists import storage
+from playlists.model import UNEXPECTED
 from recommender import listens
 from recommender.store import Store
 
@@ -72,22 +74,12 @@ def unexpected_count(length: int, surprise: float) -> int:
 
 def playlist_quality(store: Store, playlist_id: str) -> Quality:
     """The quality label of the stored playlist `playlist_id`."""
-    row = store.conn.execute(
-        "SELECT listener_id, params FROM playlists WHERE id = ?", (playlist_id,)
-    ).fetchone()
-    if row is None:
-        from recommender.errors import UnknownPlaylistId
-
-        raise UnknownPlaylistId(f"no playlist with id {playlist_id!r}")
-    listener_id, params_json = row
-    params = json.loads(params_json)
-    entries = store.conn.execute(
-        "SELECT artist_id, kind FROM playlist_tracks WHERE playlist_id = ? ORDER BY position",
-        (playlist_id,),
-    ).fetchall()
-    artists = [int(a) for a, _ in entries]
-    n = len(entries)
-    delivered = sum(1 for _, kind in entries if kind == "unexpected")
+    head = storage.playlist_summary(store, playlist_id)
+    playlist = storage.load_playlist(store, playlist_id)
+    params = playlist.params
+    artists = [t.artist_id for t in playlist.tracks]
+    n = len(artists)
+    delivered = playlist.count(UNEXPECTED)
     surprise = params.get("surprise")
     length = params.get("length", n)
     requested = None if surprise is None else unexpected_count(int(length), float(surprise))
@@ -102,8 +94,8 @@ def playlist_quality(store: Store, playlist_id: str) -> Quality:
         novelty = sum(-math.log2(max(c, 1) / total) for c in counts) / n
 
     calibration = None
-    if listener_id is not None and n:
-        recent = recent_tag_mix(store, int(listener_id), params.get("as_of"))
+    if head.listener_id is not None and n:
+        recent = recent_tag_mix(store, head.listener_id, params.get("as_of"))
         if recent:
             calibration = kl_calibration(recent, playlist_tag_mix(artists, tags), ALPHA)
     return Quality(

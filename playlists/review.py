@@ -16,24 +16,23 @@ on the same subject replaces it. For every subject the newest verdict wins, so a
 take a rejection back by approving the same subject later.
 
 `blocked_for(store, listener)` is the hook the playlist build reads before choosing
-candidates.
+candidates. The verdicts themselves are stored and read by `playlists.storage`; this module
+holds the rules: what may be judged, which verdict is in force, and what it blocks.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from recommender.errors import NoReasonLink, ReviewError, UnknownPlaylistId, UnknownPosition
+from playlists import storage
+from playlists.errors import NoReasonLink, ReviewError
+from playlists.model import Playlist
+from playlists.storage import Judgement, Subject, Verdict
 from recommender.names import name_key
 from recommender.store import Store, utc_now
-
-APPROVE, REJECT, FLAG = "approve", "reject", "flag"
-VERDICTS = (APPROVE, REJECT, FLAG)
-PLAYLIST, TRACK, REASON = "playlist", "track", "reason"
-SUBJECTS = (PLAYLIST, TRACK, REASON)
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ def link_pair(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a <= b else (b, a)
 
 
-def reason_links(evidence: dict[str, Any]) -> list[Link]:
+def reason_links(evidence: Mapping[str, Any]) -> list[Link]:
     """The "A explains B" links a stored reason relies on (empty for familiar and popular)."""
     links: list[Link] = []
     artist, artist_id = str(evidence.get("artist", "")), evidence.get("artist_id")
@@ -68,23 +67,6 @@ def reason_links(evidence: dict[str, Any]) -> list[Link]:
     for a, b in zip(bridge, bridge[1:], strict=False):
         links.append(Link(int(a["artist_id"]), str(a["artist"]), int(b["artist_id"]), b["artist"]))
     return links
-
-
-@dataclass(frozen=True)
-class Verdict:
-    id: int
-    playlist_id: str
-    position: int | None
-    subject: str
-    verdict: str
-    note: str | None
-    curator: str | None
-    created_at: str
-    link_from: int | None = None
-    link_to: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)
@@ -132,17 +114,22 @@ def record_verdict(
     `on_reason`. Raises a ReviewError subclass, with what to do next, for anything that does
     not exist.
     """
-    if verdict not in VERDICTS:
-        raise ReviewError(f"verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}")
-    _playlist_row(store, playlist_id)
+    try:
+        judgement = Judgement(verdict)
+    except ValueError:
+        choices = ", ".join(Judgement)
+        raise ReviewError(f"verdict must be one of {choices}, got {verdict!r}") from None
+    storage.playlist_summary(store, playlist_id)  # raises UnknownPlaylist, with a hint
     on_reason = on_reason or link_from is not None
     if on_reason and position is None:
         raise ReviewError("a verdict on a reason needs --track N: the position of the track")
-    subject = PLAYLIST if position is None else (REASON if on_reason else TRACK)
+    if position is None:
+        subject = Subject.PLAYLIST
+    else:
+        subject = Subject.REASON if on_reason else Subject.TRACK
     chosen: Link | None = None
     if position is not None:
-        evidence = _track_evidence(store, playlist_id, position)
-        links = reason_links(evidence)
+        links = reason_links(storage.track_evidence(store, playlist_id, position))
         if on_reason and not links:
             raise NoReasonLink(
                 f"the reason of track {position} quotes the listener's own plays or popularity, "
@@ -150,33 +137,15 @@ def record_verdict(
             )
         if link_from is not None:
             chosen = _pick_link(links, link_from, position)
-    created_at = now or utc_now()
-    with store.transaction() as conn:
-        cursor = conn.execute(
-            "INSERT INTO verdicts (playlist_id, position, verdict, note, curator, created_at,"
-            " subject, link_from, link_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                playlist_id,
-                position,
-                verdict,
-                note,
-                curator,
-                created_at,
-                subject,
-                None if chosen is None else chosen.explainer_id,
-                None if chosen is None else chosen.explained_id,
-            ),
-        )
-        verdict_id = int(cursor.lastrowid or 0)
-    return Verdict(
-        id=verdict_id,
-        playlist_id=playlist_id,
+    return storage.add_verdict(
+        store,
+        playlist_id,
         position=position,
         subject=subject,
-        verdict=verdict,
+        verdict=judgement,
         note=note,
         curator=curator,
-        created_at=created_at,
+        created_at=now or utc_now(),
         link_from=None if chosen is None else chosen.explainer_id,
         link_to=None if chosen is None else chosen.explained_id,
     )
@@ -193,48 +162,7 @@ def _pick_link(links: list[Link], link_from: str, position: int) -> Link:
     )
 
 
-def _playlist_row(store: Store, playlist_id: str) -> tuple[Any, ...]:
-    row = store.conn.execute(
-        "SELECT id, listener_id, listener_name FROM playlists WHERE id = ?", (playlist_id,)
-    ).fetchone()
-    if row is None:
-        raise UnknownPlaylistId(
-            f"no playlist with id {playlist_id!r}; `tastemaker review --queue` lists the "
-            "playlists waiting for review"
-        )
-    return tuple(row)
-
-
-def _track_evidence(store: Store, playlist_id: str, position: int) -> dict[str, Any]:
-    row = store.conn.execute(
-        "SELECT reason FROM playlist_tracks WHERE playlist_id = ? AND position = ?",
-        (playlist_id, position),
-    ).fetchone()
-    if row is None:
-        count = store.conn.execute(
-            "SELECT count(*) FROM playlist_tracks WHERE playlist_id = ?", (playlist_id,)
-        ).fetchone()[0]
-        raise UnknownPosition(
-            f"playlist {playlist_id} has no track {position}; positions run from 1 to {count}"
-        )
-    evidence = json.loads(row[0]).get("evidence") or {}
-    return dict(evidence)
-
-
-# Reading -----------------------------------------------------------------------------------
-
-_VERDICT_COLUMNS = (
-    "id, playlist_id, position, subject, verdict, note, curator, created_at, link_from, link_to"
-)
-
-
-def verdicts_for(store: Store, playlist_id: str) -> list[Verdict]:
-    """Every verdict on a playlist, oldest first (the newest per subject is the one in force)."""
-    rows = store.conn.execute(
-        f"SELECT {_VERDICT_COLUMNS} FROM verdicts WHERE playlist_id = ? ORDER BY created_at, id",
-        (playlist_id,),
-    )
-    return [Verdict(*row) for row in rows]
+# What is in force -------------------------------------------------------------------------
 
 
 def _current(verdicts: Iterable[Verdict]) -> dict[tuple[Any, ...], Verdict]:
@@ -246,52 +174,50 @@ def _current(verdicts: Iterable[Verdict]) -> dict[tuple[Any, ...], Verdict]:
 
 
 def _all_current(store: Store) -> list[Verdict]:
-    rows = store.conn.execute(f"SELECT {_VERDICT_COLUMNS} FROM verdicts")
-    return list(_current(Verdict(*row) for row in rows).values())
+    return list(_current(storage.all_verdicts(store)).values())
+
+
+def in_force(verdicts: Iterable[Verdict]) -> list[Verdict]:
+    """The verdicts in force among `verdicts`: the newest per subject, oldest first."""
+    return sorted(_current(verdicts).values(), key=lambda v: (v.created_at, v.id))
 
 
 def blocked_for(store: Store, listener: str | None) -> Blocks:
     """What later playlists for `listener` must leave out (links: for every listener)."""
-    current = [v for v in _all_current(store) if v.verdict == REJECT and v.position is not None]
+    current = [
+        v for v in _all_current(store) if v.verdict == Judgement.REJECT and v.position is not None
+    ]
     if not current:
         return Blocks()
-    entries = {
-        (pid, pos): (listener_name, artist_id, track_id, reason)
-        for pid, pos, listener_name, artist_id, track_id, reason in store.conn.execute(
-            "SELECT pt.playlist_id, pt.position, p.listener_name, pt.artist_id, pt.track_id,"
-            " pt.reason FROM playlist_tracks pt JOIN playlists p ON p.id = pt.playlist_id"
-            " WHERE pt.playlist_id IN (SELECT DISTINCT playlist_id FROM verdicts"
-            " WHERE verdict = 'reject')"
-        )
-    }
+    entries = storage.stored_entries(
+        store, [(v.playlist_id, v.position) for v in current if v.position is not None]
+    )
     tracks: set[int] = set()
     artists: set[int] = set()
     links: set[tuple[int, int]] = set()
     for v in current:
-        entry = entries.get((v.playlist_id, v.position))
+        entry = None if v.position is None else entries.get((v.playlist_id, v.position))
         if entry is None:
             continue
-        listener_name, artist_id, track_id, reason = entry
-        if v.subject == TRACK:
-            if listener is None or listener_name != listener:
+        if v.subject == Subject.TRACK:
+            if listener is None or entry.listener != listener:
                 continue
-            if track_id is None:
-                artists.add(int(artist_id))
+            if entry.track_id is None:
+                artists.add(entry.artist_id)
             else:
-                tracks.add(int(track_id))
-        elif v.subject == REASON:
+                tracks.add(entry.track_id)
+        elif v.subject == Subject.REASON:
             if v.link_from is not None and v.link_to is not None:
                 links.add(link_pair(v.link_from, v.link_to))
             else:
-                evidence = json.loads(reason).get("evidence") or {}
-                links.update(link.pair for link in reason_links(evidence))
+                links.update(link.pair for link in reason_links(entry.reason.evidence))
     return Blocks(frozenset(tracks), frozenset(artists), frozenset(links))
 
 
 def describe(verdict: Verdict, names: dict[int, str]) -> str:
     """One line for a terminal: what was judged, how, by whom, when, and why."""
     what = "the playlist" if verdict.position is None else f"track {verdict.position}"
-    if verdict.subject == REASON:
+    if verdict.subject == Subject.REASON:
         what += "'s reason"
         if verdict.link_from is not None and verdict.link_to is not None:
             what += (
@@ -301,6 +227,31 @@ def describe(verdict: Verdict, names: dict[int, str]) -> str:
     note = f": {verdict.note}" if verdict.note else ""
     who = verdict.curator or "unnamed curator"
     return f"{verdict.verdict} {what} by {who} at {verdict.created_at}{note}"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A stored playlist shown again (`tastemaker explain`): its tracks and its verdicts."""
+
+    playlist: Playlist
+    verdicts: tuple[Verdict, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.playlist.to_dict(), "verdicts": [v.to_dict() for v in self.verdicts]}
+
+    def verdict_lines(self) -> list[str]:
+        """One `describe` line per verdict, oldest first, naming artists as the reasons do."""
+        names = {t.artist_id: t.artist for t in self.playlist.tracks}
+        for track in self.playlist.tracks:
+            for link in reason_links(track.reason.evidence):
+                names.setdefault(link.explainer_id, link.explainer)
+        return [describe(v, names) for v in self.verdicts]
+
+
+def explain(store: Store, playlist_id: str) -> Explanation:
+    """The stored playlist `playlist_id` with every verdict on it (raises UnknownPlaylist)."""
+    playlist = storage.explain_playlist(store, playlist_id)
+    return Explanation(playlist, tuple(storage.verdicts_for(store, playlist_id)))
 
 
 # The queue ---------------------------------------------------------------------------------
@@ -344,51 +295,88 @@ class ReviewQueue:
             "flagged": [dict(f.__dict__) for f in self.flagged],
         }
 
+    def filtered(
+        self,
+        *,
+        listener: str | None = None,
+        subject: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> ReviewQueue:
+        """Only the items for `listener`, flags about `subject` (playlist, track or reason),
+        made on or after `since` and on or before `until` (dates, YYYY-MM-DD, UTC).
+
+        A subject filter keeps only flags: a waiting playlist is not a flag of any kind.
+        """
+        if subject is not None and subject not in set(Subject):
+            choices = ", ".join(Subject)
+            raise ReviewError(f"a flag is about one of {choices}, got {subject!r}")
+        first, last = _day(since, "since"), _day(until, "until")
+
+        def keep(item: Waiting | Flagged) -> bool:
+            day = item.created_at[:10]
+            return (
+                (listener is None or item.listener == listener)
+                and (first is None or day >= first)
+                and (last is None or day <= last)
+            )
+
+        waiting = () if subject is not None else tuple(w for w in self.waiting if keep(w))
+        flagged = tuple(
+            f for f in self.flagged if keep(f) and (subject is None or f.subject == subject)
+        )
+        return ReviewQueue(waiting, flagged)
+
+
+def _day(value: str | None, name: str) -> str | None:
+    """A YYYY-MM-DD date as given, or None; ReviewError for anything else."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ReviewError(f"{name} must be a date like 2026-01-31, got {value!r}") from None
+
 
 def review_queue(store: Store) -> ReviewQueue:
     """Playlists waiting for review (oldest first) and every flag still in force."""
     current = _all_current(store)
-    reviewed_whole = {v.playlist_id for v in current if v.subject == PLAYLIST}
+    reviewed_whole = {v.playlist_id for v in current if v.subject == Subject.PLAYLIST}
     judged: dict[str, set[int]] = {}
     for v in current:
         if v.position is not None:
             judged.setdefault(v.playlist_id, set()).add(v.position)
+    playlists = storage.list_playlists(store)
     waiting = []
-    for pid, listener, created_at, count in store.conn.execute(
-        "SELECT p.id, p.listener_name, p.created_at, count(pt.position) FROM playlists p"
-        " LEFT JOIN playlist_tracks pt ON pt.playlist_id = p.id GROUP BY p.id"
-        " ORDER BY p.created_at, p.id"
-    ):
-        done = len(judged.get(pid, set()))
-        if pid in reviewed_whole or (count and done >= count):
+    for p in playlists:
+        done = len(judged.get(p.id, set()))
+        if p.id in reviewed_whole or (p.tracks and done >= p.tracks):
             continue
-        waiting.append(Waiting(str(pid), str(listener), str(created_at), int(count), done))
+        waiting.append(Waiting(p.id, p.listener, p.created_at, p.tracks, done))
+    flags = sorted(
+        (v for v in current if v.verdict == Judgement.FLAG), key=lambda v: (v.created_at, v.id)
+    )
+    if not flags:
+        return ReviewQueue(tuple(waiting), ())
+    listeners = {p.id: p.listener for p in playlists}
+    entries = storage.stored_entries(
+        store, [(v.playlist_id, v.position) for v in flags if v.position is not None]
+    )
     names = dict(store.conn.execute("SELECT id, name FROM artists").fetchall())
     flagged = []
-    for v in sorted((v for v in current if v.verdict == FLAG), key=lambda v: (v.created_at, v.id)):
-        listener = store.conn.execute(
-            "SELECT listener_name FROM playlists WHERE id = ?", (v.playlist_id,)
-        ).fetchone()[0]
-        artist = text = None
-        if v.position is not None:
-            row = store.conn.execute(
-                "SELECT a.name, pt.reason FROM playlist_tracks pt JOIN artists a"
-                " ON a.id = pt.artist_id WHERE pt.playlist_id = ? AND pt.position = ?",
-                (v.playlist_id, v.position),
-            ).fetchone()
-            if row is not None:
-                artist, text = str(row[0]), str(json.loads(row[1]).get("text", ""))
+    for v in flags:
+        entry = None if v.position is None else entries.get((v.playlist_id, v.position))
         link = None
         if v.link_from is not None and v.link_to is not None:
             link = f"{names.get(v.link_from, v.link_from)} -> {names.get(v.link_to, v.link_to)}"
         flagged.append(
             Flagged(
                 playlist_id=v.playlist_id,
-                listener=str(listener),
+                listener=listeners[v.playlist_id],
                 position=v.position,
-                subject=v.subject,
-                artist=artist,
-                reason=text,
+                subject=str(v.subject),
+                artist=None if entry is None else entry.artist,
+                reason=None if entry is None else entry.reason.text,
                 note=v.note,
                 curator=v.curator,
                 created_at=v.created_at,

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import zipfile
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ def write_bundle(
     arrays: dict[str, np.ndarray],
     mappings: dict[str, Any],
     manifest: dict[str, Any],
-    extra_writer: Any = None,
+    extra_writer: Callable[[Path], object] | None = None,
 ) -> Path:
     """Write a bundle atomically into `target` (which must not exist yet)."""
     for name, array in arrays.items():

@@ -62,22 +62,6 @@ class UnknownLayout(IngestError):
     """A file whose columns or shape match none of the layouts the reader knows."""
 
 
-class ReviewError(TastemakerError):
-    """A curator's verdict cannot be recorded as asked."""
-
-
-class UnknownPlaylistId(ReviewError):
-    """No stored playlist has that id."""
-
-
-class UnknownPosition(ReviewError):
-    """The playlist has no track at that position."""
-
-
-class NoReasonLink(ReviewError):
-    """The reason has no "A explains B" link to judge (or not the one named)."""
-
-
 class InvalidForget(TastemakerError):
     """`forget` was asked for an impossible or ambiguous selection of listens."""
 
@@ -88,3 +72,39 @@ class ExportError(TastemakerError):
 
 class NothingToTrain(TastemakerError):
     """The store holds no listens a model could learn from."""
+
+
+class BadArgument(TastemakerError):
+    """A library call was given a value it does not accept; the message names what it takes."""
+
+
+class ModelConfigError(BadArgument):
+    """A model setting has the wrong type or is out of range."""
+
+
+class UnknownModel(BadArgument):
+    """No model of that name is registered."""
+
+
+class UnknownSplit(BadArgument):
+    """No evaluation split of that name exists."""
+
+
+class NotFitted(TastemakerError):
+    """A model was asked for scores before it was fitted or loaded."""
+
+
+class TooLittleData(NothingToTrain):
+    """The listening is too thin for the chosen model (for example no artist with 2 listeners)."""
+
+
+class DivergedFit(TastemakerError):
+    """Training produced non-finite values; nothing was saved."""
+
+
+class GraphFileError(BundleError):
+    """A saved artist graph is missing, torn or not a tastemaker graph."""
+
+
+class NothingToEvaluate(TastemakerError):
+    """The store has too few listens to hold any out."""

@@ -10,31 +10,24 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
 
 import numpy as np
 import scipy.sparse as sp
 
-from recommender.baselines import EASE, ItemKNN, MostPopular
-from recommender.errors import TastemakerError
+from recommender.errors import NothingToEvaluate, UnknownSplit
 from recommender.features import tag_profile
-from recommender.interactions import Interactions
+from recommender.interactions import Interactions, load_interactions
+from recommender.models import DEFAULT_THREADS, ModelConfig, RowScorer, make_scorer
 from recommender.store import Store
 
 SPLITS = ("random", "discovery")
 CUTOFFS = (10, 50)
 SEED = 42
 HOLDOUT_SHARE = 0.2
-
-
-class NothingToEvaluate(TastemakerError):
-    """The store has too few listens to hold any out."""
-
-
-class Scorer(Protocol):
-    def score_rows(self, train: sp.csr_matrix, rows: np.ndarray) -> np.ndarray: ...
+# The models `evaluate` compares when none are named (registry names; BENCHMARKS.md's table).
+DEFAULT_MODELS = ("most-popular", "item-knn", "ease", "tastemaker")
 
 
 @dataclass(frozen=True)
@@ -53,8 +46,7 @@ def holdout_size(n: int) -> int:
 
 def split(plays: sp.csr_matrix, kind: str, seed: int = SEED) -> Split:
     """Hold out part of each listener's artists; see the module docstring."""
-    if kind not in SPLITS:
-        raise ValueError(f"unknown split {kind!r}; choose one of {', '.join(SPLITS)}")
+    _check_splits([kind])
     plays = sp.csr_matrix(plays)
     plays.sort_indices()
     rng = np.random.default_rng(seed)
@@ -155,7 +147,7 @@ class _Accumulator:
 
 
 def evaluate_scorer(
-    scorer: Scorer,
+    scorer: RowScorer,
     split_: Split,
     train_weights: sp.csr_matrix,
     tags: sp.csr_matrix,
@@ -206,49 +198,54 @@ def evaluate_scorer(
 
 # -- the side-by-side runner ----------------------------------------------------------------
 
-ModelFactory = Callable[[Interactions], Scorer]
+ModelChoice = Mapping[str, ModelConfig | None] | Iterable[str]
 
 
-def baseline_factories() -> dict[str, ModelFactory]:
-    return {
-        "most-popular": lambda view: MostPopular().fit(view.weights),
-        "item-knn": lambda view: ItemKNN(k=400).fit(view.weights),
-        "ease": lambda view: EASE(l2=50.0, min_listeners=2).fit(view.weights),
-    }
+def _check_splits(kinds: Iterable[str]) -> list[str]:
+    chosen = list(kinds)
+    for kind in chosen:
+        if kind not in SPLITS:
+            raise UnknownSplit(f"no split named {kind!r}: choose from {', '.join(SPLITS)}")
+    return chosen
 
 
-def tastemaker_factory(params: dict[str, Any] | None = None) -> ModelFactory:
-    from recommender.blend import TastemakerScorer
-
-    return lambda view: TastemakerScorer(**(params or {})).fit(view)
-
-
-def default_factories() -> dict[str, ModelFactory]:
-    return {**baseline_factories(), "tastemaker": tastemaker_factory()}
+def _chosen_models(models: ModelChoice | None) -> dict[str, ModelConfig | None]:
+    """{registry name: settings or None for the defaults}, every name and config checked."""
+    if models is None:
+        models = DEFAULT_MODELS
+    chosen = dict(models) if isinstance(models, Mapping) else dict.fromkeys(models)
+    for name, config in chosen.items():
+        make_scorer(name, config)  # an unknown name or the wrong settings fail before any work
+    return chosen
 
 
 def evaluate_interactions(
     interactions: Interactions,
-    models: dict[str, ModelFactory] | None = None,
+    models: ModelChoice | None = None,
     splits: Iterable[str] = SPLITS,
     seed: int = SEED,
     progress: Callable[[str], None] | None = None,
+    num_threads: int = DEFAULT_THREADS,
 ) -> dict[str, dict[str, dict[str, float | None]]]:
-    """{split: {model: {metric: value}}}, each model fitted on the split's training part."""
+    """{split: {model: {metric: value}}}, each model fitted on the split's training part.
+
+    `models` names registered models (`DEFAULT_MODELS` when None), or maps names to settings.
+    """
+    chosen = _chosen_models(models)
+    kinds = _check_splits(splits)
     if interactions.plays.nnz == 0 or np.all(np.diff(interactions.plays.indptr) < 2):
         raise NothingToEvaluate(
             "no listener has two or more artists to hold one out: import more listening first"
         )
-    models = models if models is not None else default_factories()
     tags = tag_profile(interactions.artist_tags, min_artists=1)
     report: dict[str, dict[str, dict[str, float | None]]] = {}
-    for kind in splits:
+    for kind in kinds:
         split_ = split(interactions.plays, kind, seed=seed)
         view = training_view(interactions, split_.train)
         report[kind] = {}
-        for name, factory in models.items():
+        for name, config in chosen.items():
             started = time.perf_counter()
-            scorer = factory(view)
+            scorer = make_scorer(name, config, num_threads=num_threads).fit(view)
             fitted = time.perf_counter() - started
             metrics = evaluate_scorer(scorer, split_, view.weights, tags)
             metrics["fit_seconds"] = round(fitted, 2)
@@ -259,9 +256,12 @@ def evaluate_interactions(
 
 
 def evaluate(
-    store: Store, seed: int = SEED, progress: Callable[[str], None] | None = None
+    store: Store,
+    models: ModelChoice | None = None,
+    seed: int = SEED,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, dict[str, dict[str, float | None]]]:
-    """Evaluate the tastemaker model and the baselines on the store's data (read only)."""
-    from recommender.interactions import load_interactions
-
-    return evaluate_interactions(load_interactions(store), seed=seed, progress=progress)
+    """Evaluate registered models (the tastemaker model and its baselines when `models` is
+    None) on the store's data, side by side. Read only."""
+    chosen = _chosen_models(models)
+    return evaluate_interactions(load_interactions(store), chosen, seed=seed, progress=progress)

@@ -79,7 +79,7 @@ def listener_terms(store: Store) -> dict[int, ListenerTerms]:
 def decay(ages_seconds: np.ndarray, half_life_days: np.ndarray) -> np.ndarray:
     """Weight of a listen `age` seconds old: 1 now, 1/2 after one half-life. NaN age -> 1."""
     ages = np.nan_to_num(ages_seconds, nan=0.0).clip(min=0.0)
-    return np.power(0.5, ages / (half_life_days * DAY))
+    return np.asarray(np.power(0.5, ages / (half_life_days * DAY)))
 
 
 def load_interactions(store: Store, now: int | None = None) -> Interactions:

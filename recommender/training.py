@@ -1,7 +1,9 @@
-"""Train the tastemaker model and the artist graph together, save them, load the newest one.
+"""Train a model and the artist graph together, save them, load the newest one.
 
-`train` is what `tastemaker train` runs; `load_model` is what every playlist starts from. A
-model row marked stale (its data was forgotten) is refused until `train` runs again.
+`train` is the one way to train (what `tastemaker train` runs); `load_model` is what every
+playlist starts from. Both return a `TrainedModel`, whose `recommend` and `similar` are the
+library's verbs. A model row marked stale (its data was forgotten) is refused until `train`
+runs again.
 """
 
 from __future__ import annotations
@@ -17,18 +19,32 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from recommender.blend import DEFAULT_PARAMS, TastemakerScorer
 from recommender.bundle import read_bundle, write_bundle
 from recommender.errors import (
+    BadArgument,
     BundleError,
+    ModelConfigError,
     ModelMissing,
     ModelStale,
     NothingToTrain,
     UnknownListener,
+    UnknownModel,
 )
-from recommender.graph import ArtistGraph
+from recommender.graph import ArtistGraph, Neighbour
 from recommender.interactions import Interactions, load_interactions
+from recommender.models import DEFAULT_THREADS, ModelConfig, Scorer, make_scorer, scorer_class
 from recommender.store import Store, utc_now
+
+DEFAULT_MODEL = "tastemaker"
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One artist `recommend` proposes, with the model's score for it (higher is better)."""
+
+    artist_id: int
+    name: str
+    score: float
 
 
 @dataclass
@@ -38,7 +54,7 @@ class TrainedModel:
     model_id: str
     artist_ids: np.ndarray  # store artist ids, column order of every score vector
     listeners: list[str]
-    scorer: TastemakerScorer
+    scorer: Scorer[Any]
     history: sp.csr_matrix  # the weights each listener was trained on (EASE scores from it)
     graph: ArtistGraph
     fingerprint: str
@@ -46,33 +62,79 @@ class TrainedModel:
     now: int | None
     created_at: str
     path: Path | None = None
+    model_name: str = DEFAULT_MODEL
+    notes: tuple[str, ...] = ()  # what training left out and why
     _listener_row: dict[str, int] = field(default_factory=dict, repr=False)
-    _artist_col: dict[int, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._listener_row = {name: i for i, name in enumerate(self.listeners)}
-        self._artist_col = {int(a): j for j, a in enumerate(self.artist_ids)}
 
     @property
-    def item_vectors(self) -> np.ndarray:
-        """Artist embeddings (identity + tag features folded in), one row per artist."""
-        return self.scorer.hybrid_.item_vectors_
+    def config(self) -> ModelConfig:
+        """The typed settings the model was trained with (`params` as a dataclass)."""
+        config: ModelConfig = self.scorer.config
+        return config
+
+    @property
+    def item_vectors(self) -> np.ndarray | None:
+        """Artist embeddings (identity + tag features folded in), one row per artist; None for
+        a model without artist vectors (most-popular, item-knn, EASE)."""
+        return self.scorer.artist_vectors()
 
     def has_listener(self, listener: str) -> bool:
         return listener in self._listener_row
 
     def scores(self, listener: str) -> np.ndarray:
         """One score per artist (aligned with artist_ids) for a listener the model knows."""
+        scores: np.ndarray = self.scorer.score_rows(self.history, np.array([self._row(listener)]))
+        return scores.reshape(-1)
+
+    def column(self, artist_id: int) -> int:
+        """The position of an artist in every score vector (UnknownArtist when not there)."""
+        return self.graph.position(artist_id)  # the graph has the model's artists, in order
+
+    def recommend(
+        self, listener: str, n: int = 10, exclude_heard: bool = True
+    ) -> list[Recommendation]:
+        """The listener's `n` best-scored artists, best first (ties: the lower column).
+
+        With `exclude_heard` the artists the model was trained on for them are left out, so
+        fewer than `n` come back for a listener who has heard nearly everything. Pure: nothing
+        is written.
+        """
+        count = _count(n)
+        row = self._row(listener)
+        scores = self.scores(listener).astype(np.float64)
+        if exclude_heard:
+            heard = self.history.indices[self.history.indptr[row] : self.history.indptr[row + 1]]
+            scores[heard] = -np.inf
+        order = np.argsort(-scores, kind="stable")
+        names = self.graph.names
+        return [
+            Recommendation(int(self.artist_ids[j]), names[j], float(scores[j]))
+            for j in order[:count]
+            if np.isfinite(scores[j])
+        ]
+
+    def similar(self, artist_id: int, n: int = 10) -> list[Neighbour]:
+        """Up to `n` artists whose audiences overlap with this one's, strongest first, each
+        with the numbers behind it; never a look-alike. Pure: nothing is written."""
+        return self.graph.similar(artist_id, k=_count(n))
+
+    def _row(self, listener: str) -> int:
         row = self._listener_row.get(listener)
         if row is None:
             raise UnknownListener(
                 f"the model has no listener {listener!r}: import their history and run "
                 "`tastemaker train` (or they opted out of personalisation)"
             )
-        return self.scorer.score_rows(self.history, np.array([row]))[0]
+        return row
 
-    def column(self, artist_id: int) -> int:
-        return self._artist_col[int(artist_id)]
+
+def _count(n: int) -> int:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise BadArgument(f"n must be a whole number of at least 1, not {n!r}")
+    return int(n)
 
 
 def models_dir_for(store: Store, models_dir: Path | None) -> Path:
@@ -84,36 +146,55 @@ def models_dir_for(store: Store, models_dir: Path | None) -> Path:
     return store.path.parent / "models"
 
 
-def fit(
-    interactions: Interactions, params: dict[str, Any] | None = None, num_threads: int = 2
-) -> tuple[TastemakerScorer, ArtistGraph]:
-    """Fit the scorer and build the graph on already-loaded interactions.
+def _threads(num_threads: int | None, deterministic: bool) -> int:
+    if deterministic:
+        if num_threads not in (None, 1):
+            raise BadArgument(
+                "a deterministic train runs on one thread: leave num_threads out or pass 1"
+            )
+        return 1
+    return DEFAULT_THREADS if num_threads is None else num_threads
+
+
+def _fit_with_graph(
+    scorer: Scorer[Any], interactions: Interactions
+) -> tuple[Scorer[Any], ArtistGraph]:
+    """Fit the scorer and build the graph on the same interactions.
 
     The graph's community search is pure Python while LightFM and the EASE solve release the
-    interpreter lock, so the two run side by side and share the cores.
+    interpreter lock, so the two run side by side and share the cores. The graph is seeded and
+    depends on nothing the model does, so this changes no number.
     """
-    merged = {**DEFAULT_PARAMS, **(params or {})}
     with ThreadPoolExecutor(max_workers=1) as pool:
-        graph_job = pool.submit(ArtistGraph.build, interactions, int(merged["random_state"]))
-        scorer = TastemakerScorer(num_threads=num_threads, **merged).fit(interactions)
+        graph_job = pool.submit(ArtistGraph.build, interactions, scorer.config.seed)
+        scorer.fit(interactions)
         graph = graph_job.result()
     return scorer, graph
 
 
 def train(
     store: Store,
+    config: ModelConfig | None = None,
+    *,
+    model: str = DEFAULT_MODEL,
     models_dir: Path | None = None,
-    params: dict[str, Any] | None = None,
-    num_threads: int = 2,
+    num_threads: int | None = None,
+    deterministic: bool = False,
 ) -> TrainedModel:
-    """Train on everything the store may use, save the bundle, record it; return the model."""
+    """Train `model` (a registered name) with `config` (its defaults when None) on everything
+    the store may use, build the artist graph, save the bundle and record it.
+
+    `deterministic=True` fits the model on one thread, so the same store gives the same numbers
+    in the bundle (LightFM's parallel updates race on two threads); LightFM then uses one core.
+    """
+    threads = _threads(num_threads, deterministic)
+    scorer = make_scorer(model, config, num_threads=threads)
     started = time.perf_counter()
     folder = models_dir_for(store, models_dir)
     interactions = load_interactions(store)
     if interactions.weights.nnz == 0:
         raise NothingToTrain("there are no listens to train on: import some history first")
-    merged = {**DEFAULT_PARAMS, **(params or {})}
-    scorer, graph = fit(interactions, merged, num_threads=num_threads)
+    scorer, graph = _fit_with_graph(scorer, interactions)
     created = utc_now()
     model_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + interactions.fingerprint[:8]
     history = sp.csr_matrix(interactions.weights, dtype=np.float32)
@@ -124,12 +205,16 @@ def train(
         "history_data": history.data,
         **scorer.to_arrays(),
     }
+    params = scorer.config.as_dict()
     manifest = {
         "model_id": model_id,
+        "model": model,
         "created_at": created,
         "data_fingerprint": interactions.fingerprint,
         "now": interactions.now,
-        "params": merged,
+        "params": params,
+        "notes": list(scorer.notes_),
+        "num_threads": threads,
         "graph_params": graph.params.as_dict(),
         "train_seconds": round(time.perf_counter() - started, 3),
     }
@@ -155,10 +240,12 @@ def train(
         history=history,
         graph=graph,
         fingerprint=interactions.fingerprint,
-        params=merged,
+        params=params,
         now=interactions.now,
         created_at=created,
         path=path,
+        model_name=model,
+        notes=scorer.notes_,
     )
 
 
@@ -191,18 +278,29 @@ def load_model(
     listeners = mappings.get("listeners")
     if not isinstance(listeners, list) or not all(isinstance(n, str) for n in listeners):
         raise BundleError(f"the listener list in {path} is not a list of names: {hint}")
+    notes = manifest.get("notes", [])
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+        raise BundleError(f"the notes in {path} are not a list of sentences: {hint}")
     try:
-        artist_ids = arrays["artist_ids"]
+        # Bundles written before the model contract hold the tastemaker blend.
+        name = manifest.get("model", DEFAULT_MODEL)
+        cls = scorer_class(name)
+        config = cls.config_class.from_dict(manifest["params"])
+        artist_ids = _ids(arrays["artist_ids"])
         history = sp.csr_matrix(
             (arrays["history_data"], arrays["history_indices"], arrays["history_indptr"]),
             shape=(len(listeners), len(artist_ids)),
         )
-        scorer = TastemakerScorer.from_arrays(manifest["params"], arrays, len(artist_ids))
-    except (KeyError, ValueError, TypeError) as exc:
+        history.check_format(full_check=True)
+        scorer = cls.from_arrays(config, arrays, len(listeners), len(artist_ids), tuple(notes))
+        fingerprint, created_at = str(manifest["data_fingerprint"]), str(manifest["created_at"])
+        now = manifest.get("now")
+        if now is not None and (isinstance(now, bool) or not isinstance(now, int)):
+            raise BundleError("its reference time is not a whole number")
+    except (UnknownModel, ModelConfigError, BundleError) as exc:
+        raise BundleError(f"the bundle at {path} is inconsistent ({exc}): {hint}") from exc
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
         raise BundleError(f"the bundle at {path} is incomplete ({exc}): {hint}") from exc
-    problem = scorer.check_shapes(len(listeners), len(artist_ids))
-    if problem is not None:
-        raise BundleError(f"the bundle at {path} is inconsistent ({problem}): {hint}")
     graph = ArtistGraph.load(path)
     if not np.array_equal(graph.artist_ids, artist_ids):
         raise BundleError(f"the graph in {path} covers other artists than the model: {hint}")
@@ -213,12 +311,20 @@ def load_model(
         scorer=scorer,
         history=history,
         graph=graph,
-        fingerprint=manifest["data_fingerprint"],
-        params=manifest["params"],
-        now=manifest.get("now"),
-        created_at=manifest["created_at"],
+        fingerprint=fingerprint,
+        params=config.as_dict(),
+        now=now,
+        created_at=created_at,
         path=path,
+        model_name=name,
+        notes=tuple(notes),
     )
+
+
+def _ids(values: np.ndarray) -> np.ndarray:
+    if values.ndim != 1 or not np.issubdtype(values.dtype, np.integer):
+        raise BundleError("the artist ids are not a list of whole numbers")
+    return values
 
 
 def mark_models_stale(store: Store, reason: str) -> int:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 from recommender.ingest import Artist, ArtistTag, Listen, import_records
+from recommender.interactions import Interactions
 from recommender.store import Store
 
 SCENES = {
@@ -53,3 +55,74 @@ def set_terms(store: Store, listener: str, **values: object) -> None:
             f"INSERT INTO terms (listener_id, {columns}, updated_at) VALUES (?, {marks}, ?)",
             (listener_id, *values.values(), "2026-01-01T00:00:00Z"),
         )
+
+
+def matrix_interactions(plays: np.ndarray) -> Interactions:
+    """Interactions straight from a listener x artist play-count matrix (no store, no tags).
+
+    Listeners are named l0, l1, ...; artist ids are 1..n in column order.
+    """
+    counts = sp.csr_matrix(np.asarray(plays, dtype=np.float64))
+    weights = counts.copy()
+    weights.data = np.log1p(weights.data)
+    n_listeners, n_artists = counts.shape
+    names = [f"l{i}" for i in range(n_listeners)]
+    artists = np.arange(1, n_artists + 1, dtype=np.int64)
+    return Interactions(
+        listeners=names,
+        listener_ids=np.arange(1, n_listeners + 1, dtype=np.int64),
+        artists=artists,
+        artist_names=[f"artist {a}" for a in artists],
+        plays=counts,
+        weights=weights,
+        tags=[],
+        artist_tags=sp.csr_matrix((n_artists, 0)),
+        now=None,
+        fingerprint="matrix",
+        listener_index={n: i for i, n in enumerate(names)},
+        artist_index={int(a): j for j, a in enumerate(artists)},
+    )
+
+
+# A checkerboard (implicit's planted matrix): three blocks of 10 listeners x 8 artists, every
+# listener plays every artist of their block and nothing else, except that the first listener of
+# each block has never played the block's last artist: the one right answer for them.
+BLOCKS = 3
+BLOCK_ARTISTS = 8
+BLOCK_LISTENERS = 10
+
+
+def block_artist(block: int, index: int) -> str:
+    return f"block {block} artist {index}"
+
+
+def block_listener(block: int, index: int) -> str:
+    return f"b{block}-l{index}"
+
+
+def withheld(block: int) -> tuple[str, str]:
+    """(listener, the artist of their block they have not heard)."""
+    return block_listener(block, 0), block_artist(block, BLOCK_ARTISTS - 1)
+
+
+def fill_checkerboard(store: Store, seed: int = 11) -> Store:
+    rng = np.random.default_rng(seed)
+    records: list[Artist | ArtistTag | Listen] = []
+    for block in range(BLOCKS):
+        for a in range(BLOCK_ARTISTS):
+            records.append(Artist(name=block_artist(block, a)))
+            records.append(ArtistTag(artist=block_artist(block, a), tag=f"block {block}", count=3))
+        for i in range(BLOCK_LISTENERS):
+            for a in range(BLOCK_ARTISTS):
+                if (block_listener(block, i), block_artist(block, a)) == withheld(block):
+                    continue
+                plays = int(rng.integers(5, 30))
+                records.append(
+                    Listen(
+                        artist=block_artist(block, a),
+                        listener=block_listener(block, i),
+                        plays=plays,
+                    )
+                )
+    import_records(store, "synthetic", Path("checkerboard"), records)
+    return store

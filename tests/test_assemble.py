@@ -1,4 +1,4 @@
-"""Assembly invariants over hand-built candidates (Hypothesis)."""
+"""Assembly invariants over hand-built candidates (Hypothesis), with the standard mix."""
 
 from __future__ import annotations
 
@@ -6,9 +6,29 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from playlists.assemble import assemble, unexpected_count
+from playlists.assemble import Similarity, assemble
 from playlists.errors import NotEnoughCandidates, NotEnoughUnexpected
 from playlists.model import DISCOVERY, FAMILIAR, UNEXPECTED, Candidate, Reason
+from playlists.request import DEFAULT_ARTIST_CAP, rounded_share, standard_mix
+
+
+def _assemble(
+    familiar: list[Candidate],
+    discovery: list[Candidate],
+    unexpected: list[Candidate],
+    *,
+    length: int,
+    surprise: float,
+    artist_cap: int = DEFAULT_ARTIST_CAP,
+    similarity: Similarity | None = None,
+) -> list[Candidate]:
+    by_kind: dict[str, list[Candidate]] = {
+        FAMILIAR: familiar,
+        DISCOVERY: discovery,
+        UNEXPECTED: unexpected,
+    }
+    mix = standard_mix(length, surprise, artist_cap=artist_cap)
+    return assemble(by_kind, mix, similarity=similarity or (lambda _a, _b: 0.0))
 
 
 def _cands(kind: str, artists: list[int], tracks_per_artist: int, base: int) -> list[Candidate]:
@@ -43,7 +63,7 @@ pools = st.tuples(
 
 def _check(playlist: list[Candidate], length: int, surprise: float, cap: int) -> None:
     assert len(playlist) == length
-    assert sum(c.kind == UNEXPECTED for c in playlist) == unexpected_count(length, surprise)
+    assert sum(c.kind == UNEXPECTED for c in playlist) == rounded_share(length, surprise)
     assert len({c.key for c in playlist}) == length
     per_artist: dict[int, int] = {}
     for c in playlist:
@@ -62,9 +82,9 @@ def test_assembly_invariants(pool: tuple[int, float, int, int, int, int, int]) -
     familiar = _cands(FAMILIAR, list(range(n_fam)), per_fam, 0)
     discovery = _cands(DISCOVERY, list(range(n_disc)), 1, 1000)
     unexpected = _cands(UNEXPECTED, list(range(n_unexp)), 1, 2000)
-    wanted = unexpected_count(length, surprise)
+    wanted = rounded_share(length, surprise)
     try:
-        playlist = assemble(
+        playlist = _assemble(
             familiar, discovery, unexpected, length=length, surprise=surprise, artist_cap=cap
         )
     except NotEnoughUnexpected as exc:
@@ -89,7 +109,7 @@ def test_plenty_of_candidates_always_assemble(length: int, surprise: float, cap:
     familiar = _cands(FAMILIAR, list(range(20)), 3, 0)
     discovery = _cands(DISCOVERY, list(range(30)), 2, 1000)
     unexpected = _cands(UNEXPECTED, list(range(45)), 1, 2000)
-    playlist = assemble(
+    playlist = _assemble(
         familiar, discovery, unexpected, length=length, surprise=surprise, artist_cap=cap
     )
     _check(playlist, length, surprise, cap)
@@ -98,7 +118,7 @@ def test_plenty_of_candidates_always_assemble(length: int, surprise: float, cap:
 def test_unexpected_picks_are_spaced() -> None:
     familiar = _cands(FAMILIAR, list(range(20)), 2, 0)
     unexpected = _cands(UNEXPECTED, list(range(10)), 1, 2000)
-    playlist = assemble(familiar, [], unexpected, length=30, surprise=0.2)
+    playlist = _assemble(familiar, [], unexpected, length=30, surprise=0.2)
     positions = [i for i, c in enumerate(playlist) if c.kind == UNEXPECTED]
     assert positions == [2, 7, 12, 17, 22, 27]
 
@@ -107,7 +127,7 @@ def test_never_another_share() -> None:
     familiar = _cands(FAMILIAR, list(range(20)), 2, 0)
     unexpected = _cands(UNEXPECTED, list(range(3)), 1, 2000)
     with pytest.raises(NotEnoughUnexpected, match="asked for 6 unexpected picks"):
-        assemble(familiar, [], unexpected, length=30, surprise=0.2)
+        _assemble(familiar, [], unexpected, length=30, surprise=0.2)
 
 
 def test_walk_follows_similarity() -> None:
@@ -118,7 +138,7 @@ def test_walk_follows_similarity() -> None:
     def sim(a: int, b: int) -> float:
         return near.get((a, b), 0.0)
 
-    playlist = assemble(familiar, [], [], length=4, surprise=0.0, similarity=sim)
+    playlist = _assemble(familiar, [], [], length=4, surprise=0.0, similarity=sim)
     assert [c.artist_id for c in playlist] == [1, 3, 2, 4]
 
 
@@ -126,5 +146,5 @@ def test_deterministic() -> None:
     familiar = _cands(FAMILIAR, list(range(12)), 2, 0)
     discovery = _cands(DISCOVERY, list(range(12)), 1, 1000)
     unexpected = _cands(UNEXPECTED, list(range(12)), 1, 2000)
-    runs = [assemble(familiar, discovery, unexpected, length=25, surprise=0.3) for _ in range(3)]
+    runs = [_assemble(familiar, discovery, unexpected, length=25, surprise=0.3) for _ in range(3)]
     assert runs[0] == runs[1] == runs[2]

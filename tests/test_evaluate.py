@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from playlists.cli import main
-from recommender.baselines import EASE, ItemKNN, MostPopular
+from recommender.errors import NothingToEvaluate, UnknownModel, UnknownSplit
 from recommender.evaluate import (
-    baseline_factories,
+    DEFAULT_MODELS,
     evaluate,
     evaluate_interactions,
     hits_matrix,
@@ -26,13 +26,13 @@ from recommender.evaluate import (
     ndcg,
     novelty,
     split,
-    tastemaker_factory,
     top_k,
 )
+from recommender.models import EASE, EASEConfig, ItemKNN, KNNConfig, MostPopular, TastemakerConfig
 from recommender.store import Store
-from tests.synthetic import fill_planted
+from tests.synthetic import fill_planted, matrix_interactions
 
-FAST = {"no_components": 8, "epochs": 10}
+FAST = TastemakerConfig(no_components=8, epochs=10)
 
 
 def _plays(rows: list[list[float]]) -> sp.csr_matrix:
@@ -112,11 +112,13 @@ def test_baselines_on_a_block_matrix() -> None:
     # Two blocks of listeners and artists; every model should stay inside the block.
     block = np.kron(np.eye(2), np.ones((6, 5)))
     block[0, 4] = 0  # listener 0 has not heard artist 4 of their own block
-    train = sp.csr_matrix(block)
-    for model in (ItemKNN(k=10).fit(train), EASE(l2=1.0, min_listeners=2).fit(train)):
+    interactions = matrix_interactions(block)
+    train = interactions.weights
+    knn = ItemKNN(KNNConfig(k=10)).fit(interactions)
+    for model in (knn, EASE(EASEConfig(l2=1.0, min_listeners=2)).fit(interactions)):
         scores = model.score_rows(train, np.array([0]))[0]
         assert scores[4] > scores[5:].max()
-    popular = MostPopular().fit(train).score_rows(train, np.array([0, 7]))
+    popular = MostPopular().fit(interactions).score_rows(train, np.array([0, 7]))
     assert popular.shape == (2, 10) and np.all(popular[0] == popular[1])
 
 
@@ -125,7 +127,7 @@ def test_coverage_and_cold_recall_in_a_full_run(store: Store) -> None:
     from recommender.interactions import load_interactions
 
     interactions = load_interactions(store)
-    models = {**baseline_factories(), "tastemaker": tastemaker_factory(FAST)}
+    models = {**dict.fromkeys(DEFAULT_MODELS), "tastemaker": FAST}
     report = evaluate_interactions(interactions, models)
     assert set(report) == {"random", "discovery"}
     for split_name in report:
@@ -148,9 +150,7 @@ def test_evaluate_writes_nothing(file_store: Store) -> None:
     before = file_store.conn.total_changes
     from recommender.interactions import load_interactions
 
-    evaluate_interactions(
-        load_interactions(file_store), {"ease": baseline_factories()["ease"]}, splits=["random"]
-    )
+    evaluate_interactions(load_interactions(file_store), ["ease"], splits=["random"])
     assert file_store.conn.total_changes == before
 
 
@@ -169,8 +169,36 @@ def test_evaluate_on_an_empty_store_says_what_to_do(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "e.db"), "evaluate"])
     assert result.exit_code == 1
     assert "import more listening" in result.output
-    with Store.open(tmp_path / "e.db") as opened, pytest.raises(Exception, match="import"):
+    with Store.open(tmp_path / "e.db") as opened, pytest.raises(NothingToEvaluate, match="import"):
         evaluate(opened)
+
+
+def test_evaluate_runs_only_the_models_named(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    with Store.open(db) as opened:
+        fill_planted(opened)
+    args = ["--db", str(db), "evaluate", "--model", "ease", "--model", "most-popular", "--json"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert {name: set(models) for name, models in report.items()} == {
+        "random": {"ease", "most-popular"},
+        "discovery": {"ease", "most-popular"},
+    }
+    wrong = CliRunner().invoke(main, ["--db", str(db), "evaluate", "--model", "nope"])
+    assert wrong.exit_code == 2 and "nope" in wrong.output
+
+
+def test_unknown_models_and_splits_are_refused_before_any_fit(store: Store) -> None:
+    from recommender.interactions import load_interactions
+
+    interactions = load_interactions(fill_planted(store))
+    with pytest.raises(UnknownModel, match="choose one of .*tastemaker"):
+        evaluate_interactions(interactions, ["ease", "nope"])
+    with pytest.raises(UnknownSplit, match="random, discovery"):
+        evaluate_interactions(interactions, ["ease"], splits=["sideways"])
+    with pytest.raises(UnknownSplit):
+        split(interactions.plays, "sideways")
 
 
 def test_model_commands_have_help() -> None:

@@ -12,13 +12,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from playlists.cli import main
+from playlists.privacy import export_listener, forget, write_export
+from playlists.review import record_verdict
 from recommender.errors import IngestError
-from recommender.export_data import EXPORT_FORMAT, EXPORT_VERSION, export_listener, write_export
-from recommender.forget import forget
 from recommender.ingest import Listen
 from recommender.sources import import_path
+from recommender.sources.tastemaker import EXPORT_FORMAT, EXPORT_VERSION
 from recommender.store import Store, utc_now
 from recommender.terms import load_terms, update_terms
+from tests.review_fixtures import HOSTILE, world_with_playlist
 from tests.terms_fixtures import T0, add, small_world
 
 
@@ -167,3 +169,37 @@ def test_cli_export_then_import(tmp_path: Path) -> None:
     assert json.loads(out.read_text())["listener"]["name"] == "alice"
     back = runner.invoke(main, ["--db", str(db), "import", "tastemaker", str(out)])
     assert back.exit_code == 0 and "0 imported, 7 duplicate" in back.output
+
+
+def test_export_says_what_each_verdict_was_about(store: Store) -> None:
+    """Regression (issue 11): the export dropped the subject and the judged reason link, so a
+    track rejection and a rejected reason at the same position looked the same."""
+    pid = world_with_playlist(store)
+    record_verdict(store, pid, "approve", now="2026-02-01T10:00:00")
+    record_verdict(store, pid, "reject", position=3, now="2026-02-01T10:01:00")
+    record_verdict(store, pid, "reject", position=3, on_reason=True, now="2026-02-01T10:02:00")
+    record_verdict(store, pid, "flag", position=3, link_from="The Specials", now="2026-02-01T10:03")
+    (playlist,) = export_listener(store, "ana")["playlists"]
+    about = [
+        (v["subject"], v["position"], v["link_from"], v["link_to"], v["link_from_artist"])
+        for v in playlist["verdicts"]
+    ]
+    assert about == [
+        ("playlist", None, None, None, None),
+        ("track", 3, None, None, None),
+        ("reason", 3, None, None, None),
+        ("reason", 3, 4, 6, "The Specials"),
+    ]
+    assert playlist["verdicts"][-1]["link_to_artist"] == HOSTILE
+    # The judged link is one step of the exported reason's own bridge.
+    bridge = [step["artist_id"] for step in playlist["tracks"][2]["reason"]["evidence"]["bridge"]]
+    assert (4, 6) in zip(bridge, bridge[1:], strict=False)
+
+
+def test_every_exported_playlist_and_verdict_field_is_documented(store: Store) -> None:
+    pid = world_with_playlist(store)
+    record_verdict(store, pid, "reject", position=3, link_from="The Specials")
+    (playlist,) = export_listener(store, "ana")["playlists"]
+    doc = (Path(__file__).parent.parent / "docs" / "export-format.md").read_text()
+    fields = {*playlist, *playlist["verdicts"][0], *playlist["tracks"][0]}
+    assert {f for f in fields if f"`{f}`" not in doc and f"`{f}[]`" not in doc} == set()

@@ -9,12 +9,14 @@ import pytest
 from click.testing import CliRunner
 
 from playlists.cli import main
+from playlists.privacy import forget, parse_when
+from playlists.review import blocked_for, record_verdict
 from recommender.errors import InvalidForget, ModelStale, UnknownListener
-from recommender.forget import forget, parse_when
 from recommender.ingest import ArtistTag, Listen
 from recommender.store import Store, utc_now
 from recommender.terms import update_terms
 from recommender.training import load_model
+from tests.review_fixtures import build_world, discovery, save_rows
 from tests.terms_fixtures import DAY, T0, add, small_world
 
 # Strings only the forgotten listener's data contains.
@@ -183,3 +185,21 @@ def test_cli_forget(tmp_path: Path) -> None:
     assert again.exit_code == 1 and again.output.startswith("Error: no listener named 'alice'")
     nothing = runner.invoke(main, ["--db", str(db), "forget", "--listener", "bob"])
     assert nothing.exit_code == 1 and "exactly one of" in nothing.output
+
+
+def test_an_artist_a_verdict_link_names_stays(store: Store) -> None:
+    """Regression: forgetting the only listener of an untagged artist that a verdict's reason
+    link names (on someone else's playlist) raised sqlite3.IntegrityError (a foreign key)."""
+    build_world(store)
+    add(store, "demo", [Listen("Lone Untagged", "eve", title="Alone", listened_at=T0)])
+    (lone,) = store.conn.execute("SELECT id FROM artists WHERE name = 'Lone Untagged'").fetchone()
+    entry = discovery(store, 3, [1], "Oi! Oi! Oi!")
+    entry["evidence"]["because_of"] = [{"artist": "Lone Untagged", "artist_id": lone}]
+    save_rows(store, "pl-x", "ana", [entry])
+    record_verdict(store, "pl-x", "reject", position=1, link_from="Lone Untagged")
+
+    report = forget(store, "eve", all_data=True)
+
+    assert (report.listens, report.tracks, report.artists) == (1, 1, 0)
+    assert store.conn.execute("SELECT name FROM artists WHERE id = ?", (lone,)).fetchone()
+    assert blocked_for(store, "ana").links == {(3, lone) if 3 < lone else (lone, 3)}

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recommender.graph import ArtistGraph, GraphFileError
+from recommender.errors import GraphFileError, UnknownArtist
+from recommender.graph import ArtistGraph
 from tests.demo_fixtures import scene_of_artist, truth
 
 
@@ -164,3 +165,10 @@ def test_reasons_never_cite_the_tag_that_makes_lookalikes_look_alike(
         for neighbour in demo_graph.similar(int(artist_id), k=5):
             assert "hardcore" not in neighbour.shared_tags and "emo" not in neighbour.shared_tags
             assert "hardcore" not in neighbour.reason.split("; ", 1)[-1].split(", ")
+
+
+def test_an_unknown_artist_is_the_librarys_error(demo_graph: ArtistGraph) -> None:
+    missing = int(demo_graph.artist_ids.max()) + 1
+    for query in (demo_graph.similar, demo_graph.scene_of, demo_graph.name):
+        with pytest.raises(UnknownArtist, match="tastemaker train"):
+            query(missing)

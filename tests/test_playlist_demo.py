@@ -133,7 +133,9 @@ def _evidence_artists(playlist: Playlist) -> set[str]:
 
 def test_street_punk_playlist(demo: tuple[Store, FakeModel], truth: dict) -> None:
     store, model = demo
-    playlist = build_playlist(store, STREET_PUNK_LISTENER, length=30, surprise=0.2, model=model)
+    playlist = build_playlist(
+        store, STREET_PUNK_LISTENER, length=30, surprise=0.2, model=model, save=True
+    )
     assert len(playlist.tracks) == 30
     assert playlist.count(UNEXPECTED) == 6
     assert playlist.count(FAMILIAR) > playlist.count(DISCOVERY) > 0
@@ -188,7 +190,12 @@ def test_exclusions_and_opt_out(demo: tuple[Store, FakeModel], truth: dict) -> N
     assert again.terms["excluded_artists"] >= 1 and again.terms["excluded_tags"] >= 1
 
     cold = build_playlist(
-        store, STREET_PUNK_LISTENER, length=15, model=model, terms=Terms(personalise=False)
+        store,
+        STREET_PUNK_LISTENER,
+        length=15,
+        model=model,
+        terms=Terms(personalise=False),
+        save=True,
     )
     assert not cold.personalised
     assert cold.count(FAMILIAR) == 0 and cold.count(UNEXPECTED) == 3
@@ -246,7 +253,7 @@ def test_bridge_finder_matches_graph_bridge(demo: tuple[Store, FakeModel]) -> No
     """The one-search bridge finder returns exactly what ArtistGraph.bridge returns."""
     import random
 
-    from playlists.candidates import BridgeFinder
+    from playlists.stages.bridges import BridgeFinder
 
     _store, model = demo
     graph = model.graph

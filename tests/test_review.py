@@ -4,16 +4,18 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from playlists.cli import main
+from playlists.errors import NoReasonLink, ReviewError, UnknownPlaylist, UnknownPosition
 from playlists.review import (
     Blocks,
     blocked_for,
     reason_links,
     record_verdict,
     review_queue,
-    verdicts_for,
 )
-from recommender.errors import NoReasonLink, ReviewError, UnknownPlaylistId, UnknownPosition
+from playlists.storage import verdicts_for
 from recommender.store import Store
 from tests.review_fixtures import save_rows, track_id, unexpected, world_with_playlist
 
@@ -32,7 +34,7 @@ def test_a_verdict_is_stored_with_time_curator_and_note(store: Store) -> None:
 
 def test_mistakes_are_refused_with_what_to_do_next(store: Store) -> None:
     pid = world_with_playlist(store)
-    with pytest.raises(UnknownPlaylistId, match="review --queue"):
+    with pytest.raises(UnknownPlaylist, match="review --queue"):
         record_verdict(store, "pl-nope", "approve")
     with pytest.raises(UnknownPosition, match="from 1 to 4"):
         record_verdict(store, pid, "reject", position=9)
@@ -136,3 +138,20 @@ def test_verdicts_from_schema_1_keep_their_meaning(tmp_path: Path) -> None:
     with Store.open(path) as upgraded:
         subjects = upgraded.conn.execute("SELECT subject FROM verdicts ORDER BY id").fetchall()
     assert subjects == [("playlist",), ("track",)]
+
+
+def test_every_command_says_the_same_about_an_unknown_playlist(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    with Store.open(db) as opened:
+        pid = world_with_playlist(opened)
+    expected = (
+        "Error: no playlist with id 'pl-nope': build one with `tastemaker playlist`, or list "
+        f"those waiting for review with `tastemaker review --queue`; recent playlists: {pid}"
+    )
+    for args in (
+        ["explain", "pl-nope"],
+        ["review", "pl-nope", "--verdict", "approve"],
+        ["report", "pl-nope", "--html", "-"],
+    ):
+        result = CliRunner().invoke(main, ["--db", str(db), *args])
+        assert (result.exit_code, result.output.splitlines()) == (1, [expected]), args

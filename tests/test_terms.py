@@ -181,7 +181,8 @@ def test_commands_have_help(command: str) -> None:
 
 
 def test_counts_shown_to_others_use_only_consented_listens(world: Store) -> None:
-    from playlists.candidates import popularity, top_tracks
+    from playlists.stages.tracks import top_tracks
+    from recommender.listens import artist_listeners as popularity
 
     ids = dict(world.conn.execute("SELECT name, id FROM artists").fetchall())
     tracks = dict(world.conn.execute("SELECT title, id FROM tracks").fetchall())

@@ -5,28 +5,34 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
-from recommender.blend import TastemakerScorer
+from playlists.cli import main
 from recommender.bundle import read_bundle, write_bundle
 from recommender.errors import (
+    BadArgument,
     BundleError,
+    ModelConfigError,
     ModelMissing,
     ModelStale,
     NothingToTrain,
+    TooLittleData,
     UnknownListener,
+    UnknownModel,
 )
-from recommender.hybrid import HybridModel
-from recommender.ingest import Listen
+from recommender.ingest import Artist, Listen, import_records
 from recommender.interactions import load_interactions
+from recommender.models import HybridConfig, HybridModel, TastemakerBlend, TastemakerConfig
 from recommender.store import Store
 from recommender.training import TrainedModel, load_model, mark_models_stale, train
 from tests.synthetic import COLD, DAY, LISTENERS, NOW, SCENES, fill_planted, set_terms
 
 # Small and quick: the planted world needs no big model.
-FAST = {"no_components": 8, "epochs": 15, "learning_rate": 0.05, "ease_share": 0.1}
+FAST = TastemakerConfig(no_components=8, epochs=15, learning_rate=0.05, ease_share=0.1)
 
 
 def _column(model: TrainedModel, store: Store, name: str) -> int:
@@ -41,18 +47,16 @@ def planted(file_store: Store) -> Store:
 
 @pytest.fixture
 def trained(planted: Store) -> TrainedModel:
-    return train(planted, params=FAST)
+    return train(planted, FAST)
 
 
 def test_fit_returns_self_with_learned_attributes(planted: Store) -> None:
     interactions = load_interactions(planted)
-    scorer = TastemakerScorer(**FAST)
+    scorer = TastemakerBlend(FAST)
     assert scorer.fit(interactions) is scorer
     assert scorer.hybrid_.item_vectors_.shape == (len(interactions.artists), 8)
-    hybrid = HybridModel(no_components=4, epochs=2)
-    from recommender.features import item_features
-
-    assert hybrid.fit(interactions.weights, item_features(interactions)) is hybrid
+    hybrid = HybridModel(HybridConfig(no_components=4, epochs=2))
+    assert hybrid.fit(interactions) is hybrid
 
 
 def test_scores_one_finite_value_per_artist_keyed_by_listener_name(
@@ -62,7 +66,8 @@ def test_scores_one_finite_value_per_artist_keyed_by_listener_name(
     assert scores.shape == (len(trained.artist_ids),)
     assert np.all(np.isfinite(scores))
     assert sorted(trained.listeners) == sorted(LISTENERS["punk"] + LISTENERS["folk"])
-    assert trained.item_vectors.shape[0] == len(trained.artist_ids)
+    vectors = trained.item_vectors
+    assert vectors is not None and vectors.shape[0] == len(trained.artist_ids)
     with pytest.raises(UnknownListener, match="tastemaker train"):
         trained.scores("nobody")
 
@@ -101,7 +106,7 @@ def test_round_trip_gives_equal_scores(trained: TrainedModel, planted: Store) ->
 
 def test_opted_out_listener_is_not_in_the_model(planted: Store) -> None:
     set_terms(planted, "p05", personalise=0)
-    model = train(planted, params=FAST)
+    model = train(planted, FAST)
     with pytest.raises(UnknownListener):
         model.scores("p05")
     assert model.scores("p06").shape == (len(model.artist_ids),)
@@ -120,7 +125,7 @@ def test_recent_interest_outranks_an_old_one(file_store: Store) -> None:
         for i in range(20)
     ]
     fill_planted(file_store, extra)
-    model = train(file_store, params=FAST)
+    model = train(file_store, FAST)
     scores = model.scores("drifter")
     folk = np.mean([scores[_column(model, file_store, a)] for a in SCENES["folk"][4:]])
     punk = np.mean([scores[_column(model, file_store, a)] for a in SCENES["punk"][4:]])
@@ -130,7 +135,7 @@ def test_recent_interest_outranks_an_old_one(file_store: Store) -> None:
 def test_missing_and_stale_models_are_refused(planted: Store) -> None:
     with pytest.raises(ModelMissing, match="tastemaker train"):
         load_model(planted)
-    train(planted, params=FAST)
+    train(planted, FAST)
     with planted.transaction():
         mark_models_stale(planted, "listens forgotten")
     with pytest.raises(ModelStale, match="tastemaker train"):
@@ -145,10 +150,64 @@ def test_nothing_to_train_on(file_store: Store) -> None:
 def test_in_memory_store_needs_a_models_dir(store: Store, tmp_path: Path) -> None:
     fill_planted(store)
     with pytest.raises(ModelMissing, match="models_dir"):
-        train(store, params=FAST)
-    model = train(store, models_dir=tmp_path, params=FAST)
+        train(store, FAST)
+    model = train(store, FAST, models_dir=tmp_path)
     assert model.path is not None and model.path.parent == tmp_path
     np.testing.assert_allclose(load_model(store).scores("p01"), model.scores("p01"), rtol=1e-6)
+
+
+def test_a_store_too_thin_for_ease_trains_the_blend_without_it(file_store: Store) -> None:
+    # One listener, three artists: no artist has the two listeners EASE learns from.
+    thin = [Listen(artist=a, listener="me", plays=3) for a in ("a", "b", "c")]
+    import_records(file_store, "synthetic", Path("thin"), [Artist(name="d"), *thin])
+    with pytest.raises(TooLittleData, match="import more listening"):
+        train(file_store, model="ease")
+    model = train(file_store, FAST)
+    assert model.notes and "EASE share was left out" in model.notes[0]
+    assert [r.name for r in model.recommend("me", n=5)] == ["d"]
+    assert load_model(file_store).notes == model.notes
+    assert file_store.path is not None
+    db = str(file_store.path)
+    printed = CliRunner().invoke(main, ["--db", db, "train"])
+    assert printed.exit_code == 0 and "note: the EASE share was left out" in printed.output
+    refused = CliRunner().invoke(main, ["--db", db, "train", "--model", "ease"])
+    assert refused.exit_code == 1 and refused.output.startswith("Error: EASE needs artists")
+    assert "Traceback" not in refused.output
+
+
+def test_train_takes_a_model_by_name_and_checks_its_settings(planted: Store) -> None:
+    model = train(planted, model="item-knn")
+    assert (model.model_name, model.params) == ("item-knn", {"k": 400})
+    assert model.item_vectors is None  # only the LightFM models place artists in a space
+    assert load_model(planted).model_name == "item-knn"
+    with pytest.raises(UnknownModel, match="choose one of ease, hybrid, item-knn"):
+        train(planted, model="deep-thought")
+    with pytest.raises(ModelConfigError, match="takes a TastemakerConfig"):
+        train(planted, HybridConfig())
+    with pytest.raises(ModelConfigError, match="epochs = 0 is out of range"):
+        TastemakerConfig(epochs=0)
+    with pytest.raises(ModelConfigError, match="ease_share"):
+        TastemakerConfig(ease_share=1.5)
+    with pytest.raises(BadArgument, match="one thread"):
+        train(planted, FAST, deterministic=True, num_threads=2)
+
+
+def test_deterministic_training_gives_the_same_numbers(planted: Store) -> None:
+    first = train(planted, FAST, deterministic=True)
+    again = train(planted, FAST, deterministic=True)
+    assert first.path is not None and again.path is not None
+    _, one, _ = read_bundle(first.path)
+    _, two, _ = read_bundle(again.path)
+    for name in one:
+        np.testing.assert_array_equal(one[name], two[name], err_msg=name)
+    manifest = json.loads((first.path / "manifest.json").read_text("utf-8"))
+    assert (manifest["model"], manifest["num_threads"]) == ("tastemaker", 1)
+    assert planted.path is not None
+    args = ["--db", str(planted.path), "train", "--deterministic", "--model", "ease", "--json"]
+    printed = CliRunner().invoke(main, args)
+    assert printed.exit_code == 0, printed.output
+    assert json.loads(printed.output)["model"] == "ease"
+    assert load_model(planted).model_name == "ease"
 
 
 # -- the bundle ------------------------------------------------------------------------------
@@ -222,6 +281,44 @@ def test_wrong_shapes_are_refused(trained: TrainedModel, planted: Store) -> None
     np.savez(trained.path / "arrays.npz", allow_pickle=False, **arrays)
     _rewrite_manifest(trained.path, "arrays.npz")
     with pytest.raises(BundleError, match="wrong dtype or shape"):
+        load_model(planted)
+
+
+def _manifest(model: TrainedModel) -> tuple[Path, dict[str, Any]]:
+    """Where a bundle's manifest is, and what it says (the manifest carries no checksum)."""
+    assert model.path is not None
+    path = model.path / "manifest.json"
+    return path, json.loads(path.read_text("utf-8"))
+
+
+def test_a_bundle_from_before_the_model_contract_loads_as_the_blend(
+    trained: TrainedModel, planted: Store
+) -> None:
+    manifest_path, manifest = _manifest(trained)
+    for key in ("model", "notes", "num_threads"):  # what the contract added
+        del manifest[key]
+    manifest_path.write_text(json.dumps(manifest), "utf-8")
+    loaded = load_model(planted)
+    assert loaded.model_name == "tastemaker" and loaded.config == FAST
+    np.testing.assert_allclose(loaded.scores("p03"), trained.scores("p03"), rtol=1e-6)
+
+
+def test_a_bundle_naming_another_model_or_bad_settings_is_refused(
+    trained: TrainedModel, planted: Store
+) -> None:
+    manifest_path, original = _manifest(trained)
+    for change in ({"model": "deep-thought"}, {"model": "ease"}, {"params": {"epochs": "x"}}):
+        manifest_path.write_text(json.dumps({**original, **change}), "utf-8")
+        with pytest.raises(BundleError, match="tastemaker train"):
+            load_model(planted)
+    assert trained.path is not None
+    _, arrays, _ = read_bundle(trained.path)
+    arrays["history_indices"] = arrays["history_indices"].copy()
+    arrays["history_indices"][0] = 10**6  # an artist column far outside the catalogue
+    manifest_path.write_text(json.dumps(original), "utf-8")
+    np.savez(trained.path / "arrays.npz", allow_pickle=False, **arrays)
+    _rewrite_manifest(trained.path, "arrays.npz")
+    with pytest.raises(BundleError, match="tastemaker train"):
         load_model(planted)
 
 

@@ -40,7 +40,7 @@ def links_used(playlist: Playlist) -> set[tuple[int, int]]:
 
 def test_a_later_playlist_changes_because_of_verdicts(demo: tuple[Store, Any]) -> None:
     store, model = demo
-    first = build_playlist(store, LISTENER, length=20, surprise=0.2, model=model)
+    first = build_playlist(store, LISTENER, length=20, surprise=0.2, model=model, save=True)
     familiar = next(t for t in first.tracks if t.kind == FAMILIAR and t.track_id is not None)
     discovery = next(t for t in first.tracks if t.kind == DISCOVERY)
     unexpected = next(t for t in first.tracks if t.kind == UNEXPECTED)
@@ -70,7 +70,7 @@ def test_a_later_playlist_changes_because_of_verdicts(demo: tuple[Store, Any]) -
 
 def test_every_number_on_a_demo_playlist_page_equals_the_store(demo: tuple[Store, Any]) -> None:
     store, model = demo
-    playlist = build_playlist(store, LISTENER, length=30, surprise=0.2, model=model)
+    playlist = build_playlist(store, LISTENER, length=30, surprise=0.2, model=model, save=True)
     record_verdict(store, playlist.id, "flag", position=2, note="check", curator="kim")
     page = Page(render_report(store, playlist.id))
     assert len(page.rows) == 30

@@ -103,7 +103,7 @@ def demo_command(ctx: click.Context, listener: str, length: int, as_json: bool) 
     """Import the embedded demo world (once), train if needed, print a playlist with reasons."""
     store = open_store(ctx)
     ready = prepare_demo(store, progress=_progress)
-    playlist = build_playlist(store, listener, length=length, model=ready.model)
+    playlist = build_playlist(store, listener, length=length, model=ready.model, save=True)
     if as_json:
         echo_json(
             {

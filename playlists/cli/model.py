@@ -8,18 +8,35 @@ import click
 
 from playlists.cli import echo_json, json_option, open_store
 from recommender.catalog import resolve_artist
-from recommender.evaluate import evaluate
-from recommender.training import load_model, train
+from recommender.evaluate import DEFAULT_MODELS, evaluate
+from recommender.models import model_names
+from recommender.training import DEFAULT_MODEL, load_model, train
+
+MODEL_CHOICE = click.Choice(model_names())
 
 
 @click.command("train")
+@click.option(
+    "--model",
+    "model_name",
+    type=MODEL_CHOICE,
+    default=DEFAULT_MODEL,
+    show_default=True,
+    help="Which model to train (playlists are made with `tastemaker`).",
+)
+@click.option(
+    "--deterministic",
+    is_flag=True,
+    help="Fit on one thread: the same store gives the same model numbers (slower).",
+)
 @json_option
 @click.pass_context
-def train_command(ctx: click.Context, as_json: bool) -> None:
-    """Train the hybrid model and the artist graph on everything the store may use."""
+def train_command(ctx: click.Context, model_name: str, deterministic: bool, as_json: bool) -> None:
+    """Train the model (the tastemaker blend unless --model says otherwise) and the artist
+    graph on everything the store may use."""
     store = open_store(ctx)
     started = time.perf_counter()
-    model = train(store)
+    model = train(store, model=model_name, deterministic=deterministic)
     seconds = time.perf_counter() - started
     summary = {
         "model_id": model.model_id,
@@ -28,6 +45,8 @@ def train_command(ctx: click.Context, as_json: bool) -> None:
         "scenes": len(model.graph.scenes),
         "seconds": round(seconds, 2),
         "path": str(model.path),
+        "model": model.model_name,
+        "notes": list(model.notes),
     }
     if as_json:
         echo_json(summary)
@@ -36,12 +55,21 @@ def train_command(ctx: click.Context, as_json: bool) -> None:
         f"trained {model.model_id}: {summary['listeners']} listeners, "
         f"{summary['artists']} artists, {summary['scenes']} scenes in {seconds:.1f} s"
     )
+    for note in model.notes:
+        click.echo(f"note: {note}")
 
 
 @click.command("evaluate")
+@click.option(
+    "--model",
+    "model_names_",
+    type=MODEL_CHOICE,
+    multiple=True,
+    help=f"Evaluate only this model (repeat for more; default: {', '.join(DEFAULT_MODELS)}).",
+)
 @json_option
 @click.pass_context
-def evaluate_command(ctx: click.Context, as_json: bool) -> None:
+def evaluate_command(ctx: click.Context, model_names_: tuple[str, ...], as_json: bool) -> None:
     """Score the tastemaker model and its baselines side by side on held-out listening.
 
     Two splits (random, and each listener's least-played artists), seed 42; metrics at 10 and
@@ -49,7 +77,7 @@ def evaluate_command(ctx: click.Context, as_json: bool) -> None:
     """
     store = open_store(ctx)
     progress = None if as_json else lambda line: click.echo(line, err=True)
-    report = evaluate(store, progress=progress)
+    report = evaluate(store, models=model_names_ or None, progress=progress)
     if as_json:
         echo_json(report)
         return
@@ -74,7 +102,7 @@ def similar_command(ctx: click.Context, artist: str, k: int, as_json: bool) -> N
     """Artists whose audiences overlap with ARTIST's, with the reason for each."""
     store = open_store(ctx)
     artist_id, name = resolve_artist(store, artist)
-    neighbours = load_model(store).graph.similar(artist_id, k=k)
+    neighbours = load_model(store).similar(artist_id, n=k)
     if as_json:
         echo_json(
             [

@@ -9,8 +9,7 @@ import click
 from playlists.build import build_playlist
 from playlists.cli import echo_json, json_option, open_store
 from playlists.export import FORMATS, render, to_table
-from playlists.review import describe, reason_links, verdicts_for
-from playlists.storage import explain_playlist
+from playlists.review import explain
 
 
 @click.command("playlist")
@@ -79,6 +78,7 @@ def playlist_command(
         tag=tag,
         no_repeat_days=no_repeat_days,
         new_listener=new_listener,
+        save=True,
     )
     text = render(playlist, fmt)
     if output is None:
@@ -95,21 +95,15 @@ def playlist_command(
 def explain_command(ctx: click.Context, playlist_id: str, as_json: bool) -> None:
     """Show a stored playlist again: every track's kind, reason and evidence, its terms, and
     the curators' verdicts on it."""
-    store = open_store(ctx)
-    playlist = explain_playlist(store, playlist_id)
-    verdicts = verdicts_for(store, playlist_id)
+    explained = explain(open_store(ctx), playlist_id)
     if as_json:
-        echo_json({**playlist.to_dict(), "verdicts": [v.to_dict() for v in verdicts]})
+        echo_json(explained.to_dict())
         return
-    click.echo(to_table(playlist), nl=False)
-    if verdicts:
-        names = {t.artist_id: t.artist for t in playlist.tracks}
-        for step in playlist.tracks:
-            for link in reason_links(dict(step.reason.evidence)):
-                names.setdefault(link.explainer_id, link.explainer)
+    click.echo(to_table(explained.playlist), nl=False)
+    if explained.verdicts:
         click.echo("\nverdicts:")
-        for verdict in verdicts:
-            click.echo(f"  {describe(verdict, names)}")
+        for line in explained.verdict_lines():
+            click.echo(f"  {line}")
 
 
 COMMANDS = [playlist_command, explain_command]

@@ -9,7 +9,8 @@ import click
 
 from playlists.cli import echo_json, json_option, open_store
 from playlists.report import render_report
-from playlists.review import VERDICTS, ReviewQueue, record_verdict, review_queue
+from playlists.review import ReviewQueue, record_verdict, review_queue
+from playlists.storage import Judgement, Subject
 
 
 @click.command("report")
@@ -45,7 +46,9 @@ def _default_curator() -> str | None:
 @click.command("review")
 @click.argument("playlist_id", required=False)
 @click.option("--track", "position", type=click.IntRange(min=1), help="Judge track N only.")
-@click.option("--verdict", type=click.Choice(VERDICTS), help="approve, reject or flag.")
+@click.option(
+    "--verdict", type=click.Choice([str(j) for j in Judgement]), help="approve, reject or flag."
+)
 @click.option(
     "--reason",
     "on_reason",
@@ -107,7 +110,7 @@ def review_command(
         echo_json(stored.to_dict())
         return
     what = "the playlist" if position is None else f"track {position}"
-    if stored.subject == "reason":
+    if stored.subject == Subject.REASON:
         what += "'s reason" if stored.link_from is None else f"'s link from {link_from}"
     click.echo(f"{stored.verdict} recorded on {what} of {playlist_id} by {stored.curator}")
 
@@ -121,7 +124,7 @@ def _print_queue(queue: ReviewQueue) -> None:
     click.echo(f"flagged: {len(queue.flagged)}")
     for f in queue.flagged:
         where = "whole playlist" if f.position is None else f"track {f.position} ({f.artist})"
-        if f.subject == "reason":
+        if f.subject == Subject.REASON:
             where += f" reason{': ' + f.link if f.link else ''}"
         click.echo(f"  {f.playlist_id}  {where}  by {f.curator or '?'} {f.created_at}")
         if f.reason:

@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from playlists.cli import echo_json, json_option, open_store
-from recommender.export_data import write_export
-from recommender.forget import forget
+from playlists.privacy import forget, write_export
 from recommender.terms import TermsReport, describe_terms, update_terms
 
 listener_option = click.option("--listener", required=True, help="Whose terms / data.")

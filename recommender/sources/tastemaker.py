@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from recommender.errors import IngestError, TastemakerError
-from recommender.export_data import EXPORT_FORMAT, EXPORT_VERSION
 from recommender.ingest import DefaultListener, Listen, Record, Rejected, Skipped, StoredTerms
 from recommender.terms import terms_from_dict
+
+# What `export-data` (`playlists.privacy`, above this package) writes and this reader accepts.
+EXPORT_FORMAT = "tastemaker-export"
+EXPORT_VERSION = 1
 
 
 def read(path: Path) -> Iterator[Record]:

@@ -1,31 +1,52 @@
-"""Forgetting: delete a listener's listens (or the listener), and make sure they are gone.
+"""A listener's data on both sides of the store: forget it, or export all of it.
 
+These span the model side (listens, terms, imports, the catalogue, models) and the playlist
+side (playlists and verdicts, through `playlists.storage`), so they sit above both packages:
+`recommender` never imports `playlists`.
+
+Forgetting
+----------
 Deleting rows is not enough for a promise to forget. SQLite leaves deleted content in free
 pages and in the write-ahead log, and a trained model has learned from the data. So `forget`:
 
 1. deletes the chosen listens in one transaction (for `all_data` also the listener, their terms,
    their playlists and the verdicts on those playlists, and the imports rows that only brought in
    their data, whose file paths would name them);
-2. deletes tracks and artists nothing refers to any more, except catalogue artists that carry
-   tags (they were known before this listener and stay useful to everyone);
+2. deletes tracks and artists nothing refers to any more (no listen, no stored playlist or
+   verdict), except catalogue artists that carry tags (they were known before this listener
+   and stay useful to everyone);
 3. marks every model stale, since each may have learned from the forgotten listens, and deletes
    those models' bundle folders (their id mappings hold listener names);
 4. checkpoints and truncates the WAL, VACUUMs, and checkpoints again, so the file is rewritten
    from live rows only and no forgotten byte is left in the database, its -wal or its -shm.
+
+Exporting
+---------
+`export_listener` gathers everything stored about one listener as one documented JSON file
+(`"format": "tastemaker-export"`, `"version": 1`, described in `docs/export-format.md`).
+`tastemaker import tastemaker FILE` (`recommender.sources.tastemaker`) reads it back:
+listens (with their original source) and terms are restored; playlists and verdicts are
+records of what a past model made and are reported as skipped, not rebuilt.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
+from playlists import storage
 from recommender.bundle import MANIFEST
 from recommender.catalog import require_listener, resolve_artist
 from recommender.errors import InvalidForget
-from recommender.store import Store
+from recommender.sources.tastemaker import EXPORT_FORMAT, EXPORT_VERSION
+from recommender.store import Store, utc_now
+from recommender.terms import load_terms
 from recommender.training import mark_models_stale
 
 
@@ -123,10 +144,12 @@ def forget(
         conn.execute(f"DELETE FROM listens WHERE {where}", args)
         playlists = verdicts = 0
         if all_data:
-            playlists, verdicts = _delete_listener(conn, listener_id, listener)
+            playlists, verdicts = storage.delete_listener_playlists(store, listener_id, listener)
+            conn.execute("DELETE FROM terms WHERE listener_id = ?", (listener_id,))
+            conn.execute("DELETE FROM listeners WHERE id = ?", (listener_id,))
         imports = _delete_emptied_imports(conn, touched_imports, listener, all_data)
         tracks, artists = _delete_orphans(
-            conn, {int(a) for a, _ in refs}, {int(t) for _, t in refs if t is not None}
+            store, {int(a) for a, _ in refs}, {int(t) for _, t in refs if t is not None}
         )
         stale = 0
         if listens or all_data:
@@ -151,21 +174,6 @@ def forget(
         bytes_before=bytes_before,
         bytes_after=_file_bytes(store),
     )
-
-
-def _delete_listener(conn: sqlite3.Connection, listener_id: int, name: str) -> tuple[int, int]:
-    """Delete the listener with their terms, playlists and the verdicts on those playlists."""
-    mine = "SELECT id FROM playlists WHERE listener_id = ? OR listener_name = ?"
-    verdicts = conn.execute(
-        f"DELETE FROM verdicts WHERE playlist_id IN ({mine})", (listener_id, name)
-    ).rowcount
-    conn.execute(f"DELETE FROM playlist_tracks WHERE playlist_id IN ({mine})", (listener_id, name))
-    playlists = conn.execute(
-        "DELETE FROM playlists WHERE listener_id = ? OR listener_name = ?", (listener_id, name)
-    ).rowcount
-    conn.execute("DELETE FROM terms WHERE listener_id = ?", (listener_id,))
-    conn.execute("DELETE FROM listeners WHERE id = ?", (listener_id,))
-    return playlists, verdicts
 
 
 def _delete_emptied_imports(
@@ -195,29 +203,28 @@ def _delete_emptied_imports(
     return deleted
 
 
-def _delete_orphans(
-    conn: sqlite3.Connection, artist_ids: set[int], track_ids: set[int]
-) -> tuple[int, int]:
+def _delete_orphans(store: Store, artist_ids: set[int], track_ids: set[int]) -> tuple[int, int]:
     """Delete the forgotten listens' tracks and artists that nothing refers to any more.
 
     Artists with tags stay: they are catalogue knowledge that did not come from this listener.
+    Whatever a stored playlist (or a verdict on one) names stays too.
     """
+    conn = store.conn
+    in_playlists, tracks_in_playlists = storage.referenced(store, artist_ids, track_ids)
     tracks = 0
-    for track_id in sorted(track_ids):
+    for track_id in sorted(track_ids - tracks_in_playlists):
         tracks += conn.execute(
             "DELETE FROM tracks WHERE id = ?"
-            " AND NOT EXISTS (SELECT 1 FROM listens WHERE track_id = ?)"
-            " AND NOT EXISTS (SELECT 1 FROM playlist_tracks WHERE track_id = ?)",
-            (track_id, track_id, track_id),
+            " AND NOT EXISTS (SELECT 1 FROM listens WHERE track_id = ?)",
+            (track_id, track_id),
         ).rowcount
     artists = 0
     unreferenced = (
         "NOT EXISTS (SELECT 1 FROM listens WHERE artist_id = :a)"
         " AND NOT EXISTS (SELECT 1 FROM artist_tags WHERE artist_id = :a)"
         " AND NOT EXISTS (SELECT 1 FROM tracks WHERE artist_id = :a)"
-        " AND NOT EXISTS (SELECT 1 FROM playlist_tracks WHERE artist_id = :a)"
     )
-    for artist_id in sorted(artist_ids):
+    for artist_id in sorted(artist_ids - in_playlists):
         params = {"a": artist_id}
         if conn.execute(f"SELECT {unreferenced}", params).fetchone()[0]:
             conn.execute("DELETE FROM artist_external_ids WHERE artist_id = :a", params)
@@ -247,3 +254,93 @@ def _file_bytes(store: Store) -> int | None:
     if store.path is None:
         return None
     return sum(p.stat().st_size for p in (store.path, Path(f"{store.path}-wal")) if p.exists())
+
+
+# Exporting ---------------------------------------------------------------------------------
+
+
+def export_listener(store: Store, listener: str) -> dict[str, Any]:
+    """The listener's data as a JSON-ready dict (see docs/export-format.md)."""
+    listener_id = require_listener(store, listener)
+    conn = store.conn
+    created_at = conn.execute(
+        "SELECT created_at FROM listeners WHERE id = ?", (listener_id,)
+    ).fetchone()[0]
+    stored_terms = conn.execute(
+        "SELECT updated_at FROM terms WHERE listener_id = ?", (listener_id,)
+    ).fetchone()
+    listens = [
+        {
+            "artist": artist,
+            "artist_mbid": artist_mbid,
+            "title": title,
+            "album": album,
+            "track_mbid": track_mbid,
+            "duration_ms": duration_ms,
+            "listened_at": listened_at,
+            "listened_at_utc": _iso(listened_at),
+            "ms_played": ms_played,
+            "plays": plays,
+            "source": source,
+        }
+        for (
+            artist,
+            artist_mbid,
+            title,
+            album,
+            track_mbid,
+            duration_ms,
+            listened_at,
+            ms_played,
+            plays,
+            source,
+        ) in conn.execute(
+            "SELECT a.name, a.mbid, t.title, t.album, t.mbid, t.duration_ms, l.listened_at,"
+            " l.ms_played, l.plays, l.source FROM listens l"
+            " JOIN artists a ON a.id = l.artist_id LEFT JOIN tracks t ON t.id = l.track_id"
+            " WHERE l.listener_id = ? ORDER BY l.listened_at, l.id",
+            (listener_id,),
+        )
+    ]
+    imports = [
+        {
+            "format": fmt,
+            "path": path,
+            "checksum": checksum,
+            "started_at": started,
+            "finished_at": finished,
+            "listens_from_it": int(count),
+        }
+        for fmt, path, checksum, started, finished, count in conn.execute(
+            "SELECT i.format, i.path, i.checksum, i.started_at, i.finished_at, count(l.id)"
+            " FROM imports i LEFT JOIN listens l ON l.import_id = i.id AND l.listener_id = ?"
+            " WHERE i.listener = ? OR l.id IS NOT NULL GROUP BY i.id ORDER BY i.id",
+            (listener_id, listener),
+        )
+    ]
+    return {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "exported_at": utc_now(),
+        "listener": {"name": listener, "created_at": created_at},
+        "terms": None
+        if stored_terms is None
+        else {**load_terms(store, listener).as_dict(), "updated_at": stored_terms[0]},
+        "listens": listens,
+        "imports": imports,
+        "playlists": storage.export_playlists(store, listener_id, listener),
+    }
+
+
+def write_export(store: Store, listener: str, path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Write the listener's export to `path` (atomically) and return what was written."""
+    data = export_listener(store, listener)
+    target = Path(path)
+    partial = target.with_name(target.name + ".partial")
+    partial.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    partial.replace(target)
+    return data
+
+
+def _iso(ts: int | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(int(ts), UTC).isoformat()

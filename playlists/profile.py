@@ -1,0 +1,470 @@
+"""What a playlist knows before any stage runs, built once per request.
+
+- `ModelView` and `GraphView`: the parts of the trained model and of the artist graph the
+  stages use (`recommender.training.TrainedModel`, `recommender.graph.ArtistGraph`).
+- `Catalogue`: what every listener shares: the graph, artist and scene names, popularity.
+- `ListenerProfile`: this listener's usable history per artist and track, home scenes, the
+  look-alike scenes to avoid, exclusions resolved to artist ids, curator blocks, the model's
+  scores for them, and the steering (seed artist, tag).
+
+Personalised or not: a profile is personalised when the listener lets us use their listening,
+the model knows them and some of their listens are usable; otherwise nothing of their history
+is read and the profile says why (`notes`). Home scenes of a personalised profile are where the
+listener's recent listening is (plus the seed artist's scene); of a non-personalised one, the
+seed's scene, else the scene most popular among artists with the steering tag, else the
+biggest scene.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Protocol
+
+import numpy as np
+
+from playlists.errors import PlaylistError
+from playlists.reasons import SceneRef
+from playlists.request import PlaylistRequest
+from playlists.review import Blocks, blocked_for
+from recommender.catalog import artist_ids_named, artists_tagged, resolve_artist, resolve_tag
+from recommender.errors import TastemakerError
+from recommender.interactions import decay
+from recommender.listens import artist_listeners, newest_listen, own_listens
+from recommender.store import Store
+
+HOME_SCENE_SHARE = 0.15  # a scene is home when it holds this share of recent listening
+HOME_MIN_ARTISTS = 3  # ...across this many of its artists: one bridge artist is not a home
+
+
+# What the stages need from the graph and the model ------------------------------------------
+
+
+class SceneView(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def tags(self) -> Sequence[str]: ...
+
+
+class BridgeView(Protocol):
+    @property
+    def path(self) -> Sequence[int]: ...
+
+
+class BridgeIndexView(Protocol):
+    """Every bridge from one set of start artists (one shortest-path search)."""
+
+    def bridge(self, to_artist: int) -> BridgeView | None: ...
+
+
+class GraphView(Protocol):
+    """The parts of `recommender.graph.ArtistGraph` the candidate stages use."""
+
+    @property
+    def scenes(self) -> Sequence[SceneView]: ...
+
+    @property
+    def artist_ids(self) -> np.ndarray: ...
+
+    @property
+    def scene_labels(self) -> np.ndarray: ...  # scene per entry of artist_ids, -1 for none
+
+    def scene_of(self, artist_id: int) -> int | None: ...
+
+    def is_lookalike(self, a: int, b: int) -> bool: ...
+
+    def lookalike_scenes(self, scene_id: int) -> Sequence[int]: ...
+
+    def shared_listeners(self, a: int, b: int) -> int: ...
+
+    def bridge(self, from_artists: Iterable[int], to_artist: int) -> BridgeView | None: ...
+
+    def bridges_from(self, from_artists: Iterable[int], max_steps: int = 3) -> BridgeIndexView: ...
+
+
+class ModelView(Protocol):
+    """The parts of `recommender.training.TrainedModel` a playlist uses."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def artist_ids(self) -> np.ndarray: ...  # column order of every score vector
+
+    @property
+    def listeners(self) -> Sequence[str]: ...
+
+    @property
+    def graph(self) -> GraphView: ...
+
+    @property
+    def now(self) -> int | None: ...  # the reference time of the training data
+
+    @property
+    def item_vectors(self) -> np.ndarray | None: ...  # one row per artist, like artist_ids
+
+    def scores(self, listener: str) -> np.ndarray: ...
+
+
+# The catalogue -----------------------------------------------------------------------------
+
+
+def scene_label(scene: SceneView) -> str:
+    """A readable scene name: its own name if the graph gives one, else its leading tags."""
+    if scene.name:
+        return str(scene.name)
+    tags = [str(t) for t in scene.tags][:2]
+    return " / ".join(tags) if tags else f"scene {scene.id}"
+
+
+@dataclass(frozen=True, eq=False)
+class Catalogue:
+    """What every listener's playlist shares: the graph and the names of artists and scenes.
+
+    Artists imported after the model was trained are unknown to the graph: they have no scene,
+    share no listeners and look like nobody.
+    """
+
+    store: Store
+    graph: GraphView
+    names: Mapping[int, str]
+    scene_names: Mapping[int, str]
+
+    @classmethod
+    def of(cls, store: Store, graph: GraphView) -> Catalogue:
+        names = {int(a): str(n) for a, n in store.conn.execute("SELECT id, name FROM artists")}
+        scene_names = {int(s.id): scene_label(s) for s in graph.scenes}
+        return cls(store, graph, names, scene_names)
+
+    def scene_of(self, artist_id: int) -> int | None:
+        try:
+            return self.graph.scene_of(artist_id)
+        except TastemakerError:
+            return None
+
+    def shared(self, a: int, b: int) -> int:
+        try:
+            return int(self.graph.shared_listeners(a, b))
+        except TastemakerError:
+            return 0
+
+    def lookalike(self, a: int, b: int) -> bool:
+        try:
+            return bool(self.graph.is_lookalike(a, b))
+        except TastemakerError:
+            return False
+
+    def scene_ref(self, scene_id: int | None) -> SceneRef:
+        if scene_id is None:
+            return SceneRef(None, None)
+        return SceneRef(int(scene_id), self.scene_names.get(int(scene_id)))
+
+    def lookalike_scenes(self, home: Iterable[int]) -> frozenset[int]:
+        """Scenes that look like a home scene but whose audiences do not meet."""
+        home = set(home)
+        return frozenset(int(s) for h in home for s in self.graph.lookalike_scenes(h)) - home
+
+    def scene_columns(self, artist_ids: np.ndarray) -> np.ndarray:
+        """Scene per entry of `artist_ids` (-1 for none), read straight from the graph when the
+        two are aligned."""
+        if np.array_equal(np.asarray(self.graph.artist_ids), artist_ids):
+            return np.asarray(self.graph.scene_labels, dtype=np.int64)
+        return np.array(
+            [-1 if (s := self.scene_of(int(a))) is None else s for a in artist_ids],
+            dtype=np.int64,
+        )
+
+    @cached_property
+    def popularity(self) -> Mapping[int, int]:
+        """Distinct listeners per artist, over the listens their listeners let us use."""
+        return artist_listeners(self.store)
+
+
+# The listener's history --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrackHistory:
+    track_id: int
+    title: str | None
+    duration_ms: int | None
+    plays: int
+    last_played_at: int | None
+
+
+@dataclass(frozen=True)
+class ArtistHistory:
+    """One artist in the listener's history: the numbers a familiar reason quotes."""
+
+    artist_id: int
+    artist: str
+    plays: int
+    first_played_at: int | None
+    last_played_at: int | None
+    recency_weight: float
+    tracks: tuple[TrackHistory, ...]  # most played first
+
+
+@dataclass
+class _ArtistTally:
+    name: str
+    plays: int = 0
+    weight: float = 0.0
+    first: int | None = None
+    last: int | None = None
+
+
+@dataclass
+class _TrackTally:
+    title: str | None
+    duration_ms: int | None
+    plays: int = 0
+    last: int | None = None
+
+
+def listener_history(
+    store: Store,
+    listener_id: int,
+    *,
+    ignore_sources: Sequence[str],
+    half_life_days: float,
+    as_of: int | None,
+) -> dict[int, ArtistHistory]:
+    """The listener's listens per artist and track, from the sources they let us use; plays
+    fade with `half_life_days` counted back from `as_of`."""
+    rows = own_listens(store, listener_id, ignore_sources=ignore_sources)
+    if not rows:
+        return {}
+    when = np.array([np.nan if r.listened_at is None else float(r.listened_at) for r in rows])
+    plays = np.array([float(r.plays) for r in rows])
+    weights = plays if as_of is None else plays * decay(as_of - when, np.array(half_life_days))
+    artists: dict[int, _ArtistTally] = {}
+    tracks: dict[tuple[int, int], _TrackTally] = {}
+    for row, weight in zip(rows, weights, strict=True):
+        artist = artists.setdefault(row.artist_id, _ArtistTally(row.artist))
+        artist.plays += row.plays
+        artist.weight += float(weight)
+        if row.listened_at is not None:
+            artist.first = _earliest(artist.first, row.listened_at)
+            artist.last = _latest(artist.last, row.listened_at)
+        if row.track_id is not None:
+            key = (row.artist_id, row.track_id)
+            track = tracks.setdefault(key, _TrackTally(row.title, row.duration_ms))
+            track.plays += row.plays
+            if row.listened_at is not None:
+                track.last = _latest(track.last, row.listened_at)
+    per_artist: dict[int, list[TrackHistory]] = defaultdict(list)
+    for (artist_id, track_id), t in tracks.items():
+        per_artist[artist_id].append(
+            TrackHistory(track_id, t.title, t.duration_ms, t.plays, t.last)
+        )
+    return {
+        artist_id: ArtistHistory(
+            artist_id=artist_id,
+            artist=a.name,
+            plays=a.plays,
+            first_played_at=a.first,
+            last_played_at=a.last,
+            recency_weight=a.weight,
+            tracks=tuple(sorted(per_artist[artist_id], key=lambda t: (-t.plays, t.track_id))),
+        )
+        for artist_id, a in artists.items()
+    }
+
+
+def _earliest(current: int | None, ts: int) -> int:
+    return ts if current is None else min(current, ts)
+
+
+def _latest(current: int | None, ts: int) -> int:
+    return ts if current is None else max(current, ts)
+
+
+def home_scenes(catalogue: Catalogue, history: Iterable[ArtistHistory]) -> set[int]:
+    """The listener's scenes: at least HOME_SCENE_SHARE of their recent listening, spread over
+    at least HOME_MIN_ARTISTS of the scene's artists (else the single strongest scene).
+
+    A bridge artist the listener loves does not make its whole scene theirs: that scene stays
+    a place for unexpected picks, reached through that very artist.
+    """
+    weight: dict[int, float] = defaultdict(float)
+    artists: Counter[int] = Counter()
+    for h in history:
+        scene = catalogue.scene_of(h.artist_id)
+        if scene is not None:
+            weight[scene] += h.recency_weight
+            artists[scene] += 1
+    total = sum(weight.values())
+    if not total:
+        return set()
+    home = {
+        s
+        for s, w in weight.items()
+        if w >= HOME_SCENE_SHARE * total and artists[s] >= HOME_MIN_ARTISTS
+    }
+    return home or {max(weight, key=lambda s: weight[s])}
+
+
+def popular_home(
+    catalogue: Catalogue, seed_artist: int | None, steer_tag_artists: frozenset[int] | None
+) -> set[int]:
+    """Where a non-personalised playlist starts: the seed's scene, the tag's or the biggest."""
+    if seed_artist is not None:
+        seed_scene = catalogue.scene_of(seed_artist)
+        if seed_scene is not None:
+            return {seed_scene}
+    weight: Counter[int] = Counter()
+    for artist_id, n in catalogue.popularity.items():
+        if steer_tag_artists is not None and artist_id not in steer_tag_artists:
+            continue
+        scene = catalogue.scene_of(artist_id)
+        if scene is not None:
+            weight[scene] += n
+    return {s for s, _ in weight.most_common(1)}
+
+
+# The profile -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class ModelScores:
+    """The model's score for the listener and every artist, and the rank it gives (1 = top)."""
+
+    artist_ids: np.ndarray
+    values: np.ndarray  # aligned with artist_ids
+    ranks: np.ndarray
+
+    @classmethod
+    def of(cls, artist_ids: np.ndarray, scores: np.ndarray) -> ModelScores:
+        ids = np.array(artist_ids)
+        values = np.array(scores, dtype=float)
+        ranks = np.empty(len(values), dtype=np.int64)
+        # Ties are broken by column order.
+        ranks[np.argsort(-values, kind="stable")] = np.arange(1, len(values) + 1)
+        for array in (ids, values, ranks):
+            array.setflags(write=False)
+        return cls(ids, values, ranks)
+
+
+@dataclass(frozen=True, eq=False)
+class ListenerProfile:
+    """Everything the stages know about the listener for one request (see the module doc)."""
+
+    listener: str
+    personalised: bool
+    notes: tuple[str, ...]  # why a playlist is not personalised
+    as_of: int | None  # the model's reference time: "N days ago" counts from here
+    history: Mapping[int, ArtistHistory]
+    home_scenes: frozenset[int]
+    avoid_scenes: frozenset[int]  # look-alikes of the home scenes: never stand in for them
+    excluded_artists: frozenset[int]
+    excluded_by_tag: frozenset[int]
+    steer_tag_artists: frozenset[int] | None  # artists carrying --tag (None: no tag)
+    seed_artist: int | None
+    blocks: Blocks
+    model_scores: ModelScores | None  # None when not personalised
+
+    @cached_property
+    def strongest(self) -> tuple[ArtistHistory, ...]:
+        """The listener's artists, strongest recent listening first."""
+        return tuple(sorted(self.history.values(), key=lambda h: (-h.recency_weight, h.artist_id)))
+
+    @property
+    def scores(self) -> ModelScores:
+        """The model's scores (for personalised stages: a non-personalised profile has none)."""
+        if self.model_scores is None:
+            raise PlaylistError(
+                "this stage needs the model's scores for the listener: register it as a "
+                "personalised stage"
+            )
+        return self.model_scores
+
+    def steer(self, artist_ids: Sequence[int]) -> list[int]:
+        """With --tag, artists carrying the tag come first (order kept otherwise)."""
+        if self.steer_tag_artists is None:
+            return list(artist_ids)
+        tagged = self.steer_tag_artists
+        return sorted(artist_ids, key=lambda a: a not in tagged)
+
+
+def build_profile(
+    store: Store, request: PlaylistRequest, model: ModelView, catalogue: Catalogue
+) -> ListenerProfile:
+    """The listener's profile for `request` (raises UnknownArtist / UnknownTag for steering)."""
+    terms = request.terms
+    seed = resolve_artist(store, request.seed_artist)[0] if request.seed_artist else None
+    steer_tag = resolve_tag(store, request.tag) if request.tag else None
+    as_of = model.now if model.now is not None else newest_listen(store)
+    excluded_artists = frozenset(artist_ids_named(store, terms.exclude_artists))
+    excluded_by_tag = frozenset(artists_tagged(store, terms.exclude_tags))
+    steer_tag_artists = None if steer_tag is None else frozenset(artists_tagged(store, [steer_tag]))
+    blocks = blocked_for(store, request.listener)
+
+    notes: list[str] = []
+    history: dict[int, ArtistHistory] = {}
+    personalised = bool(terms.personalise and request.listener_id is not None)
+    if not terms.personalise:
+        notes.append(
+            "Not personalised: you turned personalisation off, so none of your "
+            "listening was read; picks come from the artist graph and popularity."
+        )
+    elif request.listener_id is None:
+        notes.append(
+            "Not personalised: no listening history yet; picks come from the artist "
+            "graph and popularity."
+        )
+    if personalised and request.listener not in set(model.listeners):
+        personalised = False
+        notes.append(
+            "Not personalised: the model was trained before your listening was "
+            "imported; run `tastemaker train` for a personal playlist."
+        )
+    if personalised and request.listener_id is not None:
+        history = listener_history(
+            store,
+            request.listener_id,
+            ignore_sources=terms.ignore_sources,
+            half_life_days=terms.half_life_days,
+            as_of=as_of,
+        )
+        if not history:
+            personalised = False
+            notes.append(
+                "Not personalised: none of your listens can be used (no history, or "
+                "every source is ignored by your terms)."
+            )
+
+    scores: ModelScores | None = None
+    if personalised:
+        scores = ModelScores.of(model.artist_ids, model.scores(request.listener))
+        home = home_scenes(catalogue, history.values())
+        if seed is not None:
+            # Unlike the catalogue's lookups this one raises for a seed the graph does not know
+            # (imported after training): the message says to train again.
+            seed_scene = catalogue.graph.scene_of(seed)
+            if seed_scene is not None:
+                home.add(int(seed_scene))
+    else:
+        home = popular_home(catalogue, seed, steer_tag_artists)
+    return ListenerProfile(
+        listener=request.listener,
+        personalised=personalised,
+        notes=tuple(notes),
+        as_of=as_of,
+        history=history,
+        home_scenes=frozenset(home),
+        avoid_scenes=catalogue.lookalike_scenes(home),
+        excluded_artists=excluded_artists,
+        excluded_by_tag=excluded_by_tag,
+        steer_tag_artists=steer_tag_artists,
+        seed_artist=seed,
+        blocks=blocks,
+        model_scores=scores,
+    )

@@ -1,0 +1,124 @@
+"""The one shape of a candidate stage: request, profile and catalogue in; candidates and the
+effects of the listener's terms and the curators' verdicts out. Nothing is shared or mutated
+between stages: each keeps its own tally while it runs and returns it frozen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from playlists.model import Candidate
+from playlists.profile import Catalogue, ListenerProfile
+from playlists.request import PlaylistRequest
+from playlists.review import link_pair
+
+ANCHORS = 15  # the listener's strongest artists used as evidence and bridge starts
+
+
+@dataclass(frozen=True)
+class Effects:
+    """What a stage left out and why: counts, and the curator-rejected links it avoided."""
+
+    excluded_artists: int = 0  # by the listener's excluded artists
+    excluded_tags: int = 0  # by the listener's excluded tags
+    excluded_tracks: int = 0  # played within the listener's no-repeat days
+    lookalike_left_out: int = 0  # the listener's artists in a look-alike of a home scene
+    curator_rejected: int = 0  # tracks a curator rejected for this listener
+    links_avoided: frozenset[tuple[int, int]] = field(default_factory=frozenset)
+
+    def __add__(self, other: Effects) -> Effects:
+        return Effects(
+            excluded_artists=self.excluded_artists + other.excluded_artists,
+            excluded_tags=self.excluded_tags + other.excluded_tags,
+            excluded_tracks=self.excluded_tracks + other.excluded_tracks,
+            lookalike_left_out=self.lookalike_left_out + other.lookalike_left_out,
+            curator_rejected=self.curator_rejected + other.curator_rejected,
+            links_avoided=self.links_avoided | other.links_avoided,
+        )
+
+    def counts(self) -> dict[str, int]:
+        """The stored `terms.effects` shape (a link avoided by two stages counts once)."""
+        return {
+            "excluded_artists": self.excluded_artists,
+            "excluded_tags": self.excluded_tags,
+            "excluded_tracks": self.excluded_tracks,
+            "lookalike_left_out": self.lookalike_left_out,
+            "curator_rejected": self.curator_rejected,
+            "curator_links": len(self.links_avoided),
+        }
+
+
+@dataclass(frozen=True)
+class StageResult:
+    """A stage's candidates in preference order, what it left out, and (for the error when
+    there are too few) a sentence saying how many qualified at each step."""
+
+    candidates: tuple[Candidate, ...]
+    effects: Effects = field(default_factory=Effects)
+    summary: str = ""
+
+
+class Stage(Protocol):
+    """A source of candidates of one kind.
+
+    `personalised` stages run when the listener's history can be used (the profile has the
+    model's scores); the others run for non-personalised playlists and read nothing of it.
+    """
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def personalised(self) -> bool: ...
+
+    def propose(
+        self, request: PlaylistRequest, profile: ListenerProfile, catalogue: Catalogue
+    ) -> StageResult: ...
+
+
+class Tally:
+    """One stage run's own count of what the terms and the verdicts left out."""
+
+    def __init__(self, profile: ListenerProfile) -> None:
+        self.profile = profile
+        self.excluded_artists = 0
+        self.excluded_tags = 0
+        self.excluded_tracks = 0
+        self.lookalike_left_out = 0
+        self.curator_rejected = 0
+        self.links: set[tuple[int, int]] = set()
+
+    def allowed(self, artist_id: int) -> bool:
+        """Not excluded by the listener's terms (and counted when it is)."""
+        if artist_id in self.profile.excluded_artists:
+            self.excluded_artists += 1
+            return False
+        if artist_id in self.profile.excluded_by_tag:
+            self.excluded_tags += 1
+            return False
+        return True
+
+    def rejected(self, artist_id: int, track_id: int | None) -> bool:
+        """Rejected for this listener by a curator (and counted when it is)."""
+        if self.profile.blocks.blocks_entry(artist_id, track_id):
+            self.curator_rejected += 1
+            return True
+        return False
+
+    def link_rejected(self, a: int, b: int) -> bool:
+        """A curator rejected "a explains b" (remembered when it is)."""
+        if self.profile.blocks.blocks_link(a, b):
+            self.links.add(link_pair(a, b))
+            return True
+        return False
+
+    def effects(self) -> Effects:
+        return Effects(
+            excluded_artists=self.excluded_artists,
+            excluded_tags=self.excluded_tags,
+            excluded_tracks=self.excluded_tracks,
+            lookalike_left_out=self.lookalike_left_out,
+            curator_rejected=self.curator_rejected,
+            links_avoided=frozenset(self.links),
+        )

@@ -1,0 +1,113 @@
+"""Tracks of an artist: which of an artist's tracks a stage offers, most played first.
+
+Stages that pick artists new to the listener (discovery, unexpected, popular) choose an artist
+and its reason first, then offer the artist's most played tracks (by everyone's usable
+listens). Artist-level data (HetRec) has no tracks: the artist itself is the entry.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from playlists.model import Candidate, Reason
+from playlists.profile import Catalogue
+from playlists.stages.base import Tally
+from recommender.listens import track_plays, usable_version
+from recommender.store import Store
+
+
+class TrackRef(NamedTuple):
+    track_id: int | None  # None: an artist-level entry
+    title: str | None
+    duration_ms: int | None
+
+
+ARTIST_LEVEL = TrackRef(None, None, None)
+
+
+@dataclass(frozen=True)
+class Pick:
+    """An artist a stage chose, with its reason and the number it was ranked by."""
+
+    artist_id: int
+    reason: Reason
+    score: float
+
+
+_TRACKS_CACHE: weakref.WeakKeyDictionary[Store, tuple[object, dict[int, list[TrackRef]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _tracks_by_popularity(store: Store) -> dict[int, list[TrackRef]]:
+    """Every artist's tracks, most played first (by everyone), cached until listens change."""
+    version = usable_version(store)
+    cached = _TRACKS_CACHE.get(store)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    plays = track_plays(store)
+    found: dict[int, list[tuple[int, str | None, int | None]]] = defaultdict(list)
+    for track_id, artist_id, title, duration in store.conn.execute(
+        "SELECT id, artist_id, title, duration_ms FROM tracks"
+    ):
+        found[int(artist_id)].append((int(track_id), title, duration))
+    ranked = {
+        a: [TrackRef(*t) for t in sorted(ts, key=lambda t: (-plays.get(t[0], 0), t[0]))]
+        for a, ts in found.items()
+    }
+    _TRACKS_CACHE[store] = (version, ranked)
+    return ranked
+
+
+def top_tracks(
+    store: Store, artist_ids: Sequence[int], per_artist: int
+) -> dict[int, list[TrackRef]]:
+    """Each artist's most played tracks over everyone's usable listens."""
+    ranked = _tracks_by_popularity(store)
+    return {a: ranked[a][:per_artist] for a in artist_ids if a in ranked}
+
+
+def interleave(per_artist: Sequence[Sequence[Candidate]]) -> list[Candidate]:
+    """First picks of every artist in rank order, then second picks, and so on."""
+    out: list[Candidate] = []
+    depth = max((len(p) for p in per_artist), default=0)
+    for i in range(depth):
+        out.extend(p[i] for p in per_artist if len(p) > i)
+    return out
+
+
+def with_tracks(
+    catalogue: Catalogue, tally: Tally, picks: Sequence[Pick], kind: str, per_artist: int
+) -> list[Candidate]:
+    """One candidate per offered track (or one artist-level entry) of each pick; tracks a
+    curator rejected for the listener are left out, and so is an artist with none left."""
+    tracks = top_tracks(catalogue.store, [p.artist_id for p in picks], per_artist)
+    grouped = []
+    for pick in picks:
+        options = [
+            option
+            for option in tracks.get(pick.artist_id) or [ARTIST_LEVEL]
+            if not tally.rejected(pick.artist_id, option.track_id)
+        ]
+        if not options:
+            continue
+        grouped.append(
+            [
+                Candidate(
+                    artist_id=pick.artist_id,
+                    artist=catalogue.names[pick.artist_id],
+                    track_id=option.track_id,
+                    title=option.title,
+                    duration_ms=option.duration_ms,
+                    kind=kind,
+                    reason=pick.reason,
+                    score=pick.score,
+                )
+                for option in options
+            ]
+        )
+    return interleave(grouped)

@@ -1,0 +1,71 @@
+"""Unexpected: artists new to the listener OUTSIDE their scenes (and outside the look-alikes of
+their scenes), in the top `UNEXPECTED_TOP_FRACTION` of the model's scores for them among
+unheard artists, and reached through a real co-listening bridge from one of their artists in a
+home scene. Picks are spread over the scenes they come from, one track per artist.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from playlists.model import UNEXPECTED
+from playlists.profile import Catalogue, ListenerProfile
+from playlists.reasons import UnexpectedEvidence
+from playlists.request import PlaylistRequest
+from playlists.stages.base import ANCHORS, StageResult, Tally
+from playlists.stages.bridges import reach, spread_scenes
+from playlists.stages.tracks import Pick, with_tracks
+
+UNEXPECTED_TOP_FRACTION = 0.5  # "still scored well": top half of the unheard artists
+
+
+def spare(wanted: int) -> int:
+    """How many bridged artists to look for: spares beyond `wanted` leave room for spreading
+    the picks over scenes and for an artist the assembly cannot use."""
+    return 2 * wanted + 2
+
+
+class UnexpectedStage:
+    """Scored well, from another scene, reached by a bridge (personalised only)."""
+
+    kind = UNEXPECTED
+    personalised = True
+
+    def propose(
+        self, request: PlaylistRequest, profile: ListenerProfile, catalogue: Catalogue
+    ) -> StageResult:
+        tally = Tally(profile)
+        model = profile.scores
+        home = profile.home_scenes
+        starts = [
+            h.artist_id for h in profile.strongest if catalogue.scene_of(h.artist_id) in home
+        ][:ANCHORS]
+        scenes = catalogue.scene_columns(model.artist_ids)
+        unheard = np.flatnonzero(~np.isin(model.artist_ids, sorted(profile.history)))
+        unheard = unheard[np.argsort(-model.values[unheard], kind="stable")]
+        top = unheard[: max(1, int(len(unheard) * UNEXPECTED_TOP_FRACTION))]
+        outside = top[
+            (scenes[top] >= 0) & ~np.isin(scenes[top], sorted(home | profile.avoid_scenes))
+        ]
+        order = profile.steer([int(model.artist_ids[j]) for j in outside])
+        column_of = {int(model.artist_ids[j]): int(j) for j in outside}
+        wanted = spare(request.mix.most(UNEXPECTED))
+        bridged = reach(catalogue, tally, order, starts, profile.avoid_scenes, wanted)
+        picks = []
+        for b in bridged:
+            j = column_of[b.artist_id]
+            evidence = UnexpectedEvidence(
+                artist=catalogue.names[b.artist_id],
+                artist_id=b.artist_id,
+                route=b.route(catalogue),
+                model_score=float(model.values[j]),
+                model_rank=int(model.ranks[j]),
+            )
+            picks.append(Pick(b.artist_id, evidence.reason(), float(model.values[j])))
+        summary = (
+            f"{len(outside)} artists outside your scenes are in the model's top "
+            f"{UNEXPECTED_TOP_FRACTION:.0%} for you and {len(bridged)} of them are reached "
+            "through a co-listening bridge"
+        )
+        candidates = with_tracks(catalogue, tally, spread_scenes(catalogue, picks), UNEXPECTED, 1)
+        return StageResult(tuple(candidates), tally.effects(), summary)
