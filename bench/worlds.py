@@ -16,13 +16,15 @@ and seed. Two layouts:
   per listener (a bare export names its owner in user.json, so one import is one listener).
 
 The planted structure, recorded in `truth.json` beside the files:
-- scenes (communities) of artists with Zipf popularity inside each scene, and scenes whose own
-  popularity is Zipf too; families of scenes share a broad genre tag ("punk");
-- listeners with log-normal activity (how many artists, how many plays) who listen inside their
-  own 1-3 scenes, with a crossover share drawn from all other scenes;
+- scenes (communities) of artists, each a Zipf-popular head and an obscure tail of artists
+  that one or two listeners know (as in HetRec, where 61% of artists have one listener);
+  scenes' own popularity is Zipf too; families of scenes share a broad genre tag ("punk");
+- listeners with log-normal activity (how many artists, plays, tag assignments) who listen
+  inside their own 1-3 scenes, with a crossover share drawn from all other scenes;
 - look-alike scene pairs: two scenes of different families whose strongest tags are shared
   (like street punk and metalcore, both tagged "hardcore") but whose audiences are disjoint:
-  no listener has both, and crossover never lands in the partner of a listener's own scene.
+  no listener has both, crossover never lands in the partner of a listener's own scene, and
+  each listener crosses into one side of any pair only.
 """
 
 from __future__ import annotations
