@@ -209,6 +209,19 @@ def _catalogue_listens_terms_models(db: sqlite_utils.Database) -> None:
     )
 
 
+
+@CORE.step("002_track_identifiers")
+def _track_identifiers(db: sqlite_utils.Database) -> None:
+    # What identifies a track to a player or a service, kept from the exports that carry it:
+    # `mbid` (above) is the MusicBrainz recording id; the release (album) MBID, the Spotify
+    # track URI (spotify:track:<id>) and the ISRC join it. Later imports fill them in.
+    tracks = db.table("tracks")
+    for column in ("release_mbid", "spotify_uri", "isrc"):
+        if column not in tracks.columns_dict:
+            tracks.add_column(column, str)
+    tracks.create_index(["mbid"], index_name="tracks_mbid", if_not_exists=True)
+    tracks.create_index(["spotify_uri"], index_name="tracks_spotify_uri", if_not_exists=True)
+
 def default_db_path() -> Path:
     """Where the store lives when neither --db nor TASTEMAKER_DB says otherwise."""
     env = os.environ.get(DB_ENV)
