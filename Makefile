@@ -21,6 +21,7 @@ demo: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check recommender playlists tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 unit: $(VENV)/.installed
 	$(BIN)/pytest -q

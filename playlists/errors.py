@@ -47,3 +47,15 @@ class NoReasonLink(ReviewError):
 
 class UnknownKind(PlaylistError):
     """A candidate kind that no registered stage (or built-in reason) knows."""
+
+
+class CuratorError(PlaylistError):
+    """A curator cannot be added, found or signed in as asked."""
+
+
+class UnknownCurator(CuratorError):
+    """No curator of that name (or with that token) exists."""
+
+
+class CuratorExists(CuratorError):
+    """A curator of that name already exists."""

@@ -46,7 +46,7 @@ from recommender.catalog import require_listener, resolve_artist
 from recommender.errors import InvalidForget
 from recommender.sources.tastemaker import EXPORT_FORMAT, EXPORT_VERSION
 from recommender.store import Store, utc_now
-from recommender.terms import load_terms
+from recommender.terms_storage import load_terms
 from recommender.training import mark_models_stale
 
 

@@ -25,7 +25,8 @@ from playlists.errors import InvalidPlaylistRequest
 from playlists.model import DISCOVERY, FAMILIAR, UNEXPECTED
 from recommender.catalog import resolve_listener
 from recommender.store import Store
-from recommender.terms import Terms, load_terms
+from recommender.terms import Terms
+from recommender.terms_storage import load_terms
 
 DEFAULT_LENGTH = 30
 DEFAULT_ARTIST_CAP = 2

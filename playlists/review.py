@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from playlists import storage
@@ -176,6 +177,11 @@ def _all_current(store: Store) -> list[Verdict]:
     return list(_current(storage.all_verdicts(store)).values())
 
 
+def in_force(verdicts: Iterable[Verdict]) -> list[Verdict]:
+    """The verdicts in force among `verdicts`: the newest per subject, oldest first."""
+    return sorted(_current(verdicts).values(), key=lambda v: (v.created_at, v.id))
+
+
 def blocked_for(store: Store, listener: str | None) -> Blocks:
     """What later playlists for `listener` must leave out (links: for every listener)."""
     current = [
@@ -288,6 +294,48 @@ class ReviewQueue:
             "waiting": [dict(w.__dict__) for w in self.waiting],
             "flagged": [dict(f.__dict__) for f in self.flagged],
         }
+
+    def filtered(
+        self,
+        *,
+        listener: str | None = None,
+        subject: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> ReviewQueue:
+        """Only the items for `listener`, flags about `subject` (playlist, track or reason),
+        made on or after `since` and on or before `until` (dates, YYYY-MM-DD, UTC).
+
+        A subject filter keeps only flags: a waiting playlist is not a flag of any kind.
+        """
+        if subject is not None and subject not in set(Subject):
+            choices = ", ".join(Subject)
+            raise ReviewError(f"a flag is about one of {choices}, got {subject!r}")
+        first, last = _day(since, "since"), _day(until, "until")
+
+        def keep(item: Waiting | Flagged) -> bool:
+            day = item.created_at[:10]
+            return (
+                (listener is None or item.listener == listener)
+                and (first is None or day >= first)
+                and (last is None or day <= last)
+            )
+
+        waiting = () if subject is not None else tuple(w for w in self.waiting if keep(w))
+        flagged = tuple(
+            f for f in self.flagged if keep(f) and (subject is None or f.subject == subject)
+        )
+        return ReviewQueue(waiting, flagged)
+
+
+def _day(value: str | None, name: str) -> str | None:
+    """A YYYY-MM-DD date as given, or None; ReviewError for anything else."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ReviewError(f"{name} must be a date like 2026-01-31, got {value!r}") from None
 
 
 def review_queue(store: Store) -> ReviewQueue:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from recommender.errors import ModelMissing, ModelStale
-from recommender.ingest import ImportReport, checksum
+from recommender.ingest.writer import ImportReport, checksum
 from recommender.interactions import load_interactions
 from recommender.resources import demo_dir
 from recommender.sources import import_path

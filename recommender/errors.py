@@ -38,6 +38,10 @@ class UnknownTag(TastemakerError):
     """No artist in the store carries that tag."""
 
 
+class InvalidTerms(TastemakerError):
+    """A term was given a value outside its range, or a term that does not exist."""
+
+
 class ModelMissing(TastemakerError):
     """No trained model exists for this store yet."""
 
@@ -64,10 +68,6 @@ class UnknownLayout(IngestError):
 
 class InvalidForget(TastemakerError):
     """`forget` was asked for an impossible or ambiguous selection of listens."""
-
-
-class ExportError(TastemakerError):
-    """A listener's data could not be exported, or an export file could not be read back."""
 
 
 class NothingToTrain(TastemakerError):

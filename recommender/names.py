@@ -1,4 +1,4 @@
-"""The matching key for artist and track names.
+"""The matching keys for artist, track and tag names.
 
 Display names are kept as given; the key decides when two spellings are the same thing:
 case-folded, accents stripped, punctuation and spacing folded, a leading "The" handled in both
@@ -40,3 +40,12 @@ def name_key(name: str) -> str:
     # A name made only of punctuation ("!!!", "+/-") keeps its characters rather than
     # collapsing to an empty key that would merge unrelated artists.
     return folded or text
+
+
+def tag_key(tag: str) -> str:
+    """How a tag is stored: case-folded with spacing collapsed ("Hip  Hop" -> "hip hop").
+
+    Matching a typed tag against stored ones goes further (`name_key`, in the catalogue's
+    resolver), so "hip-hop" finds "hip hop"; the stored spelling keeps its punctuation.
+    """
+    return " ".join(tag.casefold().split())

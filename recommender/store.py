@@ -1,166 +1,226 @@
 """The listening store: one SQLite file, opened through sqlite-utils.
 
-WAL mode, foreign keys on, the schema versioned with `PRAGMA user_version` and brought up
-to date by the ordered migrations below. Timestamps of listens are integer Unix seconds (UTC);
-other times are ISO 8601 strings in UTC.
+WAL mode, foreign keys on. Timestamps of listens are integer Unix seconds (UTC); other times
+are ISO 8601 strings in UTC.
+
+The schema comes in parts, one per owner. Each part is a sqlite-utils migration set, recorded
+by name in `_sqlite_migrations`: this module owns the catalogue, listens, terms and models
+(`CORE`); the playlist side owns its tables in `playlists.schema` and registers that part here
+with `register_schema`, so this package never imports it. `Store.open` brings every registered
+part up to date, and an owner calls `Store.ensure_schema` before first use, which covers a
+store opened before the owner was imported.
+
+`PRAGMA user_version` is the store format: 1 and 2 were single-schema stores made before the
+parts existed; 3 records each part's migrations by name. The migrations that a store of
+format 1 or 2 already holds (each part's first, the playlists' second) look before they change
+anything (CREATE ... IF NOT EXISTS), so such a store opens with every row kept; every later
+migration runs exactly once.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 import sqlite_utils
+from sqlite_utils.migrations import Migrations
 
 from recommender.errors import SchemaTooNew, StoreError
 
 DB_ENV = "TASTEMAKER_DB"
+SCHEMA_VERSION = 3  # the store format (PRAGMA user_version), see the module docstring
 
-# Each entry moves the schema from version i to i + 1. Never edit a released entry:
-# append a new one.
-MIGRATIONS: list[str] = [
+# Most values bound in one statement by the bulk reads below; SQLite's own limit is higher.
+_IN_CHUNK = 500
+
+MigrationStep = Callable[[sqlite_utils.Database], None]
+
+
+class SchemaPart:
+    """The tables one owner keeps, brought up to date by its own named migrations.
+
+    A thin layer over a sqlite-utils `Migrations` set that also remembers its step names, so
+    that a store whose part has steps this tastemaker does not know is refused as too new
+    rather than half understood.
     """
-    CREATE TABLE listeners (
-        id INTEGER PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE,
-        created_at TEXT NOT NULL
-    );
-    CREATE TABLE artists (
-        id INTEGER PRIMARY KEY,
-        name TEXT NOT NULL,
-        key TEXT NOT NULL UNIQUE,
-        mbid TEXT
-    );
-    -- A dataset's own artist ids (HetRec ids, Spotify URIs): they decide identity before
-    -- names do, so two entries a dataset keeps apart stay apart.
-    CREATE TABLE artist_external_ids (
-        source TEXT NOT NULL,
-        external_id TEXT NOT NULL,
-        artist_id INTEGER NOT NULL REFERENCES artists(id),
-        PRIMARY KEY (source, external_id)
-    );
-    CREATE TABLE tracks (
-        id INTEGER PRIMARY KEY,
-        artist_id INTEGER NOT NULL REFERENCES artists(id),
-        title TEXT NOT NULL,
-        key TEXT NOT NULL,
-        album TEXT,
-        duration_ms INTEGER,
-        mbid TEXT,
-        UNIQUE (artist_id, key)
-    );
-    CREATE TABLE imports (
-        id INTEGER PRIMARY KEY,
-        format TEXT NOT NULL,
-        path TEXT NOT NULL,
-        checksum TEXT NOT NULL,
-        listener TEXT,
-        imported INTEGER NOT NULL,
-        duplicates INTEGER NOT NULL,
-        skipped INTEGER NOT NULL,
-        rejected INTEGER NOT NULL,
-        started_at TEXT NOT NULL,
-        finished_at TEXT NOT NULL
-    );
-    -- One row is one listen (plays = 1, listened_at set) or, for artist-level data such as
-    -- HetRec, an aggregate play count with no timestamp. `dedupe` makes re-imports no-ops.
-    CREATE TABLE listens (
-        id INTEGER PRIMARY KEY,
-        listener_id INTEGER NOT NULL REFERENCES listeners(id) ON DELETE CASCADE,
-        artist_id INTEGER NOT NULL REFERENCES artists(id),
-        track_id INTEGER REFERENCES tracks(id),
-        listened_at INTEGER,
-        ms_played INTEGER,
-        plays INTEGER NOT NULL DEFAULT 1 CHECK (plays > 0),
-        source TEXT NOT NULL,
-        import_id INTEGER REFERENCES imports(id) ON DELETE SET NULL,
-        dedupe TEXT NOT NULL,
-        UNIQUE (listener_id, dedupe)
-    );
-    CREATE INDEX listens_listener_time ON listens (listener_id, listened_at);
-    CREATE INDEX listens_artist ON listens (artist_id);
-    CREATE TABLE tags (
-        id INTEGER PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE
-    );
-    -- count = how many people gave the tag to the artist, per source of tags.
-    CREATE TABLE artist_tags (
-        artist_id INTEGER NOT NULL REFERENCES artists(id),
-        tag_id INTEGER NOT NULL REFERENCES tags(id),
-        source TEXT NOT NULL,
-        count INTEGER NOT NULL CHECK (count > 0),
-        PRIMARY KEY (artist_id, tag_id, source)
-    );
-    CREATE INDEX artist_tags_tag ON artist_tags (tag_id);
-    -- A listener's terms: NULL means "use the default".
-    CREATE TABLE terms (
-        listener_id INTEGER PRIMARY KEY REFERENCES listeners(id) ON DELETE CASCADE,
-        surprise REAL,
-        half_life_days REAL,
-        no_repeat_days INTEGER,
-        personalise INTEGER,
-        exclude_artists TEXT NOT NULL DEFAULT '[]',
-        exclude_tags TEXT NOT NULL DEFAULT '[]',
-        ignore_sources TEXT NOT NULL DEFAULT '[]',
-        updated_at TEXT NOT NULL
-    );
-    CREATE TABLE models (
-        id TEXT PRIMARY KEY,
-        path TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        data_fingerprint TEXT NOT NULL,
-        params TEXT NOT NULL,
-        stale INTEGER NOT NULL DEFAULT 0,
-        stale_reason TEXT
-    );
-    CREATE TABLE playlists (
-        id TEXT PRIMARY KEY,
-        listener_id INTEGER REFERENCES listeners(id) ON DELETE CASCADE,
-        listener_name TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        params TEXT NOT NULL,
-        model_id TEXT,
-        terms TEXT NOT NULL DEFAULT '{}',
-        notes TEXT NOT NULL DEFAULT '[]'
-    );
-    CREATE TABLE playlist_tracks (
-        playlist_id TEXT NOT NULL REFERENCES playlists(id) ON DELETE CASCADE,
-        position INTEGER NOT NULL,
-        artist_id INTEGER NOT NULL REFERENCES artists(id),
-        track_id INTEGER REFERENCES tracks(id),
-        kind TEXT NOT NULL CHECK (kind IN ('familiar', 'discovery', 'unexpected', 'popular')),
-        reason TEXT NOT NULL,
-        PRIMARY KEY (playlist_id, position)
-    );
-    CREATE TABLE verdicts (
-        id INTEGER PRIMARY KEY,
-        playlist_id TEXT NOT NULL REFERENCES playlists(id) ON DELETE CASCADE,
-        position INTEGER,
-        verdict TEXT NOT NULL CHECK (verdict IN ('approve', 'reject', 'flag')),
-        note TEXT,
-        curator TEXT,
-        created_at TEXT NOT NULL
-    );
-    """,
-    # 2: what a curator's verdict is about. `subject` = the whole playlist, one track, or one
-    # track's reason; a verdict on a reason may name one "A explains B" link (artist ids).
-    """
-    ALTER TABLE verdicts ADD COLUMN subject TEXT NOT NULL DEFAULT 'track'
-        CHECK (subject IN ('playlist', 'track', 'reason'));
-    ALTER TABLE verdicts ADD COLUMN link_from INTEGER REFERENCES artists(id);
-    ALTER TABLE verdicts ADD COLUMN link_to INTEGER REFERENCES artists(id);
-    UPDATE verdicts SET subject = 'playlist' WHERE position IS NULL;
-    CREATE INDEX verdicts_playlist ON verdicts (playlist_id, position);
-    """,
-]
 
-SCHEMA_VERSION = len(MIGRATIONS)
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._migrations = Migrations(name)
+        self._steps: list[str] = []
 
+    def step(self, name: str) -> Callable[[MigrationStep], MigrationStep]:
+        """Register the decorated function as the next migration. Never edit or reorder a
+        released step: append a new one."""
+
+        def register(function: MigrationStep) -> MigrationStep:
+            self._migrations(name=name)(function)
+            self._steps.append(name)
+            return function
+
+        return register
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        return tuple(self._steps)
+
+    def unknown_steps(self, db: sqlite_utils.Database) -> list[str]:
+        """Steps recorded in the store that this code does not have (a newer tastemaker's)."""
+        return [m.name for m in self._migrations.applied(db) if m.name not in self._steps]
+
+    def is_current(self, db: sqlite_utils.Database) -> bool:
+        return not self._migrations.pending(db)
+
+    def apply(self, db: sqlite_utils.Database) -> None:
+        """Run the pending steps, each in its own savepoint, recording each one."""
+        self._migrations.apply(db)
+
+
+_REGISTERED: dict[str, SchemaPart] = {}
+
+
+def register_schema(part: SchemaPart) -> SchemaPart:
+    """Have every `Store.open` in this process bring `part` up to date (owners call this once,
+    when their schema module is imported)."""
+    _REGISTERED.setdefault(part.name, part)
+    return _REGISTERED[part.name]
+
+
+def execute_script(db: sqlite_utils.Database, script: str) -> None:
+    """Run each statement of a DDL script on the open connection (inside the caller's
+    transaction, unlike `executescript`, which commits first). Scripts hold no ';' inside
+    literals."""
+    for chunk in script.split(";"):
+        lines = [ln for ln in chunk.splitlines() if not ln.strip().startswith("--")]
+        statement = "\n".join(lines).strip()
+        if statement:
+            db.execute(statement)
+
+
+CORE = SchemaPart("recommender")
+
+
+@CORE.step("001_catalogue_listens_terms_models")
+def _catalogue_listens_terms_models(db: sqlite_utils.Database) -> None:
+    execute_script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS listeners (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS artists (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            key TEXT NOT NULL UNIQUE,
+            mbid TEXT
+        );
+        -- A dataset's own artist ids (HetRec ids, Spotify URIs): they decide identity before
+        -- names do, so two entries a dataset keeps apart stay apart.
+        CREATE TABLE IF NOT EXISTS artist_external_ids (
+            source TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            artist_id INTEGER NOT NULL REFERENCES artists(id),
+            PRIMARY KEY (source, external_id)
+        );
+        CREATE TABLE IF NOT EXISTS tracks (
+            id INTEGER PRIMARY KEY,
+            artist_id INTEGER NOT NULL REFERENCES artists(id),
+            title TEXT NOT NULL,
+            key TEXT NOT NULL,
+            album TEXT,
+            duration_ms INTEGER,
+            mbid TEXT,
+            UNIQUE (artist_id, key)
+        );
+        CREATE TABLE IF NOT EXISTS imports (
+            id INTEGER PRIMARY KEY,
+            format TEXT NOT NULL,
+            path TEXT NOT NULL,
+            checksum TEXT NOT NULL,
+            listener TEXT,
+            imported INTEGER NOT NULL,
+            duplicates INTEGER NOT NULL,
+            skipped INTEGER NOT NULL,
+            rejected INTEGER NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT NOT NULL
+        );
+        -- One row is one listen (plays = 1, listened_at set) or, for artist-level data such as
+        -- HetRec, an aggregate play count with no timestamp. `dedupe` makes re-imports no-ops.
+        CREATE TABLE IF NOT EXISTS listens (
+            id INTEGER PRIMARY KEY,
+            listener_id INTEGER NOT NULL REFERENCES listeners(id) ON DELETE CASCADE,
+            artist_id INTEGER NOT NULL REFERENCES artists(id),
+            track_id INTEGER REFERENCES tracks(id),
+            listened_at INTEGER,
+            ms_played INTEGER,
+            plays INTEGER NOT NULL DEFAULT 1 CHECK (plays > 0),
+            source TEXT NOT NULL,
+            import_id INTEGER REFERENCES imports(id) ON DELETE SET NULL,
+            dedupe TEXT NOT NULL,
+            UNIQUE (listener_id, dedupe)
+        );
+        CREATE INDEX IF NOT EXISTS listens_listener_time ON listens (listener_id, listened_at);
+        CREATE INDEX IF NOT EXISTS listens_artist ON listens (artist_id);
+        CREATE TABLE IF NOT EXISTS tags (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE
+        );
+        -- count = how many people gave the tag to the artist, per source of tags.
+        CREATE TABLE IF NOT EXISTS artist_tags (
+            artist_id INTEGER NOT NULL REFERENCES artists(id),
+            tag_id INTEGER NOT NULL REFERENCES tags(id),
+            source TEXT NOT NULL,
+            count INTEGER NOT NULL CHECK (count > 0),
+            PRIMARY KEY (artist_id, tag_id, source)
+        );
+        CREATE INDEX IF NOT EXISTS artist_tags_tag ON artist_tags (tag_id);
+        -- A listener's terms: NULL means "use the default".
+        CREATE TABLE IF NOT EXISTS terms (
+            listener_id INTEGER PRIMARY KEY REFERENCES listeners(id) ON DELETE CASCADE,
+            surprise REAL,
+            half_life_days REAL,
+            no_repeat_days INTEGER,
+            personalise INTEGER,
+            exclude_artists TEXT NOT NULL DEFAULT '[]',
+            exclude_tags TEXT NOT NULL DEFAULT '[]',
+            ignore_sources TEXT NOT NULL DEFAULT '[]',
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS models (
+            id TEXT PRIMARY KEY,
+            path TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            data_fingerprint TEXT NOT NULL,
+            params TEXT NOT NULL,
+            stale INTEGER NOT NULL DEFAULT 0,
+            stale_reason TEXT
+        );
+        """,
+    )
+
+
+
+@CORE.step("002_track_identifiers")
+def _track_identifiers(db: sqlite_utils.Database) -> None:
+    # What identifies a track to a player or a service, kept from the exports that carry it:
+    # `mbid` (above) is the MusicBrainz recording id; the release (album) MBID, the Spotify
+    # track URI (spotify:track:<id>) and the ISRC join it. Later imports fill them in.
+    tracks = db.table("tracks")
+    for column in ("release_mbid", "spotify_uri", "isrc"):
+        if column not in tracks.columns_dict:
+            tracks.add_column(column, str)
+    tracks.create_index(["mbid"], index_name="tracks_mbid", if_not_exists=True)
+    tracks.create_index(["spotify_uri"], index_name="tracks_spotify_uri", if_not_exists=True)
 
 def default_db_path() -> Path:
     """Where the store lives when neither --db nor TASTEMAKER_DB says otherwise."""
@@ -180,6 +240,7 @@ class Store:
     def __init__(self, db: sqlite_utils.Database, path: Path | None) -> None:
         self.db = db
         self.path = path
+        self._current_parts: set[str] = set()
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None) -> Store:
@@ -205,13 +266,12 @@ class Store:
         return store
 
     def _configure(self) -> None:
-        conn = self.db.conn
         try:
-            conn.execute("PRAGMA foreign_keys = ON")
+            self.conn.execute("PRAGMA foreign_keys = ON")
             if self.path is not None:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA busy_timeout = 5000")
+                self.db.enable_wal()
+                self.conn.execute("PRAGMA synchronous = NORMAL")
+            self.conn.execute("PRAGMA busy_timeout = 5000")
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"{self.path} is not a tastemaker store ({exc}); pass --db PATH to use another file"
@@ -223,21 +283,41 @@ class Store:
 
     @property
     def version(self) -> int:
+        """The store format (PRAGMA user_version)."""
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
     def migrate(self) -> None:
-        """Bring the schema up to SCHEMA_VERSION, each step in its own transaction."""
+        """Bring the core schema and every registered part up to date."""
         current = self.version
         if current > SCHEMA_VERSION:
             raise SchemaTooNew(
-                f"the store at {self.path} has schema version {current}, newer than this "
+                f"the store at {self.path} has format version {current}, newer than this "
                 f"tastemaker understands ({SCHEMA_VERSION}); upgrade tastemaker"
             )
-        for version in range(current, SCHEMA_VERSION):
-            with self.transaction():
-                for statement in _split_sql(MIGRATIONS[version]):
-                    self.conn.execute(statement)
-                self.conn.execute(f"PRAGMA user_version = {version + 1}")
+        self.ensure_schema(CORE)
+        if current < SCHEMA_VERSION:
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        for part in list(_REGISTERED.values()):
+            self.ensure_schema(part)
+
+    def ensure_schema(self, part: SchemaPart) -> None:
+        """Apply `part`'s pending migrations, under the write lock so that two processes
+        opening one new store do not both migrate it. Cheap once the part is current."""
+        if part.name in self._current_parts:
+            return
+        newer = part.unknown_steps(self.db)
+        if newer:
+            raise SchemaTooNew(
+                f"the store at {self.path} has {part.name} migrations this tastemaker does not "
+                f"know ({', '.join(newer)}); upgrade tastemaker"
+            )
+        if not part.is_current(self.db):
+            if self.conn.in_transaction:  # each step then runs in a savepoint of the caller's
+                part.apply(self.db)
+            else:
+                with self.transaction():
+                    part.apply(self.db)
+        self._current_parts.add(part.name)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -272,17 +352,68 @@ class Store:
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables."""
         tables = ["listeners", "artists", "tracks", "listens", "tags", "artist_tags", "imports"]
-        return {
-            t: int(self.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables
-        }
+        return {t: self.db.table(t).count for t in tables}
+
+    def rows_in(
+        self,
+        table: str,
+        columns: str | tuple[str, ...],
+        values: Iterable[Any],
+        *,
+        where: str = "",
+        where_args: Sequence[object] = (),
+        select: str = "*",
+    ) -> Iterator[dict[str, Any]]:
+        """Rows of `table` whose `columns` hold one of `values` (a value per row, or a tuple
+        per row for several columns), read in bounded chunks: the bulk half of lookup-or-insert.
+
+        Several columns are matched as `(a = ? AND b = ?) OR ...`, which SQLite answers with one
+        index probe per tuple; a row value `(a, b) IN (VALUES ...)` would scan the table.
+        """
+        names: tuple[str, ...]
+        if isinstance(columns, str):
+            names, keys = (columns,), [(v,) for v in values]
+        else:
+            names, keys = columns, [tuple(v) for v in values]
+        wanted = list(dict.fromkeys(keys))
+        if len(names) == 1:
+            one, joiner = "?", ", "
+        else:
+            one = "(" + " AND ".join(f"[{c}] = ?" for c in names) + ")"
+            joiner = " OR "
+        step = max(1, _IN_CHUNK // len(names))
+        for start in range(0, len(wanted), step):
+            chunk = wanted[start : start + step]
+            matches = joiner.join(one for _ in chunk)
+            condition = f"[{names[0]}] IN ({matches})" if len(names) == 1 else f"({matches})"
+            if where:
+                condition += f" AND ({where})"
+            args = [v for row in chunk for v in row]
+            yield from self.db.table(table).rows_where(
+                condition, [*args, *where_args], select=select
+            )
+
+    def lookup_many(
+        self, table: str, key: tuple[str, ...], rows: Mapping[tuple[Any, ...], dict[str, Any]]
+    ) -> tuple[dict[tuple[Any, ...], int], int]:
+        """Lookup-or-insert in bulk: the `id` of each row by its unique `key` columns, adding
+        the rows not stored yet in the order given. `rows` maps each key (a tuple of the key
+        columns' values) to the row to add if that key is new. Returns the ids by key and how
+        many rows were added. Call inside a write transaction."""
+        select = "id, " + ", ".join(f"[{c}]" for c in key)
+        key_of = _key_getter(key)
+        ids = {key_of(r): int(r["id"]) for r in self.rows_in(table, key, rows, select=select)}
+        new = [k for k in rows if k not in ids]
+        if new:
+            self.db.table(table).insert_all(rows[k] for k in new)
+            for r in self.rows_in(table, key, new, select=select):
+                ids[key_of(r)] = int(r["id"])
+        return ids, len(new)
 
 
-def _split_sql(script: str) -> list[str]:
-    """Split a migration into statements (the migrations contain no ';' inside literals)."""
-    statements = []
-    for chunk in script.split(";"):
-        lines = [ln for ln in chunk.splitlines() if not ln.strip().startswith("--")]
-        text = "\n".join(lines).strip()
-        if text:
-            statements.append(text)
-    return statements
+def _key_getter(columns: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A function from a row to the tuple of its `columns` (a 1-tuple for one column)."""
+    if len(columns) == 1:
+        (column,) = columns
+        return lambda row: (row[column],)
+    return itemgetter(*columns)

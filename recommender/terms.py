@@ -1,38 +1,36 @@
 """A listener's terms: what may be used from their history and how playlists are shaped.
 
-Stored one row per listener in `terms`; a NULL column means "the default". Every playlist reads
-these, and command-line flags override them for one run without being stored.
-
-`update_terms` is what `tastemaker terms` changes them with (adding and taking back exclusions
-and ignored sources); `describe_terms` is what `terms --show` prints: every term, its value,
-whether it is the default, and exactly which of the listener's data is used.
+This module is only the vocabulary: the `Terms` value, its defaults and its validation. It
+depends on nothing but the errors, so readers, the model side and the playlist side can all
+hold a `Terms` without pulling in the store. Storing terms (load, save, update, describe) is
+`recommender.terms_storage`.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields, replace
-from datetime import UTC, datetime
 from typing import Any
 
-from recommender.catalog import require_listener, resolve_artist, resolve_tag
-from recommender.errors import TastemakerError
-from recommender.interactions import DEFAULT_HALF_LIFE_DAYS
-from recommender.names import name_key
-from recommender.store import Store, utc_now
+from recommender.errors import InvalidTerms
 
 DEFAULT_SURPRISE = 0.2
 DEFAULT_NO_REPEAT_DAYS = 3
+# Two weeks: a listen from two months ago counts 1/20 of one today, one from a year ago nothing.
+# Tuned on the demo world's drifting listeners (gym-workout for ten months, then 90% trail-folk
+# for two): at 60 days 42% of their familiar picks came from the new interest, at 21 days 66%,
+# at 14 days 72% (tests/test_drift.py). For a listener whose taste is steady, recent listening
+# says the same thing as old listening, so little is lost; anyone can set their own with
+# `tastemaker terms --half-life DAYS`. Data without timestamps (HetRec) never fades.
+DEFAULT_HALF_LIFE_DAYS = 14.0
 
-
-class InvalidTerms(TastemakerError):
-    """A term was given a value outside its range."""
+# The terms that hold lists of names: stored as JSON arrays, kept as tuples here.
+LIST_TERMS = ("exclude_artists", "exclude_tags", "ignore_sources")
 
 
 @dataclass(frozen=True)
 class Terms:
+    """One listener's terms; every field has the default a listener gets until they change it."""
+
     surprise: float = DEFAULT_SURPRISE
     half_life_days: float = DEFAULT_HALF_LIFE_DAYS
     no_repeat_days: int = DEFAULT_NO_REPEAT_DAYS
@@ -42,6 +40,7 @@ class Terms:
     ignore_sources: tuple[str, ...] = ()
 
     def validated(self) -> Terms:
+        """These terms, or InvalidTerms naming the first value out of range."""
         if not 0.0 <= self.surprise <= 1.0:
             raise InvalidTerms(f"surprise must be between 0 and 1, got {self.surprise}")
         if not self.half_life_days > 0:
@@ -58,75 +57,16 @@ class Terms:
         unknown = set(given) - {f.name for f in fields(self)}
         if unknown:
             raise InvalidTerms(f"unknown terms: {', '.join(sorted(unknown))}")
-        for key in ("exclude_artists", "exclude_tags", "ignore_sources"):
+        for key in LIST_TERMS:
             if key in given:
                 given[key] = tuple(given[key])
         return replace(self, **given).validated()
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        for key in ("exclude_artists", "exclude_tags", "ignore_sources"):
+        for key in LIST_TERMS:
             out[key] = list(out[key])
         return out
-
-
-def load_terms(store: Store, listener: str) -> Terms:
-    """The listener's stored terms, defaults where nothing is stored."""
-    listener_id = store.listener_id(listener)
-    if listener_id is None:
-        return Terms()
-    row = store.conn.execute(
-        "SELECT surprise, half_life_days, no_repeat_days, personalise, exclude_artists,"
-        " exclude_tags, ignore_sources FROM terms WHERE listener_id = ?",
-        (listener_id,),
-    ).fetchone()
-    if row is None:
-        return Terms()
-    surprise, half_life, no_repeat, personalise, artists, tags, sources = row
-    default = Terms()
-    return Terms(
-        surprise=default.surprise if surprise is None else float(surprise),
-        half_life_days=default.half_life_days if half_life is None else float(half_life),
-        no_repeat_days=default.no_repeat_days if no_repeat is None else int(no_repeat),
-        personalise=default.personalise if personalise is None else bool(personalise),
-        exclude_artists=tuple(json.loads(artists)),
-        exclude_tags=tuple(json.loads(tags)),
-        ignore_sources=tuple(json.loads(sources)),
-    )
-
-
-def save_terms(store: Store, listener: str, terms: Terms) -> Terms:
-    """Store `terms` for an existing listener (one transaction)."""
-    terms.validated()
-    listener_id = require_listener(store, listener)
-    with store.transaction() as conn:
-        write_terms(conn, listener_id, terms)
-    return terms
-
-
-def write_terms(conn: sqlite3.Connection, listener_id: int, terms: Terms) -> None:
-    """Upsert the listener's terms row inside an already open transaction."""
-    conn.execute(
-        "INSERT INTO terms (listener_id, surprise, half_life_days, no_repeat_days, personalise,"
-        " exclude_artists, exclude_tags, ignore_sources, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (listener_id) DO UPDATE SET surprise = excluded.surprise,"
-        " half_life_days = excluded.half_life_days, no_repeat_days = excluded.no_repeat_days,"
-        " personalise = excluded.personalise, exclude_artists = excluded.exclude_artists,"
-        " exclude_tags = excluded.exclude_tags, ignore_sources = excluded.ignore_sources,"
-        " updated_at = excluded.updated_at",
-        (
-            listener_id,
-            terms.surprise,
-            terms.half_life_days,
-            terms.no_repeat_days,
-            int(terms.personalise),
-            json.dumps(list(terms.exclude_artists)),
-            json.dumps(list(terms.exclude_tags)),
-            json.dumps(list(terms.ignore_sources)),
-            utc_now(),
-        ),
-    )
 
 
 def terms_from_dict(values: dict[str, Any]) -> Terms:
@@ -136,180 +76,3 @@ def terms_from_dict(values: dict[str, Any]) -> Terms:
     if unknown:
         raise InvalidTerms(f"unknown terms: {', '.join(sorted(unknown))}")
     return Terms().with_changes(**values)
-
-
-def _add(current: tuple[str, ...], added: Iterable[str]) -> tuple[str, ...]:
-    """`current` plus `added`, keeping order and dropping case-insensitive repeats."""
-    out = list(current)
-    seen = {name_key(v) for v in out}
-    for value in added:
-        if name_key(value) not in seen:
-            seen.add(name_key(value))
-            out.append(value)
-    return tuple(out)
-
-
-def _remove(current: tuple[str, ...], removed: Iterable[str]) -> tuple[str, ...]:
-    gone = {name_key(v) for v in removed}
-    return tuple(v for v in current if name_key(v) not in gone)
-
-
-def known_sources(store: Store) -> set[str]:
-    """Sources a listener can ignore: every import format, and any source already stored."""
-    from recommender.sources import READERS  # imported here: sources import the ingest pipeline
-
-    stored = {str(r[0]) for r in store.conn.execute("SELECT DISTINCT source FROM listens")}
-    return set(READERS) | stored
-
-
-def update_terms(
-    store: Store,
-    listener: str,
-    *,
-    surprise: float | None = None,
-    half_life_days: float | None = None,
-    no_repeat_days: int | None = None,
-    personalise: bool | None = None,
-    exclude_artists: Iterable[str] = (),
-    include_artists: Iterable[str] = (),
-    exclude_tags: Iterable[str] = (),
-    include_tags: Iterable[str] = (),
-    ignore_sources: Iterable[str] = (),
-    use_sources: Iterable[str] = (),
-    clear_exclusions: bool = False,
-) -> Terms:
-    """Change some of a listener's stored terms and return the result.
-
-    Exclusions are added with `exclude_*` and taken back with `include_*` (or all at once with
-    `clear_exclusions`); a source is ignored with `ignore_sources` and used again with
-    `use_sources`. Artist and tag names must be known to the store, so a typo is an error
-    rather than an exclusion that silently never matches.
-    """
-    require_listener(store, listener)
-    current = load_terms(store, listener)
-    artists_out = [resolve_artist(store, a)[1] for a in exclude_artists]
-    tags_out = [resolve_tag(store, t) for t in exclude_tags]
-    sources = known_sources(store)
-    for source in (*ignore_sources, *use_sources):
-        if source not in sources:
-            raise InvalidTerms(
-                f"unknown source {source!r}: choose one of {', '.join(sorted(sources))}"
-            )
-    if clear_exclusions:
-        current = replace(current, exclude_artists=(), exclude_tags=())
-    artists = _remove(_add(current.exclude_artists, artists_out), include_artists)
-    tags = _remove(_add(current.exclude_tags, tags_out), include_tags)
-    ignored = tuple(
-        s for s in _add(current.ignore_sources, ignore_sources) if s not in set(use_sources)
-    )
-    updated = current.with_changes(
-        surprise=surprise,
-        half_life_days=half_life_days,
-        no_repeat_days=no_repeat_days,
-        personalise=personalise,
-        exclude_artists=artists,
-        exclude_tags=tags,
-        ignore_sources=ignored,
-    )
-    return save_terms(store, listener, updated)
-
-
-@dataclass(frozen=True)
-class TermRow:
-    """One term as `terms --show` prints it."""
-
-    name: str
-    value: Any
-    default: Any
-    explanation: str
-
-    @property
-    def is_default(self) -> bool:
-        return bool(self.value == self.default)
-
-
-@dataclass(frozen=True)
-class SourceUse:
-    """How much of one source the listener's store holds, and whether it is used."""
-
-    source: str
-    rows: int
-    plays: int
-    first_listen: str | None
-    last_listen: str | None
-    used: bool
-
-
-@dataclass(frozen=True)
-class TermsReport:
-    listener: str
-    terms: Terms
-    rows: tuple[TermRow, ...]
-    sources: tuple[SourceUse, ...]
-    stored: bool  # False when every term is the default because none were ever set
-
-    @property
-    def used_rows(self) -> int:
-        return sum(s.rows for s in self.sources if s.used)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "listener": self.listener,
-            "terms": {
-                r.name: {
-                    "value": r.value,
-                    "default": r.default,
-                    "is_default": r.is_default,
-                    "explanation": r.explanation,
-                }
-                for r in self.rows
-            },
-            "data": {
-                "personalised": self.terms.personalise,
-                "used_rows": self.used_rows,
-                "sources": [asdict(s) for s in self.sources],
-            },
-        }
-
-
-EXPLANATIONS = {
-    "surprise": "share of each playlist that is unexpected picks from outside your scenes",
-    "half_life_days": "days after which a listen counts half as much as one today",
-    "no_repeat_days": "tracks you played this many days back are not offered as familiar",
-    "personalise": "whether your listening history is used at all",
-    "exclude_artists": "artists never put in your playlists",
-    "exclude_tags": "artists with these tags are never put in your playlists",
-    "ignore_sources": "imports whose listens are not used for your model or reasons",
-}
-
-
-def describe_terms(store: Store, listener: str) -> TermsReport:
-    """Every term with its value and default, and which of the listener's data is used."""
-    listener_id = require_listener(store, listener)
-    terms = load_terms(store, listener)
-    stored = (
-        store.conn.execute("SELECT 1 FROM terms WHERE listener_id = ?", (listener_id,)).fetchone()
-        is not None
-    )
-    values, defaults = terms.as_dict(), Terms().as_dict()
-    rows = tuple(TermRow(name, values[name], defaults[name], EXPLANATIONS[name]) for name in values)
-    sources = tuple(
-        SourceUse(
-            source=str(source),
-            rows=int(count),
-            plays=int(plays),
-            first_listen=_iso(first),
-            last_listen=_iso(last),
-            used=terms.personalise and source not in terms.ignore_sources,
-        )
-        for source, count, plays, first, last in store.conn.execute(
-            "SELECT source, count(*), sum(plays), min(listened_at), max(listened_at)"
-            " FROM listens WHERE listener_id = ? GROUP BY source ORDER BY source",
-            (listener_id,),
-        )
-    )
-    return TermsReport(listener, terms, rows, sources, stored)
-
-
-def _iso(ts: int | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(int(ts), UTC).isoformat()

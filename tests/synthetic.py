@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from recommender.ingest import Artist, ArtistTag, Listen, import_records
+from recommender.ingest import Artist, ArtistTag, Listen
+from recommender.ingest.writer import import_records
 from recommender.interactions import Interactions
 from recommender.store import Store
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from recommender.ingest import ArtistTag, ImportReport, Listen, Record, import_records
+from recommender.ingest import ArtistTag, Listen, Record
+from recommender.ingest.writer import ImportReport, import_records
 from recommender.store import Store
 
 DAY = 86_400

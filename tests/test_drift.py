@@ -15,7 +15,8 @@ from playlists import build_playlist
 from playlists.model import FAMILIAR
 from recommender.interactions import DEFAULT_HALF_LIFE_DAYS
 from recommender.store import Store
-from recommender.terms import Terms, describe_terms
+from recommender.terms import Terms
+from recommender.terms_storage import describe_terms
 from tests.demo_fixtures import truth
 from tests.fakes import FakeModel
 

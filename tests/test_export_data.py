@@ -19,7 +19,7 @@ from recommender.ingest import Listen
 from recommender.sources import import_path
 from recommender.sources.tastemaker import EXPORT_FORMAT, EXPORT_VERSION
 from recommender.store import Store, utc_now
-from recommender.terms import load_terms, update_terms
+from recommender.terms_storage import load_terms, update_terms
 from tests.review_fixtures import HOSTILE, world_with_playlist
 from tests.terms_fixtures import T0, add, small_world
 

@@ -14,7 +14,7 @@ from playlists.review import blocked_for, record_verdict
 from recommender.errors import InvalidForget, ModelStale, UnknownListener
 from recommender.ingest import ArtistTag, Listen
 from recommender.store import Store, utc_now
-from recommender.terms import update_terms
+from recommender.terms_storage import update_terms
 from recommender.training import load_model
 from tests.review_fixtures import build_world, discovery, save_rows
 from tests.terms_fixtures import DAY, T0, add, small_world

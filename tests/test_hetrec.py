@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from recommender.errors import IngestError
-from recommender.ingest import Artist, Listen, Record, import_records
+from recommender.ingest import Artist, Listen, Record
+from recommender.ingest.writer import import_records
 from recommender.resources import demo_dir
 from recommender.sources import import_path
 from recommender.store import Store

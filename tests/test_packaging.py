@@ -1,4 +1,4 @@
-"""The wheel carries the demo world; `datasets/` stays a data folder."""
+"""The wheel carries the demo world and the type markers; `datasets/` stays a data folder."""
 
 from __future__ import annotations
 
@@ -31,5 +31,8 @@ def test_wheel_contains_the_demo_world_and_no_datasets_package(tmp_path: Path) -
         assert set(DEMO_FILES) | {"truth.json"} <= demo
         assert not [n for n in names if n.startswith("datasets/")]
         assert "recommender/resources.py" in names and "playlists/cli/__init__.py" in names
+        # PEP 561: both packages tell type checkers that their annotations are to be used.
+        assert {"recommender/py.typed", "playlists/py.typed"} <= names
+        assert "recommender/ingest/records.py" in names and "playlists/schema.py" in names
         inside = archive.read("recommender/datasets/demo/listens.csv.gz")
     assert inside == (ROOT / "datasets" / "demo" / "listens.csv.gz").read_bytes()

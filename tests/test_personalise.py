@@ -11,7 +11,7 @@ import pytest
 from playlists import build_playlist
 from recommender.interactions import load_interactions
 from recommender.store import Store
-from recommender.terms import update_terms
+from recommender.terms_storage import update_terms
 from tests.fakes import FakeModel
 
 LISTENER = "listener-013"

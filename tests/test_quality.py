@@ -50,7 +50,7 @@ def test_diversity_is_zero_for_alike_entries_and_one_for_disjoint_tags() -> None
 def test_calibration_reads_only_the_listens_the_listener_lets_us_use(store: Store) -> None:
     """Regression: the curator page's calibration read listens from a source the listener
     ignores (and an opted-out listener's); it now reads the usable listens the build read."""
-    from recommender.terms import update_terms
+    from recommender.terms_storage import update_terms
 
     pid = world_with_playlist(store)
     before = playlist_quality(store, pid).calibration_kl

@@ -300,3 +300,14 @@ def test_an_unreadable_file_is_an_import_error(tmp_path: Path, fmt: str) -> None
         pytest.raises(IngestError, match="Permission denied.*permissions"),
     ):
         import_path(store, fmt, path, listener="rob")
+
+
+# -- the format names the terms side knows without importing the readers ------------------------
+
+
+def test_the_format_names_are_exactly_the_readers() -> None:
+    from recommender.ingest.records import IMPORT_FORMATS
+    from recommender.sources import READERS
+
+    assert sorted(IMPORT_FORMATS) == sorted(READERS)
+    assert len(set(IMPORT_FORMATS)) == len(IMPORT_FORMATS)

@@ -4,11 +4,13 @@ headless Chromium renders every track row, reason and the quality label."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import struct
 import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -101,6 +103,14 @@ def shared(store: Store, a: int, b: int) -> str:
     )
 
 
+def listeners_of(store: Store, artist_id: int) -> str:
+    return str(
+        store.conn.execute(
+            "SELECT count(DISTINCT listener_id) FROM listens WHERE artist_id = ?", (artist_id,)
+        ).fetchone()[0]
+    )
+
+
 def check_against_store(store: Store, playlist_id: str, page: Page) -> int:
     """Compare every number in every track row with SQL over the store; returns how many."""
     (listener_id,) = store.conn.execute(
@@ -143,6 +153,11 @@ def check_against_store(store: Store, playlist_id: str, page: Page) -> int:
             "bridge_shared_listeners": iter(
                 [shared(store, a, b) for a, b in zip(row.chain, row.chain[1:], strict=False)]
             ),
+            # The denominators: listeners of each explaining artist (heard-with, then each
+            # bridge step but the last), counted over the listens.
+            "artist_listeners": iter(
+                [listeners_of(store, a) for a in [*row.links_from, *row.chain[:-1]]]
+            ),
         }
         evidence = reason["evidence"]
         from_sql = {
@@ -151,6 +166,12 @@ def check_against_store(store: Store, playlist_id: str, page: Page) -> int:
             "last_played_at": iso(last),
             "track_plays": str(t_plays),
             "track_last_played_at": iso(t_last),
+            "catalogue_artists": str(
+                store.conn.execute("SELECT count(*) FROM artists").fetchone()[0]
+            ),
+            "store_listeners": str(
+                store.conn.execute("SELECT count(DISTINCT listener_id) FROM listens").fetchone()[0]
+            ),
         }
         for key, value in row.numbers:
             # Model outputs and the clock are not listening data: they equal the stored reason.
@@ -313,3 +334,26 @@ def test_headless_chromium_renders_every_row_reason_and_the_label(
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", header[16:24]) == (1280, 2000)
     assert shot.stat().st_size > 20_000  # a rendered page, not a blank canvas
+
+
+def test_the_page_counts_verdicts_and_reads_its_parameters_aloud(
+    store: Store, reviewed: str
+) -> None:
+    record_verdict(store, reviewed, "approve", position=1, curator="lou")  # replaces the flag
+    record_verdict(store, reviewed, "approve", curator="lou")
+    html = render_report(store, reviewed)
+    body = html[html.index("<body>") :]
+    words = " ".join(unescape(re.sub(r"<[^>]+>", " ", body)).split())
+    assert "Playlist approve by lou" in words
+    assert "2 of 4 tracks judged" in words
+    assert "tracks: 1 approved, 0 rejected, 0 flagged" in words
+    assert "links: 0 approved, 1 rejected, 0 flagged" in words
+    # The flag on track 1 stays in the history, struck through under the approval.
+    assert "superseded" in html
+    # Parameters and terms under readable labels, with their stored values.
+    assert "Length 4 tracks" in words and "Surprise 0.25 unexpected share" in words
+    assert "As of 2024-01-13 22:13 UTC" in words and "Played recently 0" in words
+    # Denominators beside the evidence: the catalogue for a rank, an artist's listeners for
+    # shared listeners.
+    assert "rank 3 of 6 artists" in words
+    assert "1 of the 2 listeners of Rancid" in words and "Rancid 1 of 2 The Specials" in words

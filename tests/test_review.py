@@ -119,13 +119,10 @@ def test_queue_lists_unreviewed_playlists_and_flags_until_resolved(store: Store)
 
 
 def test_verdicts_from_schema_1_keep_their_meaning(tmp_path: Path) -> None:
-    from recommender.store import MIGRATIONS, _split_sql
+    from tests.legacy_stores import legacy_store
 
-    path = tmp_path / "old.db"
+    path = legacy_store(tmp_path / "old.db", version=1)
     conn = sqlite3.connect(path)
-    for statement in _split_sql(MIGRATIONS[0]):
-        conn.execute(statement)
-    conn.execute("PRAGMA user_version = 1")
     conn.execute(
         "INSERT INTO playlists (id, listener_name, created_at, params) VALUES ('p', 'x', 't', '{}')"
     )

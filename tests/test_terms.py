@@ -10,18 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from playlists.cli import main
-from recommender.errors import UnknownArtist, UnknownListener, UnknownTag
+from recommender.errors import InvalidTerms, UnknownArtist, UnknownListener, UnknownTag
 from recommender.ingest import ArtistTag, Listen
 from recommender.interactions import DEFAULT_HALF_LIFE_DAYS, load_interactions
 from recommender.store import Store
-from recommender.terms import (
-    InvalidTerms,
-    Terms,
-    describe_terms,
-    load_terms,
-    terms_from_dict,
-    update_terms,
-)
+from recommender.terms import Terms, terms_from_dict
+from recommender.terms_storage import describe_terms, load_terms, update_terms
 from tests.terms_fixtures import small_world
 
 
@@ -29,6 +23,11 @@ from tests.terms_fixtures import small_world
 def world(store: Store) -> Store:
     small_world(store)
     return store
+
+
+def test_the_default_half_life_is_the_one_the_model_input_uses() -> None:
+    # The terms value sits below the model side, which keeps its own name for the default.
+    assert Terms().half_life_days == DEFAULT_HALF_LIFE_DAYS
 
 
 def test_defaults_until_something_is_set(world: Store) -> None:

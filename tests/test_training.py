@@ -21,7 +21,8 @@ from recommender.errors import (
     UnknownListener,
     UnknownModel,
 )
-from recommender.ingest import Artist, Listen, import_records
+from recommender.ingest import Artist, Listen
+from recommender.ingest.writer import import_records
 from recommender.interactions import load_interactions
 from recommender.models import HybridConfig, HybridModel, TastemakerBlend, TastemakerConfig
 from recommender.store import Store

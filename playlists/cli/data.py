@@ -11,7 +11,7 @@ from playlists.build import build_playlist
 from playlists.cli import echo_json, json_option, open_store
 from playlists.export import to_json, to_table
 from recommender.demo import DEMO_LISTENER, prepare_demo
-from recommender.ingest import ImportReport
+from recommender.ingest.writer import ImportReport
 from recommender.sources import READERS, import_path
 from recommender.stats import store_stats
 

@@ -8,7 +8,7 @@ import click
 
 from playlists.cli import echo_json, json_option, open_store
 from playlists.privacy import forget, write_export
-from recommender.terms import TermsReport, describe_terms, update_terms
+from recommender.terms_storage import TermsReport, describe_terms, update_terms
 
 listener_option = click.option("--listener", required=True, help="Whose terms / data.")
 

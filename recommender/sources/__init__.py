@@ -1,7 +1,7 @@
 """Readers for the formats `tastemaker import` understands, and the one call that imports.
 
-Each reader is a function `read(path) -> Iterator[Record]` (see `recommender.ingest`) that
-streams its input, reports bad rows as `Rejected` with their location, and raises
+Each reader is a function `read(path) -> Iterator[Record]` (see `recommender.ingest.records`)
+that streams its input, reports bad rows as `Rejected` with their location, and raises
 `IngestError` only when the whole file is unusable.
 """
 
@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Protocol
 
 from recommender.errors import IngestError, UnknownFormat
-from recommender.ingest import ImportReport, Reader, Record, import_records
+from recommender.ingest.records import Reader, Record
+from recommender.ingest.writer import ImportReport, import_records
 from recommender.sources import demo, hetrec, lastfm, listenbrainz, spotify, tastemaker
 from recommender.sources._common import check_encoding
 from recommender.store import Store

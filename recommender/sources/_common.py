@@ -337,11 +337,12 @@ def small_json(member: Member, encoding: str, limit: int = 1 << 20) -> object | 
         return ValueError(f"longer than {limit:,} bytes")
     codec = check_encoding(encoding)
     try:
-        return json.loads(raw.decode("utf-8-sig" if codec == "utf-8" else codec))
+        document: object = json.loads(raw.decode("utf-8-sig" if codec == "utf-8" else codec))
     except UnicodeDecodeError:
         raise decode_error(member.name, encoding, raw) from None
     except (ValueError, RecursionError) as exc:
         return ValueError(f"not valid JSON ({_short(exc)})")
+    return document
 
 
 def _short(exc: BaseException) -> str:

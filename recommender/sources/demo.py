@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from recommender.errors import IngestError
-from recommender.ingest import Artist, ArtistTag, Listen, Record, Rejected, Track
+from recommender.ingest.records import Artist, ArtistTag, Listen, Record, Rejected, Track
 
 FILES = ("artists.csv", "artist_tags.csv", "tracks.csv", "listens.csv.gz")
 COLUMNS = {

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from recommender.errors import IngestError
-from recommender.ingest import Artist, ArtistTag, Listen, Record, Rejected, Skipped, tag_key
+from recommender.ingest.records import Artist, ArtistTag, Listen, Record, Rejected, Skipped
+from recommender.names import tag_key
 
 FILES = ("artists.dat", "tags.dat", "user_artists.dat", "user_taggedartists.dat")
 HEADERS = {

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from recommender.errors import IngestError, UnknownLayout
-from recommender.ingest import Listen, Note, Record, Rejected, Skipped
+from recommender.ingest.records import Listen, Note, Record, Rejected, Skipped
 from recommender.sources._common import (
     LATEST,
     Member,

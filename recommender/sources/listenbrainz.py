@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from recommender.errors import IngestError
-from recommender.ingest import DefaultListener, Listen, Note, Record, Rejected, Skipped
+from recommender.ingest.records import DefaultListener, Listen, Note, Record, Rejected, Skipped
 from recommender.sources._common import (
     Member,
     instant,

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from recommender.errors import IngestError
-from recommender.ingest import Listen, Note, Record, Rejected, Skipped
+from recommender.ingest.records import Listen, Note, Record, Rejected, Skipped
 from recommender.sources._common import (
     MIN_PLAY_MS,
     SHORT_PLAY,

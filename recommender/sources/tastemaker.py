@@ -13,10 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from recommender.errors import IngestError, TastemakerError
-from recommender.ingest import DefaultListener, Listen, Record, Rejected, Skipped, StoredTerms
+from recommender.ingest.records import (
+    DefaultListener,
+    Listen,
+    Record,
+    Rejected,
+    Skipped,
+    StoredTerms,
+)
 from recommender.terms import terms_from_dict
 
-# What `export-data` (`playlists.privacy`, above this package) writes and this reader accepts.
+# What `export-data` (`playlists.privacy`, above this package) writes in the file's "format" and
+# "version" fields, and all this reader accepts: the reader sits lower, so both can import them.
 EXPORT_FORMAT = "tastemaker-export"
 EXPORT_VERSION = 1
 

@@ -1,0 +1,118 @@
+"""The record vocabulary: what a reader turns a file into, before anything touches the store.
+
+A reader yields these (listens, artists, tracks, tags, terms, skips, rejects, notes) and the
+writer (`recommender.ingest.writer`) stores them. Records are plain frozen values and depend on
+nothing above the bottom layer, so a reader can be written and tested without a store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from recommender.terms import Terms
+
+# Every format `tastemaker import` reads, named once at the bottom layer: the terms side needs
+# the names (a listener may ignore a source) without importing the readers, and a test checks
+# that the reader registry (`recommender.sources.READERS`) has exactly these.
+IMPORT_FORMATS: tuple[str, ...] = (
+    "demo",
+    "hetrec",
+    "lastfm",
+    "listenbrainz",
+    "spotify",
+    "tastemaker",
+)
+
+
+@dataclass(frozen=True)
+class Listen:
+    """One listen (plays=1 with a time) or an aggregate play count (no time, artist-level data)."""
+
+    artist: str
+    listener: str | None = None
+    title: str | None = None
+    album: str | None = None
+    listened_at: int | None = None  # Unix seconds, UTC
+    ms_played: int | None = None
+    plays: int = 1
+    duration_ms: int | None = None
+    artist_mbid: str | None = None
+    track_mbid: str | None = None
+    artist_external_id: str | None = None
+    source: str | None = None  # where the listen first came from, when not the import format
+
+
+@dataclass(frozen=True)
+class Artist:
+    """An artist known to the catalogue, listened to or not (cold-start items need this)."""
+
+    name: str
+    mbid: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Track:
+    """A track in the catalogue, listened to or not (so a cold-start artist has tracks to play)."""
+
+    artist: str
+    title: str
+    album: str | None = None
+    duration_ms: int | None = None
+    mbid: str | None = None
+    artist_external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ArtistTag:
+    """`count` people gave `tag` to the artist."""
+
+    artist: str
+    tag: str
+    count: int
+    artist_external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredTerms:
+    """A listener's terms carried by a file (a tastemaker export), for the import's listener."""
+
+    terms: Terms
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A well-formed row that is deliberately not a listen (podcast, incognito, under 30 s)."""
+
+    location: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A malformed row: reported with its location, never silently dropped."""
+
+    location: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DefaultListener:
+    """The export names its owner: their listens go to `name` unless --listener says otherwise."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the listener should know about the import that is not a count."""
+
+    text: str
+
+
+Record = (
+    Listen | Artist | Track | ArtistTag | StoredTerms | Skipped | Rejected | DefaultListener | Note
+)
+Reader = Callable[[Path], Iterator[Record]]
