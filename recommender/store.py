@@ -222,6 +222,39 @@ def _track_identifiers(db: sqlite_utils.Database) -> None:
     tracks.create_index(["mbid"], index_name="tracks_mbid", if_not_exists=True)
     tracks.create_index(["spotify_uri"], index_name="tracks_spotify_uri", if_not_exists=True)
 
+
+@CORE.step("003_feedback")
+def _feedback(db: sqlite_utils.Database) -> None:
+    # What a listener told us, never a listen: loves, hates and skips, from the exports that
+    # carry them or typed by hand. `artist_id`/`track_id` are NULL while the artist or track is
+    # not in the store yet (a ListenBrainz love names only a recording MBID or MSID); the
+    # names and ids as given are kept so the row is resolved once the item arrives. `dedupe`
+    # makes re-imports no-ops, as for listens.
+    execute_script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS feedback (
+            id INTEGER PRIMARY KEY,
+            listener_id INTEGER NOT NULL REFERENCES listeners(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('love', 'hate', 'skip')),
+            artist_id INTEGER REFERENCES artists(id),
+            track_id INTEGER REFERENCES tracks(id),
+            artist_name TEXT,
+            track_title TEXT,
+            recording_mbid TEXT,
+            recording_msid TEXT,
+            at INTEGER,
+            source TEXT NOT NULL,
+            import_id INTEGER REFERENCES imports(id) ON DELETE SET NULL,
+            dedupe TEXT NOT NULL,
+            UNIQUE (listener_id, dedupe)
+        );
+        CREATE INDEX IF NOT EXISTS feedback_listener ON feedback (listener_id, kind);
+        CREATE INDEX IF NOT EXISTS feedback_pending ON feedback (recording_mbid)
+            WHERE artist_id IS NULL;
+        """,
+    )
+
 def default_db_path() -> Path:
     """Where the store lives when neither --db nor TASTEMAKER_DB says otherwise."""
     env = os.environ.get(DB_ENV)

@@ -44,6 +44,25 @@ class Listen:
     source: str | None = None  # where the listen first came from, when not the import format
 
 
+
+@dataclass(frozen=True)
+class Feedback:
+    """A love, hate or skip the listener expressed: stored in `feedback`, never as a listen.
+
+    It names an artist (and track) by name, or only a recording MBID / MessageBrainz MSID
+    (a ListenBrainz love); one it cannot place yet is kept and resolved when the item arrives.
+    `at` is when it was expressed (Unix seconds, UTC), or the play's start for a skip.
+    """
+
+    kind: str  # "love", "hate" or "skip"
+    artist: str | None = None
+    title: str | None = None
+    listener: str | None = None
+    recording_mbid: str | None = None
+    recording_msid: str | None = None
+    at: int | None = None
+    source: str | None = None  # where it first came from, when not the import format
+
 @dataclass(frozen=True)
 class Artist:
     """An artist known to the catalogue, listened to or not (cold-start items need this)."""
