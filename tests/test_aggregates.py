@@ -27,7 +27,8 @@ from recommender.aggregates import (
 from recommender.errors import BadArgument
 from recommender.graph import ArtistGraph, GraphParams
 from recommender.graph.build import build_graph
-from recommender.ingest import Artist, Listen, import_records
+from recommender.ingest import Artist, Listen
+from recommender.ingest.writer import import_records
 from recommender.interactions import Interactions, load_interactions
 from recommender.models import EASE, EASEConfig
 from recommender.models.ease import _prune, _spd_inverse_in_place

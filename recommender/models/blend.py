@@ -35,7 +35,7 @@ class TastemakerConfig(HybridConfig):
     Flat, so a bundle's manifest lists the same keys as before the model contract.
     """
 
-    ease_share: float = setting(0.03, minimum=0.0, maximum=1.0)
+    ease_share: float = setting(0.04, minimum=0.0, maximum=1.0)
     ease_l2: float = setting(50.0, above=0.0)
     ease_min_listeners: int = setting(2, minimum=1)
     ease_gram_mb: int = setting(256, minimum=1)
