@@ -182,7 +182,7 @@ def main() -> int:
     g_recall, g_precision = _score(graph_lists, truth, queries)
     c_recall, c_precision = _score(cosine_lists, truth, queries)
     every_graph = {
-        p: [graph.position(n.artist_id) for n in graph.similar(int(ids[p]), k=K)]
+        int(p): [graph.position(n.artist_id) for n in graph.similar(int(ids[p]), k=K)]
         for p in np.flatnonzero(build_counts > 0)
     }
     every_cosine = {int(p): cosine_all.get(int(p), []) for p in np.flatnonzero(build_counts > 0)}

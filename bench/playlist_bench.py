@@ -6,6 +6,11 @@ that opens the store, loads the model, builds, stores and prints the playlist).
 Usage:
     python bench/playlist_bench.py                 # the demo world
     python bench/playlist_bench.py --hetrec PATH   # also HetRec 2011 (artist-level)
+    python bench/playlist_bench.py --db STORE      # a store already imported and trained
+
+Besides the whole build, it times the model side of a playlist on its own (loading the
+bundle, the listener's scores, the bridge search from their artists, `similar`), so what the
+model costs can be told apart from the playlist side's own reads of the store.
 
 Stores are built once under .bench/ (import + train) and reused by later runs.
 """
@@ -57,6 +62,21 @@ def bench(name: str, path: Path, runs: int) -> None:
                 (runs,),
             )
         ]
+        scores_ms, bridges_ms, similar_ms = [], [], []
+        for listener in listeners:
+            if not model.has_listener(listener):
+                continue
+            t0 = time.perf_counter()
+            model.scores(listener)
+            scores_ms.append((time.perf_counter() - t0) * 1000)
+            row = model._row(listener)
+            heard = model.artist_ids[model._heard(row)].tolist()
+            t0 = time.perf_counter()
+            model.graph.bridges_from(heard)
+            bridges_ms.append((time.perf_counter() - t0) * 1000)
+            t0 = time.perf_counter()
+            model.similar(int(heard[0]), n=10)
+            similar_ms.append((time.perf_counter() - t0) * 1000)
         build_ms, stored_ms = [], []
         for listener in listeners:
             t0 = time.perf_counter()
@@ -84,6 +104,16 @@ def bench(name: str, path: Path, runs: int) -> None:
         cli_s.append(time.perf_counter() - t0)
     print(f"\n[{name}] model load {load_s * 1000:.0f} ms; {len(listeners)} listeners")
     print(f"{'measure':<38} {'median':>10} {'max':>10} {'target':>10}")
+    for label, values in (
+        ("model side: scores for one listener", scores_ms),
+        ("model side: bridge search", bridges_ms),
+        ("model side: similar (k = 10)", similar_ms),
+    ):
+        if values:
+            print(
+                f"{label:<38} {statistics.median(values):>8.1f}ms {max(values):>8.1f}ms"
+                f" {'':>10}"
+            )
     print(
         f"{'in-process build (30 tracks)':<38} {statistics.median(build_ms):>8.1f}ms"
         f" {max(build_ms):>8.1f}ms {'< 100ms':>10}"
@@ -102,7 +132,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hetrec", type=Path, help="HetRec 2011 Last.fm 2k folder")
     parser.add_argument("--runs", type=int, default=20, help="listeners per store")
+    parser.add_argument("--db", type=Path, help="only this store (imported and trained)")
     args = parser.parse_args()
+    if args.db:
+        bench(args.db.stem, args.db, args.runs)
+        return 0
     bench("demo", prepared("demo", "demo", demo_dir()), args.runs)
     if args.hetrec:
         bench("hetrec", prepared("hetrec", "hetrec", args.hetrec), args.runs)

@@ -48,7 +48,8 @@ class Fixed:
         self.scores = scores
 
     def score_rows(self, train: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
-        return self.scores[rows]
+        picked: np.ndarray = self.scores[rows]
+        return picked
 
 
 def _spread(values: list[float]) -> str:
