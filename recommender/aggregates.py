@@ -190,10 +190,9 @@ def co_listening(
         rank = rank_in_row(rows, score)
         top = rank < spec.k
         parts.append((rows[top], cols[top], shared[top].astype(np.int64), score[top], rank[top]))
-    empty = (np.zeros(0, np.int64),) * 3 + (np.zeros(0), np.zeros(0, np.int64))
-    rows, cols, shared, score, rank = (
-        (np.concatenate(column) for column in zip(*parts, strict=True)) if parts else empty
-    )
+    if not parts:  # no listener at all
+        parts = [(np.zeros(0, np.int64),) * 3 + (np.zeros(0), np.zeros(0, np.int64))]
+    rows, cols, shared, score, rank = (np.concatenate(c) for c in zip(*parts, strict=True))
     return CoListening(audience.shape[1], rows, cols, shared, score, rank, spec)
 
 

@@ -126,11 +126,9 @@ def load_interactions(store: Store, now: int | None = None) -> Interactions:
             factor = decay(ages, half_life[listener])
         rows = np.searchsorted(listener_ids, listener)
         parts.append((plays.astype(float) * factor, rows, np.searchsorted(artist_ids, artist)))
-    decayed, rows, cols = (
-        (np.concatenate(column) for column in zip(*parts, strict=True))
-        if parts
-        else (np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64))
-    )
+    if not parts:  # nothing usable
+        parts = [(np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64))]
+    decayed, rows, cols = (np.concatenate(column) for column in zip(*parts, strict=True))
     del parts
     shape = (len(listener_ids), len(artist_ids))
     plays_matrix = sp.csr_matrix((decayed, (rows, cols)), shape=shape, dtype=np.float64)
