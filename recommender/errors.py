@@ -66,6 +66,10 @@ class UnknownLayout(IngestError):
     """A file whose columns or shape match none of the layouts the reader knows."""
 
 
+class NothingRead(IngestError):
+    """Not one row of the file could be read in the named format (it is another format)."""
+
+
 class InvalidForget(TastemakerError):
     """`forget` was asked for an impossible or ambiguous selection of listens."""
 

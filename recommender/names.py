@@ -49,3 +49,35 @@ def tag_key(tag: str) -> str:
     resolver), so "hip-hop" finds "hip hop"; the stored spelling keeps its punctuation.
     """
     return " ".join(tag.casefold().split())
+
+
+# What players and services write when they do not know the artist: never an artist. Compared
+# case-folded with spacing collapsed, so "<Untagged>" and "<untagged>" are one placeholder.
+# Rockbox and other players write <Untagged>; Spotify's local files and iTunes "Unknown
+# Artist"; MusicBrainz's special-purpose artist is "[unknown]".
+PLACEHOLDER_NAMES: frozenset[str] = frozenset(
+    {
+        "",
+        "<untagged>",
+        "[untagged]",
+        "untagged",
+        "<unknown>",
+        "[unknown]",
+        "(unknown)",
+        "unknown",
+        "unknown artist",
+        "<unknown artist>",
+        "[unknown artist]",
+        "[no artist]",
+        "no artist",
+        "?",
+        "-",
+    }
+)
+
+
+def is_placeholder(name: str | None) -> bool:
+    """True for a missing or placeholder artist name ("<Untagged>", "Unknown Artist", ...)."""
+    if name is None:
+        return True
+    return " ".join(name.casefold().split()) in PLACEHOLDER_NAMES

@@ -8,6 +8,7 @@ hold a `Terms` without pulling in the store. Storing terms (load, save, update, 
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -25,6 +26,19 @@ DEFAULT_HALF_LIFE_DAYS = 14.0
 
 # The terms that hold lists of names: stored as JSON arrays, kept as tuples here.
 LIST_TERMS = ("exclude_artists", "exclude_tags", "ignore_sources")
+MAX_HALF_LIFE_DAYS = 36_500  # a hundred years: "never fade" in practice
+MAX_NO_REPEAT_DAYS = 36_500
+
+
+def _is_name(value: object) -> bool:
+    """A string SQLite can store (no lone surrogates) of a sensible length."""
+    if not isinstance(value, str) or len(value) > 1000:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -40,15 +54,39 @@ class Terms:
     ignore_sources: tuple[str, ...] = ()
 
     def validated(self) -> Terms:
-        """These terms, or InvalidTerms naming the first value out of range."""
+        """These terms, or InvalidTerms naming the first value of the wrong type or out of
+        range (a value from a file may be anything: a string, infinity, a list of numbers)."""
+        for name in ("surprise", "half_life_days"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InvalidTerms(f"{name} must be a number, got {value!r}")
+            if not math.isfinite(value):
+                raise InvalidTerms(f"{name} must be a finite number, got {value!r}")
+        if isinstance(self.no_repeat_days, bool) or not isinstance(self.no_repeat_days, int):
+            raise InvalidTerms(
+                f"no_repeat_days must be a whole number, got {self.no_repeat_days!r}"
+            )
+        if not isinstance(self.personalise, bool):
+            raise InvalidTerms(f"personalise must be true or false, got {self.personalise!r}")
+        for key in LIST_TERMS:
+            values = getattr(self, key)
+            if not isinstance(values, tuple) or not all(_is_name(v) for v in values):
+                raise InvalidTerms(f"{key} must be a list of names, got {values!r}")
         if not 0.0 <= self.surprise <= 1.0:
             raise InvalidTerms(f"surprise must be between 0 and 1, got {self.surprise}")
         if not self.half_life_days > 0:
             raise InvalidTerms(
                 f"half-life must be a positive number of days, got {self.half_life_days}"
             )
-        if self.no_repeat_days < 0:
-            raise InvalidTerms(f"no-repeat days must be 0 or more, got {self.no_repeat_days}")
+        if self.half_life_days > MAX_HALF_LIFE_DAYS:
+            raise InvalidTerms(
+                f"half-life must be at most {MAX_HALF_LIFE_DAYS:,} days, got {self.half_life_days}"
+            )
+        if not 0 <= self.no_repeat_days <= MAX_NO_REPEAT_DAYS:
+            raise InvalidTerms(
+                f"no-repeat days must be between 0 and {MAX_NO_REPEAT_DAYS:,}, "
+                f"got {self.no_repeat_days}"
+            )
         return self
 
     def with_changes(self, **changes: Any) -> Terms:
@@ -59,6 +97,8 @@ class Terms:
             raise InvalidTerms(f"unknown terms: {', '.join(sorted(unknown))}")
         for key in LIST_TERMS:
             if key in given:
+                if isinstance(given[key], str) or not isinstance(given[key], list | tuple):
+                    raise InvalidTerms(f"{key} must be a list of names, got {given[key]!r}")
                 given[key] = tuple(given[key])
         return replace(self, **given).validated()
 
@@ -72,6 +112,8 @@ class Terms:
 def terms_from_dict(values: dict[str, Any]) -> Terms:
     """Terms from `Terms.as_dict()` output (an export file); missing keys take the default."""
     known = {f.name for f in fields(Terms)}
+    if not isinstance(values, dict):
+        raise InvalidTerms(f"terms must be an object, got {values!r}")
     unknown = set(values) - known
     if unknown:
         raise InvalidTerms(f"unknown terms: {', '.join(sorted(unknown))}")

@@ -46,8 +46,9 @@ def main(ctx: click.Context, db_path: Path | None) -> None:
 
 
 def open_store(ctx: click.Context) -> Store:
-    """Open the store named by --db / TASTEMAKER_DB; closed when the command ends."""
-    store = Store.open(ctx.obj["db_path"])
+    """Open the store named by --db / TASTEMAKER_DB; closed when the command ends. A write
+    that waits for another process says so on stderr."""
+    store = Store.open(ctx.obj["db_path"], on_wait=lambda message: click.echo(message, err=True))
     ctx.call_on_close(store.close)
     return store
 

@@ -13,7 +13,7 @@ from playlists.export import to_json, to_table
 from recommender.demo import DEMO_LISTENER, prepare_demo
 from recommender.ingest.writer import ImportReport
 from recommender.sources import READERS, import_path
-from recommender.stats import store_stats
+from recommender.stats import community_sentence, store_stats
 
 
 def _progress(rows: int) -> None:
@@ -55,10 +55,22 @@ def import_command(
 
 
 def _echo_report(report: ImportReport) -> None:
+    feedback = ""
+    if report.feedback or report.feedback_duplicates:
+        feedback = f"; {report.feedback:,} feedback (loves, hates, skips) added"
+        if report.feedback_pending:
+            feedback += f", {report.feedback_pending:,} waiting for their artist or track"
     click.echo(
         f"{report.format} {report.path}: {report.imported:,} imported, "
-        f"{report.duplicates:,} duplicate, {report.skipped:,} skipped, {report.rejected:,} rejected"
+        f"{report.duplicates:,} duplicate, {report.skipped:,} skipped, "
+        f"{report.rejected:,} rejected{feedback}"
     )
+    for source, count in sorted(report.already_from.items()):
+        click.echo(f"  duplicate {count:,}: already imported from {source}")
+    if report.feedback_placed:
+        click.echo(
+            f"  {report.feedback_placed:,} earlier feedback now placed on its artist or track"
+        )
     for reason, count in sorted(report.skip_reasons.items()):
         click.echo(f"  skipped {count:,}: {reason}")
     for reject in report.rejects:
@@ -67,6 +79,8 @@ def _echo_report(report: ImportReport) -> None:
         click.echo(f"  ... and {report.rejected - len(report.rejects):,} more rejected rows")
     for note in report.notes:
         click.echo(f"  note: {note}")
+    if report.community is not None:
+        click.echo(f"  {community_sentence(report.community)}")
 
 
 @click.command("stats")
@@ -77,12 +91,24 @@ def stats_command(ctx: click.Context, as_json: bool) -> None:
     _echo_stats(store_stats(open_store(ctx)), as_json)
 
 
+SHOWN_LISTENERS = 50  # in the text output; --json lists every listener
+
+
 def _echo_stats(stats: dict[str, object], as_json: bool) -> None:
     if as_json:
         echo_json(stats)
         return
     for key, value in stats.items():
-        if isinstance(value, dict):
+        if key == "listeners_known" and isinstance(value, dict):
+            click.echo("listeners (artists known to the other listeners / all; share of plays):")
+            for name, known in list(value.items())[:SHOWN_LISTENERS]:
+                click.echo(
+                    f"  {name}: {known['known_artists']:,} / {known['artists']:,} artists, "
+                    f"{known['known_share_of_plays']:.0%} of {known['plays']:,} plays"
+                )
+            if len(value) > SHOWN_LISTENERS:
+                click.echo(f"  ... and {len(value) - SHOWN_LISTENERS:,} more (stats --json)")
+        elif isinstance(value, dict):
             click.echo(f"{key}:")
             for sub, sub_value in value.items():
                 click.echo(f"  {sub}: {sub_value}")

@@ -7,10 +7,12 @@ import the writer's names (`import_records`, `ImportReport`, `checksum`) from
 """
 
 from recommender.ingest.records import (
+    FEEDBACK_KINDS,
     IMPORT_FORMATS,
     Artist,
     ArtistTag,
     DefaultListener,
+    Feedback,
     Listen,
     Note,
     Reader,
@@ -22,10 +24,12 @@ from recommender.ingest.records import (
 )
 
 __all__ = [
+    "FEEDBACK_KINDS",
     "IMPORT_FORMATS",
     "Artist",
     "ArtistTag",
     "DefaultListener",
+    "Feedback",
     "Listen",
     "Note",
     "Reader",

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from recommender.errors import IngestError
+from recommender.ingest.files import folder_member
 from recommender.ingest.records import Artist, ArtistTag, Listen, Record, Rejected, Track
 
 FILES = ("artists.csv", "artist_tags.csv", "tracks.csv", "listens.csv.gz")
@@ -44,13 +45,16 @@ def _rows(folder: Path, name: str) -> Iterator[tuple[str, dict[str, str]]]:
 
 
 def _whole(text: str | None) -> int | None:
-    if text is None or not text.strip().lstrip("-").isdigit():
+    if text is None:
+        return None
+    digits = text.strip().removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 15:
         return None
     return int(text)
 
 
 def read(folder: Path) -> Iterator[Record]:
-    missing = [name for name in FILES if not (folder / name).is_file()]
+    missing = [name for name in FILES if folder_member(folder, name) is None]
     if missing:
         raise IngestError(
             f"{folder} has no {', '.join(missing)}: point at datasets/demo, or regenerate it with "
