@@ -11,11 +11,17 @@ $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade "pip>=25.1"
 
-$(VENV)/.installed: $(BIN)/activate pyproject.toml
-	$(BIN)/python -m pip install -q -e . --group dev
+# What the demo needs: the project and its runtime dependencies, no test or lint tools.
+$(VENV)/.installed-run: $(BIN)/activate pyproject.toml
+	$(BIN)/python -m pip install -q -e .
 	touch $@
 
-demo: $(VENV)/.installed
+# Everything `make test` runs: the dev group on top.
+$(VENV)/.installed: $(BIN)/activate pyproject.toml
+	$(BIN)/python -m pip install -q -e . --group dev
+	touch $(VENV)/.installed-run $@
+
+demo: $(VENV)/.installed-run
 	$(BIN)/tastemaker --db $(DEMO_DB) demo
 
 lint: $(VENV)/.installed

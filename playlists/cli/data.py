@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shlex
+import sys
 from pathlib import Path
 
 import click
@@ -152,7 +154,17 @@ def demo_command(ctx: click.Context, listener: str, length: int, as_json: bool) 
     verb = "trained" if ready.trained else "using"
     click.echo(f"{verb} model {ready.model.model_id} ({len(ready.model.graph.scenes)} scenes)\n")
     click.echo(to_table(playlist))
-    click.echo(f"\nstored as {playlist.id}: `tastemaker explain {playlist.id}` shows it again")
+    again = shlex.join([*_program(), "--db", str(store.path), "explain", playlist.id])
+    click.echo(f"\nstored as {playlist.id}: `{again}` shows it again")
+
+
+def _program() -> list[str]:
+    """How this tastemaker was started, so a hint can be pasted as it is (`make demo` runs
+    .venv/bin/tastemaker, which need not be on PATH)."""
+    started = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("tastemaker")
+    if started.name == "tastemaker":
+        return [str(started)]
+    return [sys.executable, "-m", "playlists"]
 
 
 COMMANDS = [import_command, stats_command, demo_command]
