@@ -22,7 +22,7 @@ import numpy as np
 
 from playlists.assemble import Similarity, assemble
 from playlists.model import Playlist
-from playlists.profile import Catalogue, ModelView, build_profile
+from playlists.profile import Catalogue, ListenerProfile, ModelView, build_profile
 from playlists.reasons import iso
 from playlists.request import (
     DEFAULT_ARTIST_CAP,
@@ -119,12 +119,42 @@ def build_playlist(
             "effects": effects,
             **effects,
         },
-        notes=(*profile.notes, *_effect_notes(effects, request.terms)),
+        notes=(
+            *profile.notes,
+            *_seed_notes(profile, catalogue, [c.artist_id for c in entries]),
+            *_effect_notes(effects, request.terms),
+        ),
         tracks=tuple(c.at(i) for i, c in enumerate(entries, start=1)),
     )
     if save:
         save_playlist(store, playlist)
     return playlist
+
+
+def _seed_notes(
+    profile: ListenerProfile, catalogue: Catalogue, artist_ids: Sequence[int]
+) -> list[str]:
+    """Why the seed artist is not in the playlist, when it is not (a seed is never ignored)."""
+    seed = profile.seed_artist
+    if seed is None or seed in artist_ids:
+        return []
+    name = catalogue.names.get(seed, "The seed artist")
+    if seed in profile.excluded_artists or seed in profile.excluded_by_tag:
+        why = "your terms exclude it"
+    elif seed in profile.history:
+        why = "its tracks were played too recently, or a curator rejected them for you"
+    elif not profile.personalised:
+        why = "none of its tracks could be placed"
+    else:
+        why = (
+            "none of your artists shares enough listeners with it to give a reason that holds"
+        )
+    scene = (
+        " (its scene was still counted as one of yours)"
+        if profile.seed_scene is not None
+        else ""
+    )
+    return [f"{name} does not open the playlist: {why}{scene}"]
 
 
 def _effect_notes(effects: dict[str, int], terms: Terms) -> list[str]:

@@ -7,6 +7,10 @@
   look-alike scenes to avoid, exclusions resolved to artist ids, curator blocks, the model's
   scores for them, and the steering (seed artist, tag).
 
+Steering by a seed artist: its scene becomes a home scene (`seed_scene` when it was not one
+already), also for an artist the listener never played (`seed_is_new`); a seed in no scene is
+said in the notes.
+
 Personalised or not: a profile is personalised when the listener lets us use their listening,
 the model knows them and some of their listens are usable; otherwise nothing of their history
 is read and the profile says why (`notes`). Home scenes of a personalised profile are where the
@@ -370,6 +374,12 @@ class ListenerProfile:
     seed_artist: int | None
     blocks: Blocks
     model_scores: ModelScores | None  # None when not personalised
+    seed_scene: int | None = None  # the home scene the seed artist added (None: none added)
+
+    @property
+    def seed_is_new(self) -> bool:
+        """A seed artist the listener has never played (usably)."""
+        return self.seed_artist is not None and self.seed_artist not in self.history
 
     @cached_property
     def strongest(self) -> tuple[ArtistHistory, ...]:
@@ -442,6 +452,7 @@ def build_profile(
             )
 
     scores: ModelScores | None = None
+    added_scene: int | None = None
     if personalised:
         scores = ModelScores.of(model.artist_ids, model.scores(request.listener))
         home = home_scenes(catalogue, history.values())
@@ -449,8 +460,15 @@ def build_profile(
             # Unlike the catalogue's lookups this one raises for a seed the graph does not know
             # (imported after training): the message says to train again.
             seed_scene = catalogue.graph.scene_of(seed)
-            if seed_scene is not None:
-                home.add(int(seed_scene))
+            if seed_scene is None:
+                notes.append(
+                    f"{catalogue.names.get(seed, 'The seed artist')} is in no scene of the "
+                    "artist graph (too few listeners in common with other artists), so it "
+                    "could not make its scene one of yours."
+                )
+            elif int(seed_scene) not in home:
+                added_scene = int(seed_scene)
+                home.add(added_scene)
     else:
         home = popular_home(catalogue, seed, steer_tag_artists)
     return ListenerProfile(
@@ -467,4 +485,5 @@ def build_profile(
         seed_artist=seed,
         blocks=blocks,
         model_scores=scores,
+        seed_scene=added_scene,
     )
