@@ -56,7 +56,7 @@ def listened_scenes(truth: dict[str, Any]) -> dict[str, set[str]]:
 @pytest.mark.slow
 def test_committed_files_are_exactly_what_the_generator_writes(tmp_path: Path) -> None:
     written = demo_world.write(demo_world.generate(), tmp_path)
-    assert len(written) == 5
+    assert len(written) == 6  # feedback.csv: the planted loves, hates and skips
     for path in written:
         assert path.read_bytes() == (demo_dir() / path.name).read_bytes(), path.name
 
