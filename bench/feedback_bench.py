@@ -34,19 +34,19 @@ from recommender.evaluate import SEED, Split, evaluate_scorer, split, top_k, tra
 from recommender.features import tag_profile
 from recommender.feedback import ModelOpinions, model_opinions, weigh_model_input
 from recommender.interactions import Interactions, load_interactions
-from recommender.models import make_scorer
+from recommender.models import RowScorer, make_scorer
 from recommender.store import Store
 
 
 class HatesNeverRanked:
     """A fitted scorer whose scores for each listener's hated artists are -inf."""
 
-    def __init__(self, scorer: object, hated: sp.csr_matrix) -> None:
+    def __init__(self, scorer: RowScorer, hated: sp.csr_matrix) -> None:
         self.scorer = scorer
         self.hated = hated
 
     def score_rows(self, train: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
-        scores = np.array(self.scorer.score_rows(train, rows), dtype=np.float64)  # type: ignore[attr-defined]
+        scores = np.array(self.scorer.score_rows(train, rows), dtype=np.float64)
         mask = self.hated[rows].toarray() > 0
         scores[mask] = -np.inf
         return scores
@@ -68,11 +68,11 @@ def _mask(interactions: Interactions, pairs: tuple[tuple[int, int], ...]) -> sp.
 
 
 def hated_share(
-    scorer: object, train: sp.csr_matrix, weights: sp.csr_matrix, hated: sp.csr_matrix
+    scorer: RowScorer, train: sp.csr_matrix, weights: sp.csr_matrix, hated: sp.csr_matrix
 ) -> float:
     """Share of top-10 slots holding a hated artist, over listeners with at least one hate."""
     rows = np.flatnonzero(np.diff(hated.indptr) > 0)
-    scores = scorer.score_rows(weights, rows)  # type: ignore[attr-defined]
+    scores = scorer.score_rows(weights, rows)
     ranked = top_k(scores, train[rows], 10)
     hits = np.asarray(hated[rows[:, None], ranked].todense()) > 0
     return float(hits.mean()) if len(rows) else 0.0
@@ -108,8 +108,8 @@ def run(store: Store, models: list[str], seed: int) -> dict[str, dict[str, dict[
         for name in models:
             for arm, data in (("without", view), ("with", with_feedback)):
                 scorer = make_scorer(name, num_threads=1).fit(data)
-                scored = HatesNeverRanked(scorer, hated) if arm == "with" else scorer
-                metrics = evaluate_scorer(scored, fair, data.weights, tags)  # type: ignore[arg-type]
+                scored: RowScorer = HatesNeverRanked(scorer, hated) if arm == "with" else scorer
+                metrics = evaluate_scorer(scored, fair, data.weights, tags)
                 report[kind][f"{name} {arm} feedback"] = {
                     "ndcg@10": float(metrics["ndcg@10"] or 0.0),
                     "hated_share@10": hated_share(scored, held.train, data.weights, hated),

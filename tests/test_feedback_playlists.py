@@ -50,6 +50,14 @@ def _familiar(
     return list(FamiliarStage().propose(request, profile, catalogue).candidates), request, profile
 
 
+def _planted(key: str) -> dict[str, list[dict[str, Any]]]:
+    """truth.json's planted feedback of one kind ("hates", "loves", "skips"), per listener."""
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in truth()["feedback"][key]:
+        out[row["listener"]].append(row)
+    return out
+
+
 def _one(store: Store, sql: str, *args: object) -> Any:
     return store.conn.execute(sql, args).fetchone()[0]
 
@@ -78,9 +86,7 @@ def test_the_planted_feedback_is_in_the_store(world: tuple[Store, TrainedModel])
 
 def test_no_hated_item_is_in_any_playlist(world: tuple[Store, TrainedModel]) -> None:
     store, model = world
-    hates: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for hate in truth()["feedback"]["hates"]:
-        hates[hate["listener"]].append(hate)
+    hates = _planted("hates")
     left_out = 0
     for listener, mine in hates.items():
         for terms in (None, Terms(personalise=False)):
@@ -109,11 +115,8 @@ def test_mostly_skipped_tracks_are_left_out_and_skipped_ones_rank_lower(
     world: tuple[Store, TrainedModel],
 ) -> None:
     store, model = world
-    by_listener: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for skip in truth()["feedback"]["skips"]:
-        by_listener[skip["listener"]].append(skip)
     pairs = 0
-    for listener, skips in by_listener.items():
+    for listener, skips in _planted("skips").items():
         candidates, _, profile = _familiar(store, model, listener, length=200, no_repeat_days=0)
         heavy = {s["track_id"] for s in skips if s["share"] == "heavy"}
         some = {s["track_id"] for s in skips if s["share"] == "some"}
@@ -157,9 +160,7 @@ def test_loved_tracks_come_first_and_say_when_they_were_loved(
     world: tuple[Store, TrainedModel],
 ) -> None:
     store, model = world
-    loves: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for love in truth()["feedback"]["loves"]:
-        loves[love["listener"]].append(love)
+    loves = _planted("loves")
     quoted = 0
     for listener, mine in loves.items():
         candidates, _, _ = _familiar(store, model, listener, length=200, no_repeat_days=0)
@@ -302,7 +303,7 @@ def test_picks_played_after_the_offer_are_accepted(world: tuple[Store, TrainedMo
     assert after.rate == pytest.approx(1 / len(new))
     stats = stats_with_acceptance(store)
     assert stats["acceptance"][listener]["accepted"] == 1  # type: ignore[index]
-    assert set(stats["feedback"]) == {"love", "hate", "skip"}  # type: ignore[arg-type]
+    assert set(stats["feedback"]) == {"love", "hate", "skip"}  # type: ignore[call-overload]
     page = listener_page(store, listener)
     assert page.acceptance is not None and page.acceptance.rate == after.rate
     # A played pick is not rested, however often it was offered.
