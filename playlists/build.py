@@ -200,10 +200,9 @@ def _moment_notes(profile: ListenerProfile, model: ModelView) -> list[str]:
     moment = profile.moment
     if moment is None:
         return []
-    when = moment.context if moment.at is None else iso(moment.at)
     notes = [
-        f"Made for {when} ({moment.time_zone}): each of your listens counts by how close its "
-        "hour and day are to it"
+        f"Made for {moment.label} ({moment.time_zone}): each of your listens counts by how close "
+        "its hour and day are to it"
     ]
     if profile.personalised and model.item_vectors is None:
         notes.append("This model has no artist vectors: only your familiar picks follow the moment")

@@ -140,6 +140,14 @@ class Moment:
             return False
         return self.weekend is None or self.weekend == peak.weekend
 
+    @property
+    def label(self) -> str:
+        """The context, or for `now` and --at the local date and time."""
+        if self.at is None:
+            return self.context
+        local = datetime.fromtimestamp(self.at, zone(self.time_zone))
+        return local.strftime("%A %Y-%m-%d %H:%M")
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "context": self.context,

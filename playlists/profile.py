@@ -271,7 +271,8 @@ def listener_history(
         artist.weight += float(weight)
         artist.moment_weight += float(weight * near)
         if row.listened_at is not None:
-            artist.times.extend([row.listened_at] * row.plays)
+            if moment is not None:  # for the artist's peak part of the week
+                artist.times.extend([row.listened_at] * row.plays)
             artist.first = _earliest(artist.first, row.listened_at)
             artist.last = _latest(artist.last, row.listened_at)
         if row.track_id is not None:

@@ -29,8 +29,9 @@ familiar (`FamiliarEvidence`)
 discovery (`DiscoveryEvidence`)
     artist, artist_id; because_of: [{artist, artist_id, shared_listeners}] (the listener's own
     artists with the most distinct listeners in common with this one); scene: {id, name};
-    model_score (the model's score for this listener and artist); model_rank (1 = the model's
-    top artist for this listener, over the whole catalogue).
+    model_score (the model's score for this listener and artist; for a playlist made for a
+    moment, blended with the moment's fold-in, `playlists.profile.moment_scores`); model_rank
+    (1 = the model's top artist for this listener, over the whole catalogue).
 unexpected (`UnexpectedEvidence`)
     artist, artist_id; home_scene, target_scene: {id, name}; bridge: [{artist, artist_id}]
     from one of the listener's artists to this one, each step a co-listening edge;

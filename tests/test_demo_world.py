@@ -235,3 +235,31 @@ def test_moment_listeners_play_each_half_of_their_artists_at_its_hours(
             assert first <= (int(row["listened_at"]) % 86_400) // 3600 < end
             seen += 1
     assert seen > 12 * demo_world.MOMENT_MIN_LISTENS
+
+
+def test_reader_reads_feedback_when_the_file_is_there_and_rejects_bad_rows(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "artists.csv").write_text("artist_id,name\n1,Quiet Kites\n2,Paper Foxes\n")
+    (tmp_path / "artist_tags.csv").write_text("artist_id,tag,count\n")
+    (tmp_path / "tracks.csv").write_text(
+        "track_id,artist_id,title,album,duration_ms\n1,1,Open Road,Far,200000\n"
+    )
+    with gzip.open(tmp_path / "listens.csv.gz", "wt") as handle:
+        handle.write("listener,track_id,listened_at,ms_played\nl1,1,100,5000\n")
+    assert not [r for r in demo_reader.read(tmp_path) if isinstance(r, Feedback)]
+    (tmp_path / "feedback.csv").write_text(
+        "listener,kind,artist_id,track_id,at\n"
+        "l1,love,1,1,50\n"  # a track
+        "l1,hate,2,,60\n"  # a whole artist
+        "l1,adore,1,1,70\n"  # no such kind
+        "l1,skip,2,1,80\n"  # track 1 is not Paper Foxes'
+        "l1,skip,1,1,soon\n"
+    )
+    records = list(demo_reader.read(tmp_path))
+    assert [r for r in records if isinstance(r, Feedback)] == [
+        Feedback("love", artist="Quiet Kites", title="Open Road", listener="l1", at=50),
+        Feedback("hate", artist="Paper Foxes", listener="l1", at=60),
+    ]
+    rejects = [r.location for r in records if isinstance(r, Rejected)]
+    assert rejects == ["feedback.csv:4", "feedback.csv:5", "feedback.csv:6"]
