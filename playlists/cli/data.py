@@ -86,6 +86,8 @@ def _echo_stats(stats: dict[str, object], as_json: bool) -> None:
     for key, value in stats.items():
         if key == "acceptance" and isinstance(value, dict):
             click.echo("acceptance (discovery and unexpected picks played after the offer):")
+            if not value:
+                click.echo("  no playlist stored yet")
             for listener, a in value.items():
                 rate = "-" if a["rate"] is None else f"{a['rate']:.0%}"
                 click.echo(f"  {listener}: {a['accepted']} of {a['offered']} ({rate})")
