@@ -11,12 +11,20 @@ Steering: `seed_artist` makes that artist's scene a home scene, puts the listene
 of it first, adds it to the evidence artists ("because of") and bridge starts, and opens the
 walk with it. `tag` puts artists carrying the tag first within every kind; nothing else is
 dropped, so the mix and the reasons still hold.
+
+The moment: `context` (now, morning, afternoon, evening, night, weekday, weekend) or `at` (an
+ISO date and time, in the listener's time zone unless it carries an offset) weighs each listen
+by how close its hour and kind of day are to it (`playlists.moment`), for familiar picks and,
+through a fold-in, the model's scores (`playlists.profile.moment_scores`). `made_at` is when
+the playlist is made (the wall clock unless given): its `created_at`, what `now` means, and the
+clock of offers and rests (`playlists.offers`).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -34,7 +42,7 @@ from playlists.request import (
 from playlists.stages import STAGES, Effects, StageRegistry
 from playlists.stages.unexpected import UNEXPECTED_TOP_FRACTION
 from playlists.storage import save_playlist
-from recommender.store import Store, utc_now
+from recommender.store import Store
 from recommender.terms import Terms
 
 
@@ -62,6 +70,9 @@ def build_playlist(
     extra_parts: Sequence[Part] = (),
     stages: StageRegistry = STAGES,
     save: bool = False,
+    context: str | None = None,
+    at: str | None = None,
+    made_at: int | None = None,
 ) -> Playlist:
     """Build a playlist for `listener` (stored only with `save=True`); see the module docstring.
 
@@ -80,6 +91,9 @@ def build_playlist(
         artist_cap=artist_cap,
         new_listener=new_listener,
         extra_parts=extra_parts,
+        context=context,
+        at=at,
+        made_at=made_at,
     )
     if model is None:
         model = load_default_model(store)
@@ -97,10 +111,11 @@ def build_playlist(
         found={kind: r.summary for kind, r in results.items()},
     )
     effects = sum((r.effects for r in results.values()), Effects()).counts()
+    moment = {} if request.moment is None else {"moment": request.moment.to_dict()}
     playlist = Playlist(
         id=f"pl-{uuid.uuid4().hex[:12]}",
         listener=listener,
-        created_at=utc_now(),
+        created_at=datetime.fromtimestamp(request.made_at, UTC).isoformat(timespec="seconds"),
         params={
             "length": request.length,
             "surprise": request.surprise,
@@ -110,6 +125,7 @@ def build_playlist(
             "familiar_share": DEFAULT_FAMILIAR_SHARE,
             "unexpected_top_fraction": UNEXPECTED_TOP_FRACTION,
             "as_of": iso(profile.as_of),
+            **moment,
         },
         model_id=model.model_id,
         personalised=profile.personalised,
@@ -123,6 +139,7 @@ def build_playlist(
             *profile.notes,
             *_seed_notes(profile, catalogue, [c.artist_id for c in entries]),
             *_effect_notes(effects, request.terms),
+            *_moment_notes(profile, model),
         ),
         tracks=tuple(c.at(i) for i, c in enumerate(entries, start=1)),
     )
@@ -183,6 +200,39 @@ def _effect_notes(effects: dict[str, int], terms: Terms) -> list[str]:
         )
     if terms.ignore_sources:
         notes.append(f"Listens from {', '.join(terms.ignore_sources)} were not used")
+    notes.extend(_feedback_notes(effects))
+    return notes
+
+
+def _feedback_notes(effects: dict[str, int]) -> list[str]:
+    """What the listener's own feedback and the ignored offers kept out (keys only present
+    when non-zero)."""
+    notes = []
+    if effects.get("hated_left_out"):
+        notes.append(f"{effects['hated_left_out']} artists or tracks you hate were left out")
+    if effects.get("skipped_left_out"):
+        notes.append(
+            f"{effects['skipped_left_out']} of your tracks were left out because you skip them "
+            "more often than you play them through"
+        )
+    if effects.get("rested"):
+        notes.append(
+            f"{effects['rested']} new artists are resting: offered in your recent playlists and "
+            "not played since"
+        )
+    return notes
+
+
+def _moment_notes(profile: ListenerProfile, model: ModelView) -> list[str]:
+    moment = profile.moment
+    if moment is None:
+        return []
+    notes = [
+        f"Made for {moment.label} ({moment.time_zone}): each of your listens counts by how close "
+        "its hour and day are to it"
+    ]
+    if profile.personalised and model.item_vectors is None:
+        notes.append("This model has no artist vectors: only your familiar picks follow the moment")
     return notes
 
 

@@ -9,9 +9,10 @@ Forgetting
 Deleting rows is not enough for a promise to forget. SQLite leaves deleted content in free
 pages and in the write-ahead log, and a trained model has learned from the data. So `forget`:
 
-1. deletes the chosen listens in one transaction (for `all_data` also the listener, their terms,
-   their playlists and the verdicts on those playlists, and the imports rows that only brought in
-   their data, whose file paths would name them);
+1. deletes the chosen listens and the listener's feedback in the same selection (on that
+   artist, said in that range, or all of it) in one transaction (for `all_data` also the
+   listener, their terms, their playlists and the verdicts on those playlists, and the
+   imports rows that only brought in their data, whose file paths would name them);
 2. deletes tracks and artists nothing refers to any more (no listen, no stored playlist or
    verdict), except catalogue artists that carry tags (they were known before this listener
    and stay useful to everyone);
@@ -44,6 +45,7 @@ from playlists import storage
 from recommender.bundle import MANIFEST
 from recommender.catalog import require_listener, resolve_artist
 from recommender.errors import InvalidForget
+from recommender.feedback import export_feedback, forget_feedback
 from recommender.sources.tastemaker import EXPORT_FORMAT, EXPORT_VERSION
 from recommender.store import Store, utc_now
 from recommender.terms_storage import load_terms
@@ -65,6 +67,7 @@ class ForgetReport:
     bundles_deleted: int
     bytes_before: int | None
     bytes_after: int | None
+    feedback: int = 0  # loves, hates and skips deleted
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -108,6 +111,8 @@ def forget(
         )
     listener_id = require_listener(store, listener)
     where, args = "listener_id = ?", [listener_id]
+    artist_id: int | None = None
+    start = stop = None
     if artist is not None:
         artist_id, _ = resolve_artist(store, artist)
         where += " AND artist_id = ?"
@@ -142,6 +147,14 @@ def forget(
             f"SELECT DISTINCT artist_id, track_id FROM listens WHERE {where}", args
         ).fetchall()
         conn.execute(f"DELETE FROM listens WHERE {where}", args)
+        feedback = forget_feedback(
+            store,
+            listener_id,
+            artist_id=artist_id,
+            artist_name=artist,
+            since=start,
+            until=stop,
+        )
         playlists = verdicts = 0
         if all_data:
             playlists, verdicts = storage.delete_listener_playlists(store, listener_id, listener)
@@ -173,6 +186,7 @@ def forget(
         bundles_deleted=bundles,
         bytes_before=bytes_before,
         bytes_after=_file_bytes(store),
+        feedback=feedback,
     )
 
 
@@ -215,14 +229,16 @@ def _delete_orphans(store: Store, artist_ids: set[int], track_ids: set[int]) -> 
     for track_id in sorted(track_ids - tracks_in_playlists):
         tracks += conn.execute(
             "DELETE FROM tracks WHERE id = ?"
-            " AND NOT EXISTS (SELECT 1 FROM listens WHERE track_id = ?)",
-            (track_id, track_id),
+            " AND NOT EXISTS (SELECT 1 FROM listens WHERE track_id = ?)"
+            " AND NOT EXISTS (SELECT 1 FROM feedback WHERE track_id = ?)",
+            (track_id, track_id, track_id),
         ).rowcount
     artists = 0
     unreferenced = (
         "NOT EXISTS (SELECT 1 FROM listens WHERE artist_id = :a)"
         " AND NOT EXISTS (SELECT 1 FROM artist_tags WHERE artist_id = :a)"
         " AND NOT EXISTS (SELECT 1 FROM tracks WHERE artist_id = :a)"
+        " AND NOT EXISTS (SELECT 1 FROM feedback WHERE artist_id = :a)"
     )
     for artist_id in sorted(artist_ids - in_playlists):
         params = {"a": artist_id}
@@ -327,6 +343,7 @@ def export_listener(store: Store, listener: str) -> dict[str, Any]:
         if stored_terms is None
         else {**load_terms(store, listener).as_dict(), "updated_at": stored_terms[0]},
         "listens": listens,
+        "feedback": export_feedback(store, listener_id),
         "imports": imports,
         "playlists": storage.export_playlists(store, listener_id, listener),
     }

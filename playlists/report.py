@@ -205,6 +205,9 @@ EFFECTS: dict[str, tuple[str, str]] = {
     ),
     "curator_rejected": ("Curator-rejected", "tracks a curator rejected for this listener"),
     "curator_links": ("Rejected links", "links a curator rejected, used to explain nothing"),
+    "hated_left_out": ("Hated", "artists and tracks the listener hates"),
+    "skipped_left_out": ("Mostly skipped", "tracks the listener skips more than they play"),
+    "rested": ("Rested", "new artists offered in recent playlists and not played since"),
 }
 
 

@@ -112,3 +112,11 @@ class GraphFileError(BundleError):
 
 class NothingToEvaluate(TastemakerError):
     """The store has too few listens to hold any out."""
+
+
+class InvalidFeedback(TastemakerError):
+    """A love, hate or skip that names no item, two items, or an unknown kind."""
+
+
+class NoSuchFeedback(InvalidFeedback):
+    """There is no feedback of that kind on that item to take back."""

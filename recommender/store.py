@@ -271,6 +271,17 @@ def _feedback(db: sqlite_utils.Database) -> None:
         """,
     )
 
+
+@CORE.step("004_feedback_terms")
+def _feedback_terms(db: sqlite_utils.Database) -> None:
+    # The terms of issue 17 (NULL: the default): learn from skips or not, after how many
+    # ignored offers a pick is rested, and the listener's time zone for playlists of a moment.
+    terms = db.table("terms")
+    for column, kind in (("learn_from_skips", int), ("rest_after_offers", int), ("time_zone", str)):
+        if column not in terms.columns_dict:
+            terms.add_column(column, kind)
+
+
 def default_db_path() -> Path:
     """Where the store lives when neither --db nor TASTEMAKER_DB says otherwise."""
     env = os.environ.get(DB_ENV)

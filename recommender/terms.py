@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from recommender.errors import InvalidTerms
 
@@ -23,6 +24,10 @@ DEFAULT_NO_REPEAT_DAYS = 3
 # says the same thing as old listening, so little is lost; anyone can set their own with
 # `tastemaker terms --half-life DAYS`. Data without timestamps (HetRec) never fades.
 DEFAULT_HALF_LIFE_DAYS = 14.0
+# A discovery or unexpected artist offered in this many recent playlists and never played since
+# is rested for a while (`playlists.offers`); 0 never rests anything.
+DEFAULT_REST_AFTER_OFFERS = 3
+DEFAULT_TIME_ZONE = "UTC"  # the listener's clock, for playlists made for a moment of the day
 
 # The terms that hold lists of names: stored as JSON arrays, kept as tuples here.
 LIST_TERMS = ("exclude_artists", "exclude_tags", "ignore_sources")
@@ -52,6 +57,9 @@ class Terms:
     exclude_artists: tuple[str, ...] = ()
     exclude_tags: tuple[str, ...] = ()
     ignore_sources: tuple[str, ...] = ()
+    learn_from_skips: bool = True  # skips lower a track's weight in familiar picks
+    rest_after_offers: int = DEFAULT_REST_AFTER_OFFERS
+    time_zone: str = DEFAULT_TIME_ZONE
 
     def validated(self) -> Terms:
         """These terms, or InvalidTerms naming the first value of the wrong type or out of
@@ -66,8 +74,15 @@ class Terms:
             raise InvalidTerms(
                 f"no_repeat_days must be a whole number, got {self.no_repeat_days!r}"
             )
-        if not isinstance(self.personalise, bool):
-            raise InvalidTerms(f"personalise must be true or false, got {self.personalise!r}")
+        for flag in ("personalise", "learn_from_skips"):
+            if not isinstance(getattr(self, flag), bool):
+                raise InvalidTerms(f"{flag} must be true or false, got {getattr(self, flag)!r}")
+        if isinstance(self.rest_after_offers, bool) or not isinstance(self.rest_after_offers, int):
+            raise InvalidTerms(
+                f"rest_after_offers must be a whole number, got {self.rest_after_offers!r}"
+            )
+        if not _is_name(self.time_zone):
+            raise InvalidTerms(f"time_zone must be a time zone name, got {self.time_zone!r}")
         for key in LIST_TERMS:
             values = getattr(self, key)
             if not isinstance(values, tuple) or not all(_is_name(v) for v in values):
@@ -87,6 +102,11 @@ class Terms:
                 f"no-repeat days must be between 0 and {MAX_NO_REPEAT_DAYS:,}, "
                 f"got {self.no_repeat_days}"
             )
+        if self.rest_after_offers < 0:
+            raise InvalidTerms(
+                f"rest-after must be 0 (never rest) or more offers, got {self.rest_after_offers}"
+            )
+        time_zone(self.time_zone)
         return self
 
     def with_changes(self, **changes: Any) -> Terms:
@@ -107,6 +127,16 @@ class Terms:
         for key in LIST_TERMS:
             out[key] = list(out[key])
         return out
+
+
+def time_zone(name: str) -> ZoneInfo:
+    """The IANA time zone `name` (e.g. Europe/Berlin), or InvalidTerms saying what to give."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidTerms(
+            f"unknown time zone {name!r}: give an IANA name such as UTC or Europe/Berlin"
+        ) from None
 
 
 def terms_from_dict(values: dict[str, Any]) -> Terms:

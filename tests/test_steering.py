@@ -3,6 +3,7 @@ or the notes (or the error) say why not; discovery links need enough shared list
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +21,11 @@ from recommender.training import TrainedModel, train
 def demo(
     demo_store_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Store, TrainedModel]]:
-    with Store.open(demo_store_path) as store:
-        yield store, train(store, models_dir=tmp_path_factory.mktemp("models"), num_threads=1)
+    # A private copy: training records a model in the store.
+    copy = tmp_path_factory.mktemp("steering") / "store.db"
+    shutil.copy(demo_store_path, copy)
+    with Store.open(copy) as store:
+        yield store, train(store, num_threads=1)
 
 
 def _played(store: Store, listener: str, artist: str) -> int:

@@ -9,6 +9,7 @@ import click
 from playlists.build import build_playlist
 from playlists.cli import echo_json, json_option, open_store
 from playlists.export import FORMATS, render, to_table
+from playlists.moment import CONTEXTS
 from playlists.review import explain
 
 
@@ -37,6 +38,17 @@ from playlists.review import explain
     help="Allow a listener not in the store: a non-personalised playlist.",
 )
 @click.option(
+    "--context",
+    type=click.Choice(CONTEXTS),
+    help="Make it for a moment: your listens count by how close their hour and day are to it.",
+)
+@click.option(
+    "--at",
+    "at",
+    metavar="DATETIME",
+    help="Make it for this moment (e.g. 2025-10-27T08:30, in your time zone unless it has one).",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(sorted(FORMATS)),
@@ -60,6 +72,8 @@ def playlist_command(
     tag: str | None,
     no_repeat_days: int | None,
     new_listener: bool,
+    context: str | None,
+    at: str | None,
     fmt: str,
     output: Path | None,
 ) -> None:
@@ -67,6 +81,7 @@ def playlist_command(
 
     Mostly music you know (familiar), new artists from your own scenes (discovery) and exactly
     round(length x surprise) unexpected picks from other scenes, each with its reason.
+    With --context or --at, the moment you will listen at shapes them too.
     """
     store = open_store(ctx)
     playlist = build_playlist(
@@ -78,6 +93,8 @@ def playlist_command(
         tag=tag,
         no_repeat_days=no_repeat_days,
         new_listener=new_listener,
+        context=context,
+        at=at,
         save=True,
     )
     text = render(playlist, fmt)

@@ -28,6 +28,17 @@ listener_option = click.option("--listener", required=True, help="Whose terms / 
     default=None,
     help="Use your listening history, or make playlists from the graph and popularity alone.",
 )
+@click.option(
+    "--learn-from-skips/--no-learn-from-skips",
+    default=None,
+    help="Offer the tracks you skip less often, or ignore your skips.",
+)
+@click.option(
+    "--rest-after",
+    type=click.IntRange(min=0),
+    help="Rest a new artist offered in this many recent playlists and never played (0: never).",
+)
+@click.option("--time-zone", help="Your time zone (IANA name, e.g. Europe/Berlin) for --context.")
 @click.option("--use-source", multiple=True, help="Use listens from this import source again.")
 @click.option("--ignore-source", multiple=True, help="Do not use listens from this source.")
 @click.option("--show", is_flag=True, help="Print every term, its default and what data is used.")
@@ -45,6 +56,9 @@ def terms_command(
     half_life: float | None,
     no_repeat_days: int | None,
     personalise: bool | None,
+    learn_from_skips: bool | None,
+    rest_after: int | None,
+    time_zone: str | None,
     use_source: tuple[str, ...],
     ignore_source: tuple[str, ...],
     show: bool,
@@ -67,6 +81,9 @@ def terms_command(
             half_life is not None,
             no_repeat_days is not None,
             personalise is not None,
+            learn_from_skips is not None,
+            rest_after is not None,
+            time_zone is not None,
             use_source,
             ignore_source,
         ]
@@ -86,6 +103,9 @@ def terms_command(
             ignore_sources=ignore_source,
             use_sources=use_source,
             clear_exclusions=clear_exclusions,
+            learn_from_skips=learn_from_skips,
+            rest_after_offers=rest_after,
+            time_zone=time_zone,
         )
         if not show and not as_json:
             click.echo(f"terms saved for {listener}; run `tastemaker train` to apply them")
@@ -152,6 +172,8 @@ def forget_command(
         echo_json(report.as_dict())
         return
     click.echo(f"forgot {report.listens:,} listen rows ({report.plays:,} plays) of {listener}")
+    if report.feedback:
+        click.echo(f"  and {report.feedback:,} loves, hates and skips")
     if report.listener_deleted:
         click.echo(
             f"  removed the listener, their terms, {report.playlists} playlists and "

@@ -55,7 +55,7 @@ class DiscoveryStage:
         tally = Tally(profile)
         model = profile.scores
         limit = 2 * request.length
-        anchors = [h.artist_id for h in profile.strongest[:ANCHORS]]
+        anchors = [h.artist_id for h in profile.liked[:ANCHORS]]
         seed = profile.seed_artist
         if seed is not None and seed not in anchors:
             anchors.insert(0, seed)
@@ -84,7 +84,7 @@ class DiscoveryStage:
         for artist_id in ordered:
             if len(picks) >= limit:
                 break
-            if not tally.allowed(artist_id):
+            if not tally.new_allowed(artist_id):
                 continue
             if any(catalogue.lookalike(artist_id, a) for a in anchors[:LOOKALIKE_ANCHORS]):
                 continue

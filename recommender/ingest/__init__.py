@@ -7,7 +7,6 @@ import the writer's names (`import_records`, `ImportReport`, `checksum`) from
 """
 
 from recommender.ingest.records import (
-    FEEDBACK_KINDS,
     IMPORT_FORMATS,
     Artist,
     ArtistTag,
@@ -24,7 +23,6 @@ from recommender.ingest.records import (
 )
 
 __all__ = [
-    "FEEDBACK_KINDS",
     "IMPORT_FORMATS",
     "Artist",
     "ArtistTag",

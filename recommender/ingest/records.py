@@ -48,10 +48,6 @@ class Listen:
     isrc: str | None = None
 
 
-# The kinds of feedback, as the `feedback` table stores them.
-FEEDBACK_KINDS: tuple[str, ...] = ("love", "hate", "skip")
-
-
 @dataclass(frozen=True)
 class Feedback:
     """A love, hate or skip the listener expressed: stored in `feedback`, never as a listen.

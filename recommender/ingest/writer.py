@@ -23,8 +23,9 @@ What the writer decides for every reader:
   Spotify URI, ISRC, album, duration): a later import fills in what is still missing and never
   changes the track's id or a value already stored.
 - The same play from two services is one listen (`recommender.ingest.overlaps`).
-- Feedback is stored in `feedback`, never as a listen (`recommender.ingest.feedback`); at the
-  end of every import, feedback that was waiting for its artist or track is placed.
+- Feedback is stored in `feedback`, never as a listen, with the dedupe key of
+  `recommender.feedback` (the table's owner); at the end of every import, `resolve_pending`
+  places it (and any earlier feedback that was waiting) on the artists and tracks it names.
 - A stream of rows none of which could be read (only rejects) is refused (`NothingRead`),
   so a file of another format writes nothing.
 """
@@ -38,8 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from recommender.errors import IngestError, NothingRead
+from recommender.feedback import dedupe_key, resolve_pending
 from recommender.ingest.artists import ArtistRef, KnownArtists
-from recommender.ingest.feedback import Placer, place_pending, write_feedback
 from recommender.ingest.files import checksum
 from recommender.ingest.overlaps import Overlaps
 from recommender.ingest.records import (
@@ -223,13 +224,10 @@ def _write(
         if progress is not None and seen % 50_000 == 0:
             progress(seen)
     writer.flush()
-    report.feedback_placed = place_pending(store, writer.placer)
-    report.feedback_pending = int(
-        store.conn.execute(
-            "SELECT count(*) FROM feedback WHERE import_id = ? AND artist_id IS NULL",
-            (import_id,),
-        ).fetchone()[0]
-    )
+    waiting_before = _pending(store, import_id, this_import=False)
+    resolve_pending(store)
+    report.feedback_placed = waiting_before - _pending(store, import_id, this_import=False)
+    report.feedback_pending = _pending(store, import_id, this_import=True)
     report.listener = writer.default_listener
     report.community = _community(store, writer.listener_ids)
     imports.update(
@@ -244,6 +242,19 @@ def _write(
         },
     )
     return writer
+
+
+def _pending(store: Store, import_id: int, *, this_import: bool) -> int:
+    """Feedback rows (of this import, or of the others) not placed on their artist or track."""
+    same = "=" if this_import else "IS NOT"
+    return int(
+        store.conn.execute(
+            "SELECT count(*) FROM feedback WHERE (artist_id IS NULL OR (track_id IS NULL AND"
+            " (track_title IS NOT NULL OR recording_mbid IS NOT NULL"
+            f" OR recording_msid IS NOT NULL))) AND import_id {same} ?",
+            (import_id,),
+        ).fetchone()[0]
+    )
 
 
 def _community(store: Store, listener_ids: dict[str, int]) -> Community | None:
@@ -323,7 +334,6 @@ class _Writer:
         self.filled: dict[int, set[str]] = {}
         self.fills: dict[int, dict[str, object]] = {}
         self.overlaps = Overlaps(store)
-        self.placer = Placer(store, fmt, self.key, import_id)
 
     def key(self, name: str) -> str:
         """name_key, remembered: a history names the same artists and tracks over and over."""
@@ -522,13 +532,7 @@ class _Writer:
         if rows:
             self._listens(rows)
         if feedback:
-            counts = write_feedback(
-                self.store,
-                self.placer,
-                [(self.listener_ids[name], record) for name, record in feedback],
-            )
-            self.report.feedback += counts.added
-            self.report.feedback_duplicates += counts.duplicates
+            self._write_feedback(feedback)
 
     def _listens(self, rows: list[_ListenRow]) -> None:
         kept, already = self.overlaps.drop(rows)
@@ -548,6 +552,35 @@ class _Writer:
         inserted = self.store.conn.total_changes - before
         self.report.imported += inserted
         self.report.duplicates += len(rows) - inserted
+
+    def _write_feedback(self, batch: Sequence[tuple[str, Feedback]]) -> None:
+        """Insert the batch's feedback (placed on artists and tracks at the end of the import);
+        a row repeating a stored one, or an earlier one of the batch, is a duplicate."""
+        rows = [
+            (
+                self.listener_ids[name],
+                r.kind,
+                r.artist,
+                r.title,
+                r.recording_mbid,
+                r.recording_msid,
+                r.at,
+                r.source or self.source,
+                self.import_id,
+                dedupe_key(r.kind, r.at, r.artist, r.title, r.recording_mbid, r.recording_msid),
+            )
+            for name, r in batch
+        ]
+        before = self.store.conn.total_changes
+        self.store.conn.executemany(
+            "INSERT OR IGNORE INTO feedback (listener_id, kind, artist_name, track_title,"
+            " recording_mbid, recording_msid, at, source, import_id, dedupe)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        added = self.store.conn.total_changes - before
+        self.report.feedback += added
+        self.report.feedback_duplicates += len(rows) - added
 
     def _write_fills(self) -> None:
         """Fill in the identifiers stored tracks lack (never replacing a stored value)."""

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from recommender.errors import IngestError, TastemakerError
+from recommender.feedback import KINDS as FEEDBACK_KINDS
 from recommender.ingest.records import (
-    FEEDBACK_KINDS,
     DefaultListener,
     Feedback,
     Listen,
