@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
 
 from playlists.assemble import Similarity, assemble
-from playlists.model import Playlist
+from playlists.model import UNEXPECTED, Playlist
 from playlists.profile import Catalogue, ListenerProfile, ModelView, build_profile
 from playlists.reasons import iso
 from playlists.request import (
@@ -37,6 +38,7 @@ from playlists.request import (
     DEFAULT_FAMILIAR_SHARE,
     DEFAULT_LENGTH,
     Part,
+    PlaylistRequest,
     playlist_request,
 )
 from playlists.stages import STAGES, Effects, StageRegistry
@@ -97,6 +99,7 @@ def build_playlist(
     )
     if model is None:
         model = load_default_model(store)
+    request, missing = _what_the_data_supports(request, model)
     catalogue = Catalogue.of(store, model.graph)
     profile = build_profile(store, request, model, catalogue)
     results = {
@@ -136,6 +139,7 @@ def build_playlist(
             **effects,
         },
         notes=(
+            *missing,
             *profile.notes,
             *_seed_notes(profile, catalogue, [c.artist_id for c in entries]),
             *_effect_notes(effects, request.terms),
@@ -146,6 +150,33 @@ def build_playlist(
     if save:
         save_playlist(store, playlist)
     return playlist
+
+
+def _what_the_data_supports(
+    request: PlaylistRequest, model: ModelView
+) -> tuple[PlaylistRequest, list[str]]:
+    """The request, without the parts the trained data cannot supply, and notes saying so.
+
+    Unexpected picks leave the listener's scenes by a co-listening bridge: an artist graph with
+    no scenes at all (a store of a few listeners who share few artists) has none to offer, so
+    the playlist is built from what there is and says why, instead of failing. A graph with
+    scenes that merely holds too few bridged artists still fails with the count, as always.
+    """
+    if model.graph.scenes or not any(p.kind == UNEXPECTED for p in request.mix.parts):
+        return request, []
+    asked = request.mix.exact_count(next(p for p in request.mix.parts if p.kind == UNEXPECTED))
+    parts = tuple(p for p in request.mix.parts if p.kind != UNEXPECTED)
+    kept = replace(request, mix=replace(request.mix, parts=parts))
+    listeners = len(model.listeners)
+    who = "one listener" if listeners == 1 else f"{listeners} listeners who share too few artists"
+    note = (
+        f"Only your own music: the model was trained on {who}, so the artist graph has no "
+        "scenes. Discovery and unexpected picks need a community: import other listeners' "
+        "histories (a household, a club, HetRec or the demo world) and train again."
+    )
+    if asked:
+        note += f" ({asked} unexpected picks were asked for.)"
+    return kept, [note]
 
 
 def _seed_notes(

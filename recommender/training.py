@@ -206,6 +206,7 @@ def train(
         **scorer.to_arrays(),
     }
     params = scorer.config.as_dict()
+    notes = (*scorer.notes_, *community_notes(interactions, graph))
     manifest = {
         "model_id": model_id,
         "model": model,
@@ -213,7 +214,7 @@ def train(
         "data_fingerprint": interactions.fingerprint,
         "now": interactions.now,
         "params": params,
-        "notes": list(scorer.notes_),
+        "notes": list(notes),
         "num_threads": threads,
         "graph_params": graph.params.as_dict(),
         "train_seconds": round(time.perf_counter() - started, 3),
@@ -245,7 +246,22 @@ def train(
         created_at=created,
         path=path,
         model_name=model,
-        notes=scorer.notes_,
+        notes=notes,
+    )
+
+
+def community_notes(interactions: Interactions, graph: ArtistGraph) -> tuple[str, ...]:
+    """What the store's data cannot support yet, said at train time: collaborative picks need
+    other listeners who share artists (the graph's scenes come from co-listening)."""
+    listeners = len(interactions.listeners)
+    if graph.scenes:
+        return ()
+    who = "one listener" if listeners == 1 else f"{listeners} listeners who share too few artists"
+    return (
+        f"the artist graph has no scenes (its edges need artists that listeners share, and this "
+        f"store holds {who}): playlists will hold each listener's own music only; discovery "
+        "and unexpected picks need a community in this store (a household, a club, HetRec or "
+        "the demo world)",
     )
 
 
