@@ -76,6 +76,8 @@ PLACEHOLDER_NAMES: frozenset[str] = frozenset(
 )
 
 
+# Asked for every record of an import, of the same few thousand names: cached like name_key.
+@lru_cache(maxsize=1 << 16)
 def is_placeholder(name: str | None) -> bool:
     """True for a missing or placeholder artist name ("<Untagged>", "Unknown Artist", ...)."""
     if name is None:

@@ -71,23 +71,27 @@ class Overlaps:
 
     def drop(self, rows: Sequence[ListenRow]) -> tuple[list[ListenRow], dict[str, int]]:
         """The rows to insert, and how many were dropped per source already holding them."""
-        by_listener: dict[int, list[int]] = defaultdict(list)
+        # Which listeners have timed listens from more than one source, counting this batch
+        # (one pass of a set comprehension: most batches need no check at all).
+        pairs = {(row[0], row[6]) for row in rows if row[3] is not None}
         needs_check: set[int] = set()
-        for index, row in enumerate(rows):
-            if row[3] is None:
-                continue
-            listener_id, source = row[0], row[6]
-            known = self._sources_of(listener_id)
-            by_listener[listener_id].append(index)
-            if known - {source}:
-                needs_check.add(listener_id)
+        for listener_id, source in sorted(pairs):
+            known = self.sources.get(listener_id)
+            if known is None:
+                known = self._sources_of(listener_id)
             known.add(source)
+            if len(known) > 1:
+                needs_check.add(listener_id)
         merged: dict[str, int] = {}
-        dropped: set[int] = set()
-        for listener_id in needs_check:
-            self._check(rows, by_listener[listener_id], dropped, merged)
-        if not dropped:
+        if not needs_check:
             return list(rows), merged
+        by_listener: dict[int, list[int]] = defaultdict(list)
+        for index, row in enumerate(rows):
+            if row[3] is not None and row[0] in needs_check:
+                by_listener[row[0]].append(index)
+        dropped: set[int] = set()
+        for listener_id in sorted(needs_check):
+            self._check(rows, by_listener[listener_id], dropped, merged)
         return [row for index, row in enumerate(rows) if index not in dropped], merged
 
     def _check(

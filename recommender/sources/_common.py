@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import IO
 
@@ -640,7 +641,7 @@ def text_field(obj: dict[str, object], key: str) -> str | None:
     value = obj.get(key)
     if isinstance(value, str):
         value = value.strip()
-        if value and is_text(value):
+        if value and (value.isascii() or is_text(value)):
             return value
     return None
 
@@ -694,11 +695,14 @@ def isrc(value: object) -> str | None:
 
 def spotify_track_uri(value: object) -> str | None:
     """`spotify:track:<id>` from a Spotify track URI or open.spotify.com link, or None."""
-    if isinstance(value, str):
-        found = _SPOTIFY_TRACK.match(value.strip())
-        if found:
-            return f"spotify:track:{found.group(1)}"
-    return None
+    return _spotify_track_uri(value) if isinstance(value, str) else None
+
+
+# A history names the same tracks over and over: the parse is remembered.
+@lru_cache(maxsize=1 << 16)
+def _spotify_track_uri(value: str) -> str | None:
+    found = _SPOTIFY_TRACK.match(value.strip())
+    return f"spotify:track:{found.group(1)}" if found else None
 
 
 # -- time ----------------------------------------------------------------------------------

@@ -17,8 +17,6 @@ from array import array
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
-
 from recommender.errors import IngestError
 from recommender.ingest.files import folder_member
 from recommender.ingest.records import Artist, ArtistTag, Listen, Record, Rejected, Skipped
@@ -186,6 +184,8 @@ class _Taggers:
         """(artist id, tag, distinct taggers) per pair, in first-tagged order."""
         if not self.pairs:
             return
+        import numpy as np  # only for tag files: the other readers never need it
+
         pairs = np.frombuffer(self.pairs, dtype=np.int64)
         users = np.frombuffer(self.users, dtype=np.int32)
         order = np.lexsort((users, pairs))

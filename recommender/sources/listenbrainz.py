@@ -165,6 +165,11 @@ def listen(location: str, value: object) -> Listen | Rejected:
     info = info if isinstance(info, dict) else {}
     mapping = meta.get("mbid_mapping")
     mapping = mapping if isinstance(mapping, dict) else {}
+    # Most listens carry few of these: each is parsed only when it is there.
+    recording = mapping.get("recording_mbid") or info.get("recording_mbid")
+    release = mapping.get("release_mbid") or info.get("release_mbid")
+    code = info.get("isrc")
+    spotify = info.get("spotify_id") or info.get("origin_url")
     return Listen(
         artist=artist,
         title=title,
@@ -172,11 +177,10 @@ def listen(location: str, value: object) -> Listen | Rejected:
         listened_at=listened_at,
         duration_ms=_duration_ms(info),
         artist_mbid=_single_artist_mbid(mapping) or _single_artist_mbid(info),
-        track_mbid=mbid(mapping.get("recording_mbid")) or mbid(info.get("recording_mbid")),
-        release_mbid=mbid(mapping.get("release_mbid")) or mbid(info.get("release_mbid")),
-        isrc=isrc(info.get("isrc")),
-        spotify_uri=spotify_track_uri(info.get("spotify_id"))
-        or spotify_track_uri(info.get("origin_url")),
+        track_mbid=mbid(recording) if recording else None,
+        release_mbid=mbid(release) if release else None,
+        isrc=isrc(code) if code else None,
+        spotify_uri=spotify_track_uri(spotify) if spotify else None,
     )
 
 

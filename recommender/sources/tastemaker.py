@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from recommender.errors import IngestError, TastemakerError
-from recommender.feedback import KINDS as FEEDBACK_KINDS
 from recommender.ingest.records import (
     DefaultListener,
     Feedback,
@@ -230,7 +229,10 @@ def _feedback(location: str, row: object) -> Feedback | Rejected:
         key: _text(row, key)
         for key in ("artist", "title", "recording_mbid", "recording_msid", "source")
     }
-    if kind not in FEEDBACK_KINDS or not ok_at or not all(ok for ok, _ in texts.values()):
+    # Imported here: recommender.feedback loads scipy, which reading a file never needs.
+    from recommender.feedback import KINDS
+
+    if kind not in KINDS or not ok_at or not all(ok for ok, _ in texts.values()):
         return bad
     artist, recording, msid = (
         texts["artist"][1],
