@@ -332,7 +332,16 @@ def _verdict(row: Mapping[str, Any]) -> Verdict:
 _MINE = "listener_id = ? OR listener_name = ?"
 
 
-def export_playlists(store: Store, listener_id: int, listener: str) -> list[dict[str, Any]]:
+def playlist_ids_of(store: Store, listener_id: int | None, listener: str) -> list[str]:
+    """The ids of the listener's stored playlists (also those made before they were in the
+    store, which carry only their name)."""
+    rows = store.conn.execute(
+        f"SELECT id FROM playlists WHERE {_MINE} ORDER BY id", (listener_id, listener)
+    )
+    return [str(r[0]) for r in rows]
+
+
+def export_playlists(store: Store, listener_id: int | None, listener: str) -> list[dict[str, Any]]:
     """The listener's playlists with tracks, reasons and verdicts (docs/export-format.md)."""
     out = []
     heads = store.db.table("playlists").rows_where(
@@ -392,7 +401,9 @@ def _exported_verdict(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def delete_listener_playlists(store: Store, listener_id: int, listener: str) -> tuple[int, int]:
+def delete_listener_playlists(
+    store: Store, listener_id: int | None, listener: str
+) -> tuple[int, int]:
     """Delete the listener's playlists and the verdicts on them: (playlists, verdicts) deleted.
 
     Runs inside the caller's transaction (forgetting a listener is one transaction).

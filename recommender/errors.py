@@ -108,3 +108,15 @@ class GraphFileError(BundleError):
 
 class NothingToEvaluate(TastemakerError):
     """The store has too few listens to hold any out."""
+
+
+class OutputError(TastemakerError):
+    """A file the listener asked for (`-o`, `--html`) could not be written; none was left."""
+
+
+class UnsafeOutput(OutputError):
+    """The output path is a device, folder, FIFO or dangling link: only files are replaced."""
+
+
+class ForgottenWhileTraining(TastemakerError):
+    """Listens were forgotten while a model trained, so that model was discarded."""

@@ -255,6 +255,22 @@ def _feedback(db: sqlite_utils.Database) -> None:
         """,
     )
 
+
+@CORE.step("004_store_state")
+def _store_state(db: sqlite_utils.Database) -> None:
+    # Small named counters about the store itself, never about a person: the data generation
+    # that every forget raises and whether a forget has work left (`recommender.generation`).
+    execute_script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS store_state (
+            name TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        );
+        """,
+    )
+
+
 def default_db_path() -> Path:
     """Where the store lives when neither --db nor TASTEMAKER_DB says otherwise."""
     env = os.environ.get(DB_ENV)

@@ -8,6 +8,7 @@ hold a `Terms` without pulling in the store. Storing terms (load, save, update, 
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -43,9 +44,10 @@ class Terms:
         """These terms, or InvalidTerms naming the first value out of range."""
         if not 0.0 <= self.surprise <= 1.0:
             raise InvalidTerms(f"surprise must be between 0 and 1, got {self.surprise}")
-        if not self.half_life_days > 0:
+        if not 0 < self.half_life_days < math.inf:
             raise InvalidTerms(
-                f"half-life must be a positive number of days, got {self.half_life_days}"
+                f"half-life must be a positive, finite number of days, got "
+                f"{self.half_life_days} (36500 keeps a year-old listen at 99% weight)"
             )
         if self.no_repeat_days < 0:
             raise InvalidTerms(f"no-repeat days must be 0 or more, got {self.no_repeat_days}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from playlists.build import build_playlist
-from playlists.cli import echo_json, json_option, open_store
+from playlists.cli import echo, echo_json, json_option, open_store
 from playlists.export import to_json, to_table
 from recommender.demo import DEMO_LISTENER, prepare_demo
 from recommender.ingest.writer import ImportReport
@@ -17,7 +17,7 @@ from recommender.stats import store_stats
 
 
 def _progress(rows: int) -> None:
-    click.echo(f"... {rows:,} rows read", err=True)
+    echo(f"... {rows:,} rows read", err=True)
 
 
 @click.command("import")
@@ -51,22 +51,22 @@ def import_command(
         return
     _echo_report(report)
     if report.listener and not listener:
-        click.echo(f"  listener: {report.listener} (named by the export)")
+        echo(f"  listener: {report.listener} (named by the export)")
 
 
 def _echo_report(report: ImportReport) -> None:
-    click.echo(
+    echo(
         f"{report.format} {report.path}: {report.imported:,} imported, "
         f"{report.duplicates:,} duplicate, {report.skipped:,} skipped, {report.rejected:,} rejected"
     )
     for reason, count in sorted(report.skip_reasons.items()):
-        click.echo(f"  skipped {count:,}: {reason}")
+        echo(f"  skipped {count:,}: {reason}")
     for reject in report.rejects:
-        click.echo(f"  rejected {reject.location}: {reject.reason}")
+        echo(f"  rejected {reject.location}: {reject.reason}")
     if report.rejected > len(report.rejects):
-        click.echo(f"  ... and {report.rejected - len(report.rejects):,} more rejected rows")
+        echo(f"  ... and {report.rejected - len(report.rejects):,} more rejected rows")
     for note in report.notes:
-        click.echo(f"  note: {note}")
+        echo(f"  note: {note}")
 
 
 @click.command("stats")
@@ -83,11 +83,11 @@ def _echo_stats(stats: dict[str, object], as_json: bool) -> None:
         return
     for key, value in stats.items():
         if isinstance(value, dict):
-            click.echo(f"{key}:")
+            echo(f"{key}:")
             for sub, sub_value in value.items():
-                click.echo(f"  {sub}: {sub_value}")
+                echo(f"  {sub}: {sub_value}")
         else:
-            click.echo(f"{key}: {value}")
+            echo(f"{key}: {value}")
 
 
 @click.command("demo")
@@ -115,18 +115,18 @@ def demo_command(ctx: click.Context, listener: str, length: int, as_json: bool) 
         )
         return
     if ready.imported is None:
-        click.echo("demo world already in the store")
+        echo("demo world already in the store")
     else:
         _echo_report(ready.imported)
     counts = store.counts()
-    click.echo(
+    echo(
         f"store {store.path}: {counts['listeners']} listeners, {counts['artists']} artists, "
         f"{counts['tracks']:,} tracks, {counts['listens']:,} listens"
     )
     verb = "trained" if ready.trained else "using"
-    click.echo(f"{verb} model {ready.model.model_id} ({len(ready.model.graph.scenes)} scenes)\n")
-    click.echo(to_table(playlist))
-    click.echo(f"\nstored as {playlist.id}: `tastemaker explain {playlist.id}` shows it again")
+    echo(f"{verb} model {ready.model.model_id} ({len(ready.model.graph.scenes)} scenes)\n")
+    echo(to_table(playlist))
+    echo(f"\nstored as {playlist.id}: `tastemaker explain {playlist.id}` shows it again")
 
 
 COMMANDS = [import_command, stats_command, demo_command]

@@ -7,9 +7,11 @@ from pathlib import Path
 import click
 
 from playlists.build import build_playlist
-from playlists.cli import echo_json, json_option, open_store
+from playlists.cli import echo, echo_json, echo_note, json_option, open_store
 from playlists.export import FORMATS, render, to_table
 from playlists.review import explain
+from playlists.written import FileKind, write_listener_file
+from recommender.files import output_target
 
 
 @click.command("playlist")
@@ -48,7 +50,8 @@ from playlists.review import explain
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to FILE instead of the terminal.",
+    help="Write to FILE instead of the terminal (a regular file, replaced whole; never a "
+    "device, and a link is followed only to a regular file, saying so).",
 )
 @click.pass_context
 def playlist_command(
@@ -69,6 +72,8 @@ def playlist_command(
     round(length x surprise) unexpected picks from other scenes, each with its reason.
     """
     store = open_store(ctx)
+    if output is not None:
+        output_target(output)  # a missing folder or a device fails before anything is built
     playlist = build_playlist(
         store,
         listener,
@@ -82,10 +87,19 @@ def playlist_command(
     )
     text = render(playlist, fmt)
     if output is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return
-    output.write_text(text, encoding="utf-8")
-    click.echo(f"playlist {playlist.id}: {len(playlist.tracks)} tracks written to {output}")
+    saved = write_listener_file(
+        store,
+        output,
+        text,
+        kind=FileKind.PLAYLIST,
+        listener_id=store.listener_id(listener),
+        playlist_id=playlist.id,
+    )
+    where = saved.written.describe()
+    echo(f"playlist {playlist.id}: {len(playlist.tracks)} tracks written to {where}")
+    echo_note(saved)
 
 
 @click.command("explain")
@@ -99,11 +113,11 @@ def explain_command(ctx: click.Context, playlist_id: str, as_json: bool) -> None
     if as_json:
         echo_json(explained.to_dict())
         return
-    click.echo(to_table(explained.playlist), nl=False)
+    echo(to_table(explained.playlist), nl=False)
     if explained.verdicts:
-        click.echo("\nverdicts:")
+        echo("\nverdicts:")
         for line in explained.verdict_lines():
-            click.echo(f"  {line}")
+            echo(f"  {line}")
 
 
 COMMANDS = [playlist_command, explain_command]
