@@ -82,6 +82,8 @@ DAY_SECONDS = 86_400
 # A staging folder `write_bundle` writes a model into before renaming it into place.
 _STAGING = re.compile(r"^\..+\.partial$")
 _SCAN_CHUNK = 1 << 20
+# How long a checkpoint waits for other processes' readers to move on before forget says so.
+CHECKPOINT_WAIT_MS = 5000
 
 
 @dataclass(frozen=True)
@@ -561,7 +563,13 @@ def _checkpoint(store: Store, left: list[str]) -> bool:
     process still reads an older snapshot, so the WAL (and old pages) could not be replaced."""
     if store.path is None:
         return True
-    busy, log, done = store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    conn = store.conn
+    wait = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute(f"PRAGMA busy_timeout = {int(CHECKPOINT_WAIT_MS)}")
+    try:
+        busy, log, done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(wait)}")
     wal = Path(f"{store.path}-wal")
     size = wal.stat().st_size if wal.exists() else 0
     if busy or (log not in (-1, done)) or size:

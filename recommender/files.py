@@ -92,8 +92,12 @@ def output_target(path: str | os.PathLike[str]) -> tuple[Path, bool, bool]:
             f"the folder {folder} does not exist: create it first (mkdir -p {folder}) or "
             "choose another path"
         )
-    if info is not None and not os.access(target, os.W_OK):
-        raise OutputError(f"{target} is read-only: tastemaker will not replace it")
+    # No write permission for anyone counts as read-only even for root, whom access() lets by.
+    if info is not None and (not info.st_mode & 0o222 or not os.access(target, os.W_OK)):
+        raise OutputError(
+            f"{target} is read-only: tastemaker will not replace it; make it writable or "
+            "choose another path"
+        )
     return target, info is not None, through_link
 
 
