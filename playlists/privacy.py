@@ -210,12 +210,9 @@ def forget(
     files = files_for(store, listener_id, playlist_ids)
     bytes_before = _file_bytes(store)
     if listener_id is None and not (all_data and playlist_ids):
-        if forget_unfinished(store):
-            return _finished(
-                _finish(
-                    store, replace(_empty_report(listener), bytes_before=bytes_before), resumed=True
-                )
-            )
+        if forget_unfinished(store):  # an earlier forget stopped: finish it
+            nothing = replace(_empty_report(listener), bytes_before=bytes_before)
+            return _finished(_finish(store, nothing, resumed=True))
         if playlist_ids:
             raise InvalidForget(
                 f"{listener!r} has no listens in the store, only playlists made for the name: "

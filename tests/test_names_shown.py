@@ -160,3 +160,26 @@ def test_chromium_lays_out_the_digits_after_a_hostile_name_in_order(
     assert numbers and all(len(n["text"]) >= 2 for n in numbers)
     for number in numbers:
         assert number["xs"] == sorted(number["xs"]), number  # left to right, as written
+
+
+def test_served_pages_isolate_names_and_keep_form_values(tmp_path: Path) -> None:
+    """The workbench: same template and filters; an option's value still sends the name as
+    it is stored (only what is shown is rewritten)."""
+    from playlists.web import curators
+    from playlists.web.app import create_app
+
+    db = tmp_path / "t.db"
+    with Store.open(db) as store:
+        playlist_id = _hostile_world(store)
+        token = curators.add_curator(store, "kim").token  # curator names refuse controls
+    with create_app(db).test_client() as client:
+        assert client.post("/login", data={"token": token}).status_code == 303
+        for path in ("/queue", f"/playlists/{playlist_id}", "/listeners"):
+            html = client.get(path).get_data(as_text=True)
+            parsed = _Isolation()
+            parsed.feed(html)
+            shown = "".join(text for text, _ in parsed.runs)
+            assert _raw_controls(shown.replace("\t", "")) == set(), path
+            assert "<bdi>kim</bdi>" in html, path  # who is signed in
+        queue = client.get("/queue").get_data(as_text=True)
+        assert f'<option value="{HOSTILE_LISTENER}"' in queue.replace("&#34;", '"')
