@@ -60,18 +60,17 @@ import numpy as np  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
 
 from playlists import privacy  # noqa: E402
+from playlists.build import build_playlist  # noqa: E402
 from playlists.cli import main  # noqa: E402
 from recommender.ingest import Listen  # noqa: E402
 from recommender.models import TastemakerConfig  # noqa: E402
 from recommender.store import Store  # noqa: E402
 from recommender.training import train  # noqa: E402
-from tests.review_fixtures import build_world, familiar, save_rows  # noqa: E402
+from tests.hostile_fixtures import SECRET, hostile_playlist, with_secret  # noqa: E402
+from tests.review_fixtures import build_world  # noqa: E402
 from tests.small_disk import run_on_small_disk, small_disk_works  # noqa: E402
-from tests.synthetic import fill_planted  # noqa: E402
-from tests.terms_fixtures import DAY, T0, add  # noqa: E402
+from tests.terms_fixtures import T0, add  # noqa: E402
 
-SECRET = "zyxwquorra-listener"  # the listener every forget case forgets
-SECRET_ARTIST = "Qwopplewick Hexatone"  # an artist only they played
 OTHER = "p01"  # a listener who stays
 FAST_MODEL = TastemakerConfig(no_components=4, epochs=3, learning_rate=0.05, ease_share=0.1)
 
@@ -613,15 +612,8 @@ ACTIVE |= set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def _hostile_store(s: Scratch, name: str) -> str:
-    """A playlist whose artist, listener and reason carry the hostile name."""
     with s.store() as store:
-        with store.transaction() as conn:
-            conn.execute("UPDATE artists SET name = ? WHERE name = 'Rancid'", (name,))
-            conn.execute("UPDATE listeners SET name = ? WHERE name = 'ana'", (name,))
-        entry = familiar(store, name, 1, "Ruby Soho")
-        entry["evidence"].update(artist=name, plays=23)
-        entry["text"] = f"You played {name} 23 times"
-        return save_rows(store, "pl-hostile", name, [entry])
+        return hostile_playlist(store, name)
 
 
 def _names_in_terminal(surface: str, label: str) -> Callable[[Scratch], None]:
@@ -805,9 +797,7 @@ for _name, _args in (
             a = tuple(str(csv) if x == "LASTFM" else x for x in a)
         _while_importing(*a)(s)
 
-    add_case(
-        "writers", f"{_name}-while-an-import-runs", _prepared, owner=INGEST, expected_failure=INGEST
-    )
+    add_case("writers", f"{_name}-while-an-import-runs", _prepared, owner=INGEST)
 
 
 # hostile input files (the ingest engineer: items 7 and 8, folder symlinks of 11) -----------
@@ -853,12 +843,24 @@ def _zip_bomb(member: str) -> Callable[[Scratch], Path]:
         path = s.outside / "bomb.zip"
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
             with archive.open(member, "w", force_zip64=True) as handle:
-                block = b" " * (1 << 20)
-                for _ in range(600):  # 600 MiB of spaces: about 600 KB compressed
+                # One listen, again and again: 4 million rows to parse from ~300 KB.
+                line = _lb(
+                    {
+                        "listened_at": 1_700_000_000,
+                        "track_metadata": {"artist_name": "Echo", "track_name": "Again"},
+                    }
+                ).encode()
+                block = line * 10_000
+                for _ in range(400):
                     handle.write(block)
         return path
 
     return make
+
+
+def _export(**fields: Any) -> str:
+    """A tastemaker export (`export-data`'s format) holding `fields`."""
+    return json.dumps({"format": "tastemaker-export", "version": 1, **fields})
 
 
 def _lb(listen: dict[str, Any]) -> str:
@@ -914,14 +916,10 @@ INPUTS += [
         "tastemaker",
         _write(
             "export.json",
-            json.dumps(
-                {
-                    "format": "tastemaker-export",
-                    "version": 1,
-                    "listener": {"name": "\ud800"},
-                    "listens": [],
-                    "playlists": [],
-                }
+            _export(
+                listener={"name": "\ud800"},
+                listens=[],
+                playlists=[],
             ),
         ),
         (),
@@ -940,16 +938,10 @@ INPUTS += [
         "tastemaker",
         _write(
             "export.json",
-            json.dumps(
-                {
-                    "format": "tastemaker-export",
-                    "version": 1,
-                    "listener": {"name": "n"},
-                    "listens": [
-                        {"artist": "A", "plays": 1e20, "listened_at": None, "source": "hetrec"}
-                    ],
-                    "playlists": [],
-                }
+            _export(
+                listener={"name": "n"},
+                listens=[{"artist": "A", "plays": 1e20, "listened_at": None, "source": "hetrec"}],
+                playlists=[],
             ),
         ),
         (),
@@ -961,15 +953,11 @@ INPUTS += [
         "tastemaker",
         _write(
             "export.json",
-            json.dumps(
-                {
-                    "format": "tastemaker-export",
-                    "version": 1,
-                    "listener": {"name": "n"},
-                    "terms": {"surprise": "high", "exclude_artists": 7},
-                    "listens": [],
-                    "playlists": [],
-                }
+            _export(
+                listener={"name": "n"},
+                terms={"surprise": "high", "exclude_artists": 7},
+                listens=[],
+                playlists=[],
             ),
         ),
         (),
@@ -1169,11 +1157,13 @@ def _rehash(bundle: Path) -> None:
     for name in manifest.get("files", {}):
         if (bundle / name).is_file():
             manifest["files"][name] = hashlib.sha256((bundle / name).read_bytes()).hexdigest()
-    if (bundle / "arrays.npz").is_file():
+    try:
         with np.load(bundle / "arrays.npz", allow_pickle=False) as data:
             manifest["arrays"] = {
                 k: {"dtype": str(data[k].dtype), "shape": list(data[k].shape)} for k in data.files
             }
+    except (OSError, ValueError, zipfile.BadZipFile):
+        pass  # a torn or missing arrays file: its checksum above is all that can agree
     (bundle / "manifest.json").write_text(json.dumps(manifest))
 
 
@@ -1280,11 +1270,71 @@ def _same_playlist(s: Scratch) -> None:
     for _ in range(2):
         ok(s.tm("train", "--deterministic"))
         out = json.loads(
-            ok(s.tm("playlist", "--listener", OTHER, "--length", "10", "--format", "json")).stdout
+            ok(
+                s.tm(
+                    "playlist",
+                    "--listener",
+                    OTHER,
+                    "--length",
+                    "10",
+                    "--surprise",
+                    "0",
+                    "--format",
+                    "json",
+                )
+            ).stdout
         )
         made.append([(t["artist"], t["title"], t["kind"]) for t in out["tracks"]])
     if made[0] != made[1]:
         raise Failure("two deterministic trains made different playlists")
+
+
+# What fails today (run of 2026-12-01, before the other engineers' branches are merged) --------
+# A case id here is expected to fail until its owner's work lands; the table says when one
+# passes, so its line can go.
+
+KNOWN_FAILURES = {
+    **{
+        f"inputs/{name}": INGEST
+        for name in (
+            *(f"{fmt}-{kind}" for fmt in FORMATS_FOR_FILES for kind in ("fifo", "dev-zero")),
+            "listenbrainz-zip-bomb",
+            "spotify-zip-bomb",
+            "listenbrainz-lone-surrogate",
+            "spotify-lone-surrogate",
+            "tastemaker-deeply-nested",
+            "hetrec-23-digit-weight",
+            "hetrec-superscript-digit",
+            "spotify-folder-symlink-outside",
+            *(f"lastfm-encoding-{e}" for e in ("rot13", "zlib", "hex", "uu")),
+        )
+    },
+    **{
+        f"writers/{name}-while-an-import-runs": INGEST
+        for name in ("playlist", "terms", "forget", "second-import", "train")
+    },
+    "stores/db-at-a-foreign-sqlite-file": INGEST,
+    **{
+        f"stores/read-only-store-{name}": INGEST
+        for name in ("stats", "explain", "terms-show", "similar", "scenes", "report-to-stdout")
+    },
+    "stores/import-on-a-full-disk": INGEST,
+    "stores/train-on-a-full-disk": INGEST,
+    **{
+        f"bundles/{name}": SCALE
+        for name in (
+            "manifest-links-to-dev-zero",
+            "manifest-files-not-a-dict",
+            "arrays-truncated",
+            "mappings-deeply-nested",
+        )
+    },
+    "determinism/two-trains-same-playlist": SCALE,
+}
+CASES[:] = [
+    dataclasses.replace(c, expected_failure=KNOWN_FAILURES[c.id]) if c.id in KNOWN_FAILURES else c
+    for c in CASES
+]
 
 
 # Scratch worlds --------------------------------------------------------------------------
@@ -1292,25 +1342,9 @@ def _same_playlist(s: Scratch) -> None:
 
 def build_small(folder: Path) -> Path:
     """The planted world, one listener whose data is theirs alone, a model and a playlist."""
-    db = folder / "t.db"
-    with Store.open(db) as store:
-        fill_planted(store)
-        add(
-            store,
-            "spotify",
-            [
-                Listen(SECRET_ARTIST, SECRET, title="Vlorb", listened_at=T0 + i * DAY)
-                for i in range(6)
-            ]
-            + [
-                Listen("punk band 1", SECRET, title="Loud", listened_at=T0 + i * DAY)
-                for i in range(6)
-            ],
-            path=f"/home/{SECRET}/history.json",
-        )
+    with Store.open(folder / "t.db") as store:
+        with_secret(store)
         train(store, FAST_MODEL)
-        from playlists.build import build_playlist
-
         build_playlist(store, SECRET, length=5, save=True)
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return folder

@@ -22,6 +22,7 @@ from playlists import privacy
 from playlists.cli import main
 from playlists.errors import ForgetIncomplete
 from playlists.privacy import export_listener, forget, parse_when
+from playlists.written import FileKind, write_listener_file
 from recommender.bundle import write_bundle
 from recommender.errors import ForgottenWhileTraining, InvalidForget, InvalidTerms, UnknownListener
 from recommender.generation import data_generation, forget_unfinished
@@ -30,26 +31,12 @@ from recommender.models import TastemakerConfig
 from recommender.store import Store, utc_now
 from recommender.terms_storage import update_terms
 from recommender.training import load_model, train
+from tests.hostile_fixtures import SECRET, SECRET_ARTIST, with_secret
 from tests.small_disk import run_on_small_disk, small_disk_works
-from tests.synthetic import fill_planted
 from tests.terms_fixtures import DAY, T0, add, small_world
 
 FAST = TastemakerConfig(no_components=4, epochs=3, learning_rate=0.05, ease_share=0.1)
-SECRET = "zyxwquorra-listener"
-SECRET_ARTIST = "Qwopplewick Hexatone"
 SECRETS = (SECRET.encode(), SECRET_ARTIST.encode())
-
-
-def _with_secret(store: Store) -> Store:
-    fill_planted(store)
-    add(
-        store,
-        "spotify",
-        [Listen(SECRET_ARTIST, SECRET, title="Vlorb", listened_at=T0 + i * DAY) for i in range(6)]
-        + [Listen("punk band 1", SECRET, listened_at=T0 + i * DAY) for i in range(6)],
-        path=f"/home/{SECRET}/history.json",
-    )
-    return store
 
 
 def _managed_bytes(folder: Path) -> dict[str, bytes]:
@@ -69,7 +56,7 @@ def _holding_secrets(folder: Path) -> list[str]:
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "store" / "t.db"
     with Store.open(path) as store:
-        _with_secret(store)
+        with_secret(store)
     return path
 
 
@@ -453,3 +440,13 @@ def test_an_unknown_name_still_says_did_you_mean(store: Store) -> None:
     small_world(store)
     with pytest.raises(UnknownListener, match="no listener named 'alicia'.*alice"):
         forget(store, "alicia", all_data=True)
+
+
+def test_a_store_that_cannot_note_a_file_still_writes_it_and_says_so(
+    file_store: Store, tmp_path: Path
+) -> None:
+    small_world(file_store)
+    file_store.conn.execute("PRAGMA query_only = ON")  # as a read-only store answers writes
+    saved = write_listener_file(file_store, tmp_path / "x.json", "{}", kind=FileKind.EXPORT)
+    assert (tmp_path / "x.json").read_text() == "{}"
+    assert saved.note is not None and "`tastemaker forget` will not list it" in saved.note

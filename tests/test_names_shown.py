@@ -24,7 +24,8 @@ from playlists.cli import main
 from playlists.report import render_report
 from recommender.names import BIDI_CONTROLS, visible_controls
 from recommender.store import Store
-from tests.review_fixtures import build_world, familiar, save_rows
+from tests.hostile_fixtures import hostile_playlist
+from tests.review_fixtures import build_world
 
 RLO = "\u202e"
 HOSTILE_ARTIST = f"Evil\x1b]0;pwned\x07\x1b[2J Band{RLO}"
@@ -45,13 +46,7 @@ def test_visible_controls_escapes_what_acts_and_keeps_what_reads() -> None:
 
 def _hostile_world(store: Store) -> str:
     build_world(store)
-    with store.transaction() as conn:
-        conn.execute("UPDATE artists SET name = ? WHERE id = 1", (HOSTILE_ARTIST,))
-        conn.execute("UPDATE listeners SET name = ? WHERE name = 'ana'", (HOSTILE_LISTENER,))
-    entry = familiar(store, HOSTILE_LISTENER, 1, "Ruby Soho")
-    entry["evidence"].update(artist=HOSTILE_ARTIST, plays=23)
-    entry["text"] = f"You played {HOSTILE_ARTIST} 23 times (this track 5 times)"
-    return save_rows(store, "pl-hostile", HOSTILE_LISTENER, [entry])
+    return hostile_playlist(store, HOSTILE_ARTIST, listener=HOSTILE_LISTENER)
 
 
 def _raw_controls(text: str) -> set[str]:
