@@ -63,6 +63,7 @@ from click.testing import CliRunner  # noqa: E402
 from playlists import privacy  # noqa: E402
 from playlists.build import build_playlist  # noqa: E402
 from playlists.cli import main  # noqa: E402
+from playlists.storage import list_playlists  # noqa: E402
 from recommender.ingest import Listen  # noqa: E402
 from recommender.models import TastemakerConfig  # noqa: E402
 from recommender.store import Store  # noqa: E402
@@ -471,10 +472,10 @@ OUTPUT_COMMANDS: dict[str, Callable[[Scratch, Path], tuple[str, ...]]] = {
 
 def _a_playlist(s: Scratch) -> str:
     with s.store() as store:
-        row = store.conn.execute("SELECT id FROM playlists ORDER BY id LIMIT 1").fetchone()
-    if row is None:
+        stored = sorted(summary.id for summary in list_playlists(store))
+    if not stored:
         raise Failure("the scratch store has no playlist")
-    return str(row[0])
+    return stored[0]
 
 
 def _device(s: Scratch) -> Path:
