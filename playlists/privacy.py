@@ -53,7 +53,7 @@ import sqlite3
 import stat
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -106,7 +106,7 @@ class ForgetReport:
     left: tuple[str, ...] = ()  # what is left to do, and how
     files_naming_listener: tuple[str, ...] = ()  # files written for them that still name them
     resumed: bool = False  # an earlier forget had work left, and this run finished it
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()  # what the listener should know (bundles left to others)
 
     def as_dict(self) -> dict[str, object]:
         out = asdict(self)
@@ -169,8 +169,9 @@ def _selection(
     if start is not None and stop is not None and start >= stop:
         raise InvalidForget(f"--since {since} is not before --until {until}: swap them")
     # Rows without a time (artist-level play counts) are in no date range.
-    listens, feedback, args = "listener_id = ? AND listened_at IS NOT NULL", "", [listener_id]
+    listens = "listener_id = ? AND listened_at IS NOT NULL"
     feedback = "listener_id = ? AND at IS NOT NULL"
+    args: list[object] = [listener_id]
     if start is not None:
         listens += " AND listened_at >= ?"
         feedback += " AND at >= ?"
@@ -483,7 +484,7 @@ def _still_unfinished(store: Store) -> None:
         pass  # the flag was set by the delete; a rerun finishes either way
 
 
-def store_models_folder(store: Store) -> Path | None:
+def _models_folder(store: Store) -> Path | None:
     """This store's own `models/` folder (beside the store file), or None in memory."""
     if store.path is None:
         return None
@@ -494,7 +495,7 @@ def _clean_models_folder(store: Store, left: list[str], notes: list[str]) -> int
     """Delete stale, unrecorded and half-written bundles inside this store's `models/` folder,
     holding the write lock so that no train records a model while it looks. Returns how many
     folders went; what cannot be deleted is added to `left`."""
-    folder = store_models_folder(store)
+    folder = _models_folder(store)
     if folder is None:
         return 0
     deleted = 0
