@@ -11,6 +11,9 @@ Steering: `seed_artist` makes that artist's scene a home scene, puts the listene
 of it first, adds it to the evidence artists ("because of") and bridge starts, and opens the
 walk with it. `tag` puts artists carrying the tag first within every kind; nothing else is
 dropped, so the mix and the reasons still hold.
+
+Playable: with the `playable` term (or its override) on, only candidates that resolve to that
+kind of location are assembled (`playlists.playable`); every track says where it can be played.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from playlists.assemble import Similarity, assemble
-from playlists.model import Playlist
+from playlists.errors import NotEnoughCandidates, NotEnoughUnexpected
+from playlists.model import Playlist, with_locations
+from playlists.playable import PlayableFilter
 from playlists.profile import Catalogue, ModelView, build_profile
 from playlists.reasons import iso
 from playlists.request import (
@@ -62,6 +67,7 @@ def build_playlist(
     extra_parts: Sequence[Part] = (),
     stages: StageRegistry = STAGES,
     save: bool = False,
+    playable: str | None = None,
 ) -> Playlist:
     """Build a playlist for `listener` (stored only with `save=True`); see the module docstring.
 
@@ -80,6 +86,7 @@ def build_playlist(
         artist_cap=artist_cap,
         new_listener=new_listener,
         extra_parts=extra_parts,
+        playable=playable,
     )
     if model is None:
         model = load_default_model(store)
@@ -89,14 +96,21 @@ def build_playlist(
         kind: stage.propose(request, profile, catalogue)
         for kind, stage in stages.for_mix(request.mix, profile.personalised).items()
     }
-    entries = assemble(
-        {kind: r.candidates for kind, r in results.items()},
-        request.mix,
-        similarity=_similarity(model),
-        start_artist=profile.seed_artist,
-        found={kind: r.summary for kind, r in results.items()},
-    )
-    effects = sum((r.effects for r in results.values()), Effects()).counts()
+    candidates = {kind: r.candidates for kind, r in results.items()}
+    only = PlayableFilter.of(store, request.terms.playable, candidates)
+    try:
+        entries = assemble(
+            only.kept(candidates),
+            request.mix,
+            similarity=_similarity(model),
+            start_artist=profile.seed_artist,
+            found={kind: r.summary for kind, r in results.items()},
+        )
+    except (NotEnoughCandidates, NotEnoughUnexpected) as exc:
+        if only.active:
+            raise only.explained(exc) from None
+        raise
+    effects = {**sum((r.effects for r in results.values()), Effects()).counts(), **only.effects()}
     playlist = Playlist(
         id=f"pl-{uuid.uuid4().hex[:12]}",
         listener=listener,
@@ -119,8 +133,14 @@ def build_playlist(
             "effects": effects,
             **effects,
         },
-        notes=(*profile.notes, *_effect_notes(effects, request.terms)),
-        tracks=tuple(c.at(i) for i, c in enumerate(entries, start=1)),
+        notes=(
+            *profile.notes,
+            *_effect_notes(effects, request.terms),
+            *only.notes(candidates, request.mix),
+        ),
+        tracks=with_locations(
+            (c.at(i) for i, c in enumerate(entries, start=1)), only.locations(store, entries)
+        ),
     )
     if save:
         save_playlist(store, playlist)

@@ -194,6 +194,7 @@ TERMS: dict[str, str] = {
     "exclude_artists": "Excluded artists",
     "exclude_tags": "Excluded tags",
     "ignore_sources": "Ignored sources",
+    "playable": "Playable as",
 }
 EFFECTS: dict[str, tuple[str, str]] = {
     "excluded_artists": ("Excluded artists", "artists left out by the listener's exclusions"),
@@ -205,6 +206,7 @@ EFFECTS: dict[str, tuple[str, str]] = {
     ),
     "curator_rejected": ("Curator-rejected", "tracks a curator rejected for this listener"),
     "curator_links": ("Rejected links", "links a curator rejected, used to explain nothing"),
+    "unplayable": ("Not playable", "candidates left out: not playable as the listener asked"),
 }
 
 

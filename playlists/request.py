@@ -194,6 +194,7 @@ def playlist_request(
     artist_cap: int = DEFAULT_ARTIST_CAP,
     new_listener: bool = False,
     extra_parts: Sequence[Part] = (),
+    playable: str | None = None,
 ) -> PlaylistRequest:
     """The request for `build_playlist`'s arguments (raises UnknownListener, InvalidTerms,
     InvalidPlaylistRequest)."""
@@ -206,7 +207,7 @@ def playlist_request(
             "non-personalised playlist",
         )
     base = terms if terms is not None else load_terms(store, listener)
-    overrides = {"surprise": surprise, "no_repeat_days": no_repeat_days}
+    overrides = {"surprise": surprise, "no_repeat_days": no_repeat_days, "playable": playable}
     effective = base.with_changes(**overrides)
     return PlaylistRequest(
         listener=listener,

@@ -108,3 +108,7 @@ class GraphFileError(BundleError):
 
 class NothingToEvaluate(TastemakerError):
     """The store has too few listens to hold any out."""
+
+
+class LibraryError(TastemakerError):
+    """A music folder cannot be scanned as asked (it does not exist, or is not a folder)."""

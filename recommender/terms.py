@@ -26,6 +26,13 @@ DEFAULT_HALF_LIFE_DAYS = 14.0
 # The terms that hold lists of names: stored as JSON arrays, kept as tuples here.
 LIST_TERMS = ("exclude_artists", "exclude_tags", "ignore_sources")
 
+# Which tracks a playlist may hold, by where they can be played: "off" takes every track;
+# "local" only tracks with a file in the music folder, "spotify" only those with a Spotify
+# track URI, "musicbrainz" only those with a recording MBID, "any" those with any of the three.
+PLAYABLE_OFF = "off"
+PLAYABLE_KINDS = ("local", "spotify", "musicbrainz", "any")
+PLAYABLE_CHOICES = (PLAYABLE_OFF, *PLAYABLE_KINDS)
+
 
 @dataclass(frozen=True)
 class Terms:
@@ -38,6 +45,7 @@ class Terms:
     exclude_artists: tuple[str, ...] = ()
     exclude_tags: tuple[str, ...] = ()
     ignore_sources: tuple[str, ...] = ()
+    playable: str = PLAYABLE_OFF
 
     def validated(self) -> Terms:
         """These terms, or InvalidTerms naming the first value out of range."""
@@ -49,6 +57,10 @@ class Terms:
             )
         if self.no_repeat_days < 0:
             raise InvalidTerms(f"no-repeat days must be 0 or more, got {self.no_repeat_days}")
+        if self.playable not in PLAYABLE_CHOICES:
+            raise InvalidTerms(
+                f"playable must be one of {', '.join(PLAYABLE_CHOICES)}, got {self.playable!r}"
+            )
         return self
 
     def with_changes(self, **changes: Any) -> Terms:

@@ -45,6 +45,7 @@ def load_terms(store: Store, listener: str) -> Terms:
         exclude_artists=tuple(json.loads(row["exclude_artists"])),
         exclude_tags=tuple(json.loads(row["exclude_tags"])),
         ignore_sources=tuple(json.loads(row["ignore_sources"])),
+        playable=row.get("playable") or default.playable,
     )
 
 
@@ -71,6 +72,7 @@ def write_terms(store: Store, listener_id: int, terms: Terms) -> None:
             "no_repeat_days": terms.no_repeat_days,
             "personalise": int(terms.personalise),
             **{key: json.dumps(list(getattr(terms, key))) for key in LIST_TERMS},
+            "playable": terms.playable,
             "updated_at": utc_now(),
         },
         pk="listener_id",
@@ -114,6 +116,7 @@ def update_terms(
     ignore_sources: Iterable[str] = (),
     use_sources: Iterable[str] = (),
     clear_exclusions: bool = False,
+    playable: str | None = None,
 ) -> Terms:
     """Change some of a listener's stored terms and return the result.
 
@@ -147,6 +150,7 @@ def update_terms(
         exclude_artists=artists,
         exclude_tags=tags,
         ignore_sources=ignored,
+        playable=playable,
     )
     return save_terms(store, listener, updated)
 
@@ -219,6 +223,8 @@ EXPLANATIONS = {
     "exclude_artists": "artists never put in your playlists",
     "exclude_tags": "artists with these tags are never put in your playlists",
     "ignore_sources": "imports whose listens are not used for your model or reasons",
+    "playable": "only tracks that can be played from here: local (a file in your music folder),"
+    " spotify, musicbrainz (a recording MBID), any of them, or off (every track)",
 }
 
 

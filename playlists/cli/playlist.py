@@ -8,8 +8,9 @@ import click
 
 from playlists.build import build_playlist
 from playlists.cli import echo_json, json_option, open_store
-from playlists.export import FORMATS, render, to_table
+from playlists.export import FORMATS, ExportOptions, listenbrainz_problem, render, to_table
 from playlists.review import explain
+from recommender.terms import PLAYABLE_CHOICES
 
 
 @click.command("playlist")
@@ -37,6 +38,18 @@ from playlists.review import explain
     help="Allow a listener not in the store: a non-personalised playlist.",
 )
 @click.option(
+    "--playable",
+    type=click.Choice(PLAYABLE_CHOICES),
+    default=None,
+    help="Only tracks you can play from here: local (a file in your music folder), spotify, "
+    "musicbrainz (a recording MBID), any of them, or off (default: your terms, else off).",
+)
+@click.option(
+    "--created-for",
+    metavar="USER",
+    help="JSPF: the ListenBrainz user it is made for (only approved playlist bots may say so).",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(sorted(FORMATS)),
@@ -60,6 +73,8 @@ def playlist_command(
     tag: str | None,
     no_repeat_days: int | None,
     new_listener: bool,
+    playable: str | None,
+    created_for: str | None,
     fmt: str,
     output: Path | None,
 ) -> None:
@@ -67,6 +82,7 @@ def playlist_command(
 
     Mostly music you know (familiar), new artists from your own scenes (discovery) and exactly
     round(length x surprise) unexpected picks from other scenes, each with its reason.
+    Files in M3U8 are written relative to the playlist file when they sit below it.
     """
     store = open_store(ctx)
     playlist = build_playlist(
@@ -79,8 +95,13 @@ def playlist_command(
         no_repeat_days=no_repeat_days,
         new_listener=new_listener,
         save=True,
+        playable=playable,
     )
-    text = render(playlist, fmt)
+    playlist_dir = None if output is None else output.expanduser().absolute().parent.resolve()
+    text = render(playlist, fmt, ExportOptions(playlist_dir, created_for))
+    problem = listenbrainz_problem(playlist) if fmt == "jspf" else None
+    if problem:
+        click.echo(f"note: {problem}", err=True)
     if output is None:
         click.echo(text, nl=False)
         return
