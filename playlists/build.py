@@ -12,8 +12,9 @@ of it first, adds it to the evidence artists ("because of") and bridge starts, a
 walk with it. `tag` puts artists carrying the tag first within every kind; nothing else is
 dropped, so the mix and the reasons still hold.
 
-Playable: with the `playable` term (or its override) on, only candidates that resolve to that
-kind of location are assembled (`playlists.playable`); every track says where it can be played.
+Playable: with the `playable` term (or its override) on, the stages offer only tracks that
+resolve to that kind of location (`playlists.playable`); every track says where it can be
+played.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ import numpy as np
 
 from playlists.assemble import Similarity, assemble
 from playlists.errors import NotEnoughCandidates, NotEnoughUnexpected
-from playlists.model import Playlist, with_locations
-from playlists.playable import PlayableFilter
+from playlists.model import Playlist, track_ids, with_locations
+from playlists.playable import explained, notes_on_playable, propose
 from playlists.profile import Catalogue, ModelView, build_profile
 from playlists.reasons import iso
 from playlists.request import (
@@ -39,6 +40,7 @@ from playlists.request import (
 from playlists.stages import STAGES, Effects, StageRegistry
 from playlists.stages.unexpected import UNEXPECTED_TOP_FRACTION
 from playlists.storage import save_playlist
+from recommender.library import locate_tracks
 from recommender.store import Store, utc_now
 from recommender.terms import Terms
 
@@ -92,25 +94,20 @@ def build_playlist(
         model = load_default_model(store)
     catalogue = Catalogue.of(store, model.graph)
     profile = build_profile(store, request, model, catalogue)
-    results = {
-        kind: stage.propose(request, profile, catalogue)
-        for kind, stage in stages.for_mix(request.mix, profile.personalised).items()
-    }
-    candidates = {kind: r.candidates for kind, r in results.items()}
-    only = PlayableFilter.of(store, request.terms.playable, candidates)
+    results = propose(stages, request, profile, catalogue)
     try:
         entries = assemble(
-            only.kept(candidates),
+            {kind: r.candidates for kind, r in results.items()},
             request.mix,
             similarity=_similarity(model),
             start_artist=profile.seed_artist,
             found={kind: r.summary for kind, r in results.items()},
         )
     except (NotEnoughCandidates, NotEnoughUnexpected) as exc:
-        if only.active:
-            raise only.explained(exc) from None
+        if profile.playable is not None:
+            raise explained(exc, request.terms.playable, results) from None
         raise
-    effects = {**sum((r.effects for r in results.values()), Effects()).counts(), **only.effects()}
+    effects = sum((r.effects for r in results.values()), Effects()).counts()
     playlist = Playlist(
         id=f"pl-{uuid.uuid4().hex[:12]}",
         listener=listener,
@@ -136,10 +133,11 @@ def build_playlist(
         notes=(
             *profile.notes,
             *_effect_notes(effects, request.terms),
-            *only.notes(candidates, request.mix),
+            *notes_on_playable(stages, request, profile, catalogue, results),
         ),
         tracks=with_locations(
-            (c.at(i) for i, c in enumerate(entries, start=1)), only.locations(store, entries)
+            (c.at(i) for i, c in enumerate(entries, start=1)),
+            locate_tracks(store, track_ids(entries)),
         ),
     )
     if save:

@@ -1,31 +1,32 @@
 """`--playable`: a playlist of tracks that can be played from here, and what could not be.
 
 With the listener's `playable` term (or `playlist --playable`) set to `local`, `spotify`,
-`musicbrainz` or `any`, only candidates whose track resolves to that kind of location
-(`recommender.library.Locations.resolves_to`) reach the assembly: the mix rules hold as
-always (the exact unexpected share, the artist cap), so when too few candidates resolve the
-build stops with the usual error plus how many candidates of each kind were left out and why.
-Nothing is dropped silently: the notes say how many candidates were left out, and name every
-track that the same request without the filter would have placed and that could not be
-resolved (so the listener knows which files or links are missing).
+`musicbrainz` or `any`, the profile carries the tracks that resolve to that kind of location
+(`recommender.library.playable_tracks`), and every stage offers only those: an artist without
+one is not taken, and an artist's most played playable tracks stand in for its most played
+ones (`playlists.stages.base.Tally`). The mix rules hold as always (the exact unexpected share,
+the artist cap); when too few candidates resolve, the build stops with the usual error plus
+how many artists and tracks of each kind were left out, and what to do.
 
-Artist-level entries (HetRec) name no track, so they never resolve.
+Nothing is dropped silently: the notes say how many were left out, and name every track that
+the same request without the filter would have placed and that could not be resolved, so the
+listener knows which files or links are missing. Artist-level entries (HetRec) name no track,
+so they never resolve.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from playlists.assemble import select
 from playlists.errors import NotEnoughCandidates, NotEnoughUnexpected, PlaylistError
-from playlists.model import Candidate, track_ids
-from playlists.request import MixSpec
-from recommender.library import NOWHERE, Locations, locate_tracks
-from recommender.store import Store
-from recommender.terms import PLAYABLE_OFF
+from playlists.model import Candidate
+from playlists.profile import Catalogue, ListenerProfile
+from playlists.request import PlaylistRequest
+from playlists.stages import StageRegistry, StageResult
 
-# Why a track does not resolve, per kind of location asked for.
+# Why a track does not resolve, and what to do about it, per kind of location asked for.
 MISSING = {
     "local": "no file in your music folder",
     "spotify": "no Spotify link",
@@ -40,90 +41,65 @@ FIX = {
 }
 
 Shortfall = NotEnoughCandidates | NotEnoughUnexpected
+Results = Mapping[str, StageResult]
 
 
-@dataclass(frozen=True)
-class PlayableFilter:
-    """The `playable` term applied to one request's candidates (inactive when it is off)."""
+def propose(
+    stages: StageRegistry,
+    request: PlaylistRequest,
+    profile: ListenerProfile,
+    catalogue: Catalogue,
+) -> dict[str, StageResult]:
+    """Every stage of the mix proposes its candidates for `profile`."""
+    return {
+        kind: stage.propose(request, profile, catalogue)
+        for kind, stage in stages.for_mix(request.mix, profile.personalised).items()
+    }
 
-    playable: str
-    located: Mapping[int, Locations]  # every candidate track, when active
-    offered: Mapping[str, int]  # candidates per kind before the filter
-    left_out: Mapping[str, int]  # of those, how many do not resolve
 
-    @classmethod
-    def of(
-        cls, store: Store, playable: str, candidates: Mapping[str, Sequence[Candidate]]
-    ) -> PlayableFilter:
-        if playable == PLAYABLE_OFF:
-            return cls(playable, {}, {}, {})
-        located = locate_tracks(store, track_ids(c for pool in candidates.values() for c in pool))
-        offered = {kind: len(pool) for kind, pool in candidates.items()}
-        left_out = {
-            kind: sum(1 for c in pool if not _resolves(c, located, playable))
-            for kind, pool in candidates.items()
-        }
-        return cls(playable, located, offered, left_out)
+def _left_out(results: Results) -> dict[str, int]:
+    return {kind: r.effects.unplayable for kind, r in results.items()}
 
-    @property
-    def active(self) -> bool:
-        return self.playable != PLAYABLE_OFF
 
-    def kept(self, candidates: Mapping[str, Sequence[Candidate]]) -> dict[str, list[Candidate]]:
-        """The candidates whose tracks resolve, in their order (all of them when inactive)."""
-        return {
-            kind: [c for c in pool if _resolves(c, self.located, self.playable)]
-            for kind, pool in candidates.items()
-        }
+def explained(exc: Shortfall, playable: str, results: Results) -> Shortfall:
+    """The assembly's shortfall error with what the filter left out and how to fix it."""
+    counts = ", ".join(f"{n} {kind}" for kind, n in _left_out(results).items())
+    return type(exc)(
+        f"{exc}; --playable {playable} left out artists and tracks with {MISSING[playable]} "
+        f"({counts}): {FIX[playable]}, or ask for a shorter playlist"
+    )
 
-    def explained(self, exc: Shortfall) -> Shortfall:
-        """The assembly's shortfall error with what the filter left out and how to fix it."""
-        counts = ", ".join(
-            f"{self.left_out[k]} of {self.offered[k]} {k}" for k in self.offered if self.offered[k]
+
+def notes_on_playable(
+    stages: StageRegistry,
+    request: PlaylistRequest,
+    profile: ListenerProfile,
+    catalogue: Catalogue,
+    results: Results,
+) -> list[str]:
+    """What the filter changed: how many artists and tracks it left out, and every track the
+    request would have placed without it that cannot be played as asked. The stages run a
+    second time, unfiltered, to know those (only when the filter is on)."""
+    chosen = profile.playable
+    if chosen is None:
+        return []
+    playable = chosen.playable
+    left = sum(_left_out(results).values())
+    found = [
+        f"Playable as {playable}: {left} artists and tracks with {MISSING[playable]} were left out"
+    ]
+    unfiltered = propose(stages, request, replace(profile, playable=None), catalogue)
+    try:
+        would_have = select({k: r.candidates for k, r in unfiltered.items()}, request.mix)
+    except PlaylistError:  # the request cannot be met even without the filter
+        would_have = []
+    missing = [c for c in would_have if c.track_id is None or c.track_id not in chosen.tracks]
+    if missing:
+        found.append(
+            f"{len(missing)} tracks that would have been on this playlist have "
+            f"{MISSING[playable]} and were replaced: {_names(missing)}"
         )
-        return type(exc)(
-            f"{exc}; --playable {self.playable} left out candidates with "
-            f"{MISSING[self.playable]} ({counts or 'no candidates at all'}): "
-            f"{FIX[self.playable]}, or ask for a shorter playlist"
-        )
-
-    def effects(self) -> dict[str, int]:
-        """`unplayable`: candidates left out, for the playlist's effects (none when off)."""
-        return {"unplayable": sum(self.left_out.values())} if self.active else {}
-
-    def notes(self, candidates: Mapping[str, Sequence[Candidate]], mix: MixSpec) -> list[str]:
-        """What the filter changed: how many candidates it left out, and every track the
-        request would have placed without it that could not be resolved."""
-        if not self.active:
-            return []
-        total, offered = sum(self.left_out.values()), sum(self.offered.values())
-        notes = [
-            f"Playable as {self.playable}: {total} of {offered} candidates were left out "
-            f"({MISSING[self.playable]})"
-        ]
-        try:
-            unfiltered = select(candidates, mix)
-        except PlaylistError:  # the request cannot be met even without the filter
-            unfiltered = []
-        missing = [c for c in unfiltered if not _resolves(c, self.located, self.playable)]
-        if missing:
-            notes.append(
-                f"{len(missing)} tracks that would have been on this playlist have "
-                f"{MISSING[self.playable]} and were replaced: {_names(missing)}"
-            )
-        return notes
-
-    def locations(self, store: Store, entries: Sequence[Candidate]) -> Mapping[int, Locations]:
-        """Where the chosen entries can be played (already known when active)."""
-        return self.located if self.active else locate_tracks(store, track_ids(entries))
-
-
-def _resolves(candidate: Candidate, located: Mapping[int, Locations], playable: str) -> bool:
-    if playable == PLAYABLE_OFF:
-        return True
-    if candidate.track_id is None:
-        return False
-    return located.get(candidate.track_id, NOWHERE).resolves_to(playable)
+    return found
 
 
 def _names(entries: Iterable[Candidate]) -> str:

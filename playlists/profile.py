@@ -32,6 +32,7 @@ from playlists.review import Blocks, blocked_for
 from recommender.catalog import artist_ids_named, artists_tagged, resolve_artist, resolve_tag
 from recommender.errors import TastemakerError
 from recommender.interactions import decay
+from recommender.library import PlayableSet, playable_tracks
 from recommender.listens import artist_listeners, newest_listen, own_listens
 from recommender.store import Store
 
@@ -370,6 +371,7 @@ class ListenerProfile:
     seed_artist: int | None
     blocks: Blocks
     model_scores: ModelScores | None  # None when not personalised
+    playable: PlayableSet | None = None  # the tracks the `playable` term allows (None: all)
 
     @cached_property
     def strongest(self) -> tuple[ArtistHistory, ...]:
@@ -467,4 +469,5 @@ def build_profile(
         seed_artist=seed,
         blocks=blocks,
         model_scores=scores,
+        playable=playable_tracks(store, terms.playable),
     )

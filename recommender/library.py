@@ -129,11 +129,72 @@ _TEXT_FIELDS = (
 )
 
 
+@dataclass(frozen=True)
+class PlayableSet:
+    """The tracks of the store that resolve to one kind of location, and their artists."""
+
+    playable: str
+    tracks: frozenset[int]
+    artists: frozenset[int]
+
+
+def playable_tracks(store: Store, playable: str) -> PlayableSet | None:
+    """Every track that `Locations.resolves_to(playable)` (None when `playable` is off), found
+    in bulk by the same rule: a matched file that still exists (local), a Spotify URI, a
+    recording MBID on the track or on its MBID-tagged file (musicbrainz), any of them (any).
+
+    Bounded by the catalogue and the music folder: one query per kind of location, and one
+    `stat` per matched file for local and any.
+    """
+    if playable == PLAYABLE_OFF:
+        return None
+    kinds = (LOCAL, SPOTIFY, MUSICBRAINZ) if playable == ANY else (playable,)
+    tracks: set[int] = set()
+    if LOCAL in kinds:
+        tracks.update(
+            int(t)
+            for t, path in store.conn.execute(
+                "SELECT track_id, path FROM library_files"
+                " WHERE track_id IS NOT NULL AND error IS NULL"
+            )
+            if os.path.isfile(path)
+        )
+    if SPOTIFY in kinds:
+        tracks.update(
+            int(t)
+            for (t,) in store.conn.execute(
+                "SELECT id FROM tracks WHERE spotify_uri IS NOT NULL AND spotify_uri != ''"
+            )
+        )
+    if MUSICBRAINZ in kinds:
+        tracks.update(
+            int(t)
+            for (t,) in store.conn.execute(
+                "SELECT id FROM tracks WHERE mbid IS NOT NULL AND mbid != ''"
+            )
+        )
+        # The file's recording MBID stands in for the track's (see `_locations`) when the
+        # file is the one `locate_tracks` would choose; any existing file with one will do.
+        tracks.update(
+            int(t)
+            for t, path in store.conn.execute(
+                "SELECT f.track_id, f.path FROM library_files f JOIN tracks t ON t.id = f.track_id"
+                " WHERE f.error IS NULL AND f.recording_mbid IS NOT NULL AND t.mbid IS NULL"
+            )
+            if os.path.isfile(path)
+        )
+    artists = {
+        int(r["artist_id"])
+        for r in store.rows_in("tracks", "id", sorted(tracks), select="artist_id")
+    }
+    return PlayableSet(playable, frozenset(tracks), frozenset(artists))
+
+
 def locate_tracks(store: Store, track_ids: Collection[int]) -> dict[int, Locations]:
     """Where each of `track_ids` can be played (ids not in the store are left out).
 
-    Of several files matched to one track, the first that still exists wins: an MBID match
-    before a name match, then by path.
+    Of several files matched to one track, the first that still exists wins: an MBID match,
+    then a file tagged with a recording MBID, then by path.
     """
     wanted = sorted({int(t) for t in track_ids})
     files: dict[int, list[dict[str, Any]]] = {}
@@ -162,7 +223,8 @@ def locate_tracks(store: Store, track_ids: Collection[int]) -> dict[int, Locatio
 
 
 def _existing(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-    rows.sort(key=lambda r: (r["matched_by"] != "mbid", r["path"]))
+    # An MBID match first, then a file that carries a recording MBID, then by path.
+    rows.sort(key=lambda r: (r["matched_by"] != "mbid", r["recording_mbid"] is None, r["path"]))
     return next((r for r in rows if os.path.isfile(r["path"])), None)
 
 

@@ -42,12 +42,12 @@ class FamiliarStage:
                 tally.lookalike_left_out += 1
                 continue
             picks: list[Candidate] = []
-            if not h.tracks and not tally.rejected(artist_id, None):
+            if not h.tracks and tally.playable(None) and not tally.rejected(artist_id, None):
                 picks.append(_candidate(h, None, request, profile))
             for track in h.tracks:
                 if len(picks) >= request.artist_cap:
                     break
-                if tally.rejected(artist_id, track.track_id):
+                if not tally.playable(track.track_id) or tally.rejected(artist_id, track.track_id):
                     continue
                 if cutoff is not None and track.last_played_at is not None:
                     if track.last_played_at >= cutoff:
