@@ -71,8 +71,9 @@ def locations(draw: st.DrawFn, text: st.SearchStrategy[str]) -> Locations:
     return Locations(
         file=draw(st.one_of(opt(), paths)),
         spotify_uri=draw(
-            st.one_of(opt(), st.text("abcXYZ019", min_size=22, max_size=22))
-            .map(lambda s: None if s is None else f"spotify:track:{s}")
+            st.one_of(opt(), st.text("abcXYZ019", min_size=22, max_size=22)).map(
+                lambda s: None if s is None else f"spotify:track:{s}"
+            )
         ),
         recording_mbid=draw(st.one_of(opt(), mbids)),
         release_mbid=draw(st.one_of(opt(), mbids)),

@@ -47,9 +47,7 @@ def _catalogue(store: Store) -> dict[str, int]:
             Listen("Rancid", listener="ana", title="Roots Radicals", listened_at=1_700_000_000),
         ],
     )
-    return {
-        str(title): int(i) for i, title in store.conn.execute("SELECT id, title FROM tracks")
-    }
+    return {str(title): int(i) for i, title in store.conn.execute("SELECT id, title FROM tracks")}
 
 
 def _music(root: Path, templates: dict[str, Path]) -> dict[str, Path]:

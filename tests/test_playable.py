@@ -10,10 +10,9 @@ readers, so here they are set directly on the tracks, as a reader would leave th
 from __future__ import annotations
 
 import json
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -22,62 +21,32 @@ from playlists import build_playlist, load_playlist, render_report
 from playlists.cli import main
 from playlists.errors import NotEnoughCandidates, NotEnoughUnexpected
 from playlists.export import parse_m3u8, to_jspf
-from playlists.model import UNEXPECTED
-from recommender.library import scan_folder
-from recommender.resources import demo_dir
-from recommender.sources import import_path
+from playlists.model import UNEXPECTED, Playlist
 from recommender.store import Store
 from recommender.terms_storage import update_terms
-from recommender.training import TrainedModel, train
-from tests.audio_files import tagged, tone
+from recommender.training import TrainedModel
 from tests.listenbrainz_rules import problems
+from tests.playable_world import has_file
 
 LISTENER = "listener-013"
 
 
-def _has_file(track_id: int) -> bool:
-    return track_id % 10 < 7
+World = tuple[Path, Path, TrainedModel]
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, TrainedModel]]:
-    root = tmp_path_factory.mktemp("playable")
-    db, music = root / "t.db", root / "Music & More é"
-    template = tone(root, ".ogg", 0.2)
-    with Store.open(db) as store:
-        import_path(store, "demo", demo_dir())
-        rows = store.conn.execute(
-            "SELECT t.id, a.name, t.title, t.album FROM tracks t JOIN artists a"
-            " ON a.id = t.artist_id ORDER BY t.id"
-        ).fetchall()
-        for track_id, artist, title, album in rows:
-            if _has_file(track_id):
-                tagged(
-                    template,
-                    music / artist / album / f"{track_id % 12 + 1:02d} {title}.ogg",
-                    {"artist": artist, "title": title, "album": album},
-                )
-        store.conn.execute(
-            "UPDATE tracks SET spotify_uri = 'spotify:track:' || printf('%022d', id)"
-            " WHERE id % 3 = 0"
-        )
-        for (track_id,) in store.conn.execute("SELECT id FROM tracks WHERE id % 2 = 0").fetchall():
-            store.conn.execute(
-                "UPDATE tracks SET mbid = ? WHERE id = ?", (str(uuid.UUID(int=track_id)), track_id)
-            )
-        scan_folder(store, music)
-        model = train(store, num_threads=1)
-    yield db, music, model
+@pytest.fixture
+def world(playable_world: World) -> World:
+    return playable_world
 
 
-def _build(world: tuple[Path, Path, TrainedModel], **kwargs: object):  # type: ignore[no-untyped-def]
+def _build(world: World, **kwargs: Any) -> Playlist:
     db, _, model = world
     with Store.open(db) as store:
-        return build_playlist(store, LISTENER, model=model, **kwargs)  # type: ignore[arg-type]
+        return build_playlist(store, LISTENER, model=model, **kwargs)
 
 
 @pytest.mark.parametrize("playable", ["local", "spotify", "musicbrainz", "any"])
-def test_only_tracks_playable_as_asked_and_the_mix_holds(world, playable: str) -> None:  # type: ignore[no-untyped-def]
+def test_only_tracks_playable_as_asked_and_the_mix_holds(world: World, playable: str) -> None:
     playlist = _build(world, length=20, surprise=0.2, playable=playable)
     assert len(playlist.tracks) == 20
     assert all(t.locations.resolves_to(playable) for t in playlist.tracks)
@@ -89,7 +58,7 @@ def test_only_tracks_playable_as_asked_and_the_mix_holds(world, playable: str) -
     assert any(n.startswith(f"Playable as {playable}: ") for n in playlist.notes)
 
 
-def test_what_could_not_be_resolved_is_named(world) -> None:  # type: ignore[no-untyped-def]
+def test_what_could_not_be_resolved_is_named(world: World) -> None:
     unfiltered = _build(world, length=20, surprise=0.2)
     missing = [t for t in unfiltered.tracks if not t.locations.resolves_to("local")]
     assert missing, "the demo folder leaves some tracks without a file"
@@ -100,16 +69,16 @@ def test_what_could_not_be_resolved_is_named(world) -> None:  # type: ignore[no-
         assert f"{track.artist} - {track.title}" in note
 
 
-def test_every_track_says_where_it_is_without_a_filter(world) -> None:  # type: ignore[no-untyped-def]
+def test_every_track_says_where_it_is_without_a_filter(world: World) -> None:
     playlist = _build(world, length=20)
     assert not any(n.startswith("Playable as") for n in playlist.notes)
     for t in playlist.tracks:
         assert t.track_id is not None
-        assert (t.locations.file is not None) == _has_file(t.track_id)
+        assert (t.locations.file is not None) == has_file(t.track_id)
         assert (t.locations.spotify_uri is not None) == (t.track_id % 3 == 0)
 
 
-def test_too_few_playable_tracks_say_how_many_and_why(world) -> None:  # type: ignore[no-untyped-def]
+def test_too_few_playable_tracks_say_how_many_and_why(world: World) -> None:
     db, _, model = world
     with Store.open(db) as store:
         store.conn.execute("UPDATE tracks SET spotify_uri = NULL WHERE id % 30 != 0")
@@ -126,7 +95,7 @@ def test_too_few_playable_tracks_say_how_many_and_why(world) -> None:  # type: i
     assert " familiar, " in message and "import a Spotify history" in message
 
 
-def test_the_term_is_stored_and_a_run_overrides_it(world) -> None:  # type: ignore[no-untyped-def]
+def test_the_term_is_stored_and_a_run_overrides_it(world: World) -> None:
     db, _, model = world
     with Store.open(db) as store:
         update_terms(store, LISTENER, playable="local")
@@ -140,7 +109,7 @@ def test_the_term_is_stored_and_a_run_overrides_it(world) -> None:  # type: igno
     assert overridden.terms["playable"] == "off" and "playable" in overridden.terms["overridden"]
 
 
-def test_a_jspf_with_mbids_passes_listenbrainz_import_rules(world) -> None:  # type: ignore[no-untyped-def]
+def test_a_jspf_with_mbids_passes_listenbrainz_import_rules(world: World) -> None:
     playable = json.loads(to_jspf(_build(world, length=15, playable="musicbrainz")))
     assert problems(playable) == []
     # The rules are not vacuous: tracks without MBIDs, or created_for, are refused.
@@ -157,7 +126,9 @@ def _cli(db: Path, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_cli_m3u8_paths_relative_below_the_playlist_else_absolute(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_m3u8_paths_relative_below_the_playlist_else_absolute(
+    world: World, tmp_path: Path
+) -> None:
     db, music, _ = world
     beside, elsewhere = music / "tonight.m3u8", tmp_path / "tonight.m3u8"
     for target in (beside, elsewhere):
@@ -166,22 +137,27 @@ def test_cli_m3u8_paths_relative_below_the_playlist_else_absolute(world, tmp_pat
             "--format", "m3u8", "-o", str(target),
         )  # fmt: skip
         assert code == 0, out
-    relative = [ln for ln in beside.read_text("utf-8").splitlines() if not ln.startswith("#")]
-    absolute = [ln for ln in elsewhere.read_text("utf-8").splitlines() if not ln.startswith("#")]
-    assert len(relative) == len(absolute) == 12
-    assert all(not ln.startswith("/") and (music / ln).is_file() for ln in relative)
-    assert all(ln.startswith(str(music) + "/") and Path(ln).is_file() for ln in absolute)
+    beside_lines = [ln for ln in beside.read_text("utf-8").splitlines() if ln[:1] != "#"]
+    absolute = [ln for ln in elsewhere.read_text("utf-8").splitlines() if ln[:1] != "#"]
+    assert len(beside_lines) == len(absolute) == 12
+    # Below the playlist: relative paths, except where '#' or '%' need the file URI.
+    relative = [ln for ln in beside_lines if not ln.startswith("file://")]
+    assert relative and all(not ln.startswith("/") and (music / ln).is_file() for ln in relative)
+    for line in absolute:
+        assert line.startswith(str(music) + "/") or line.startswith("file://")
+    uris = [ln for ln in beside_lines if ln.startswith("file://")]
+    assert all("%23" in ln and "%25" in ln for ln in uris)
     for entry in parse_m3u8(beside.read_text("utf-8"), beside.parent).entries:
         assert Path(entry.location).is_file()
 
 
-def _saved(store: Store, world) -> str:  # type: ignore[no-untyped-def]
+def _saved(store: Store, world: World) -> str:
     _, _, model = world
     playlist = build_playlist(store, LISTENER, model=model, length=10, save=True)
     return playlist.id
 
 
-def test_explain_json_and_export_data_show_identifiers(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_explain_json_and_export_data_show_identifiers(world: World, tmp_path: Path) -> None:
     db, _, _ = world
     code, out = _cli(db, "playlist", "--listener", LISTENER, "--length", "10", "--format", "json")
     assert code == 0, out
@@ -201,7 +177,7 @@ def test_explain_json_and_export_data_show_identifiers(world, tmp_path: Path) ->
     assert any(row["spotify_uri"] for row in listens)
 
 
-def test_curator_page_shows_where_to_play(world) -> None:  # type: ignore[no-untyped-def]
+def test_curator_page_shows_where_to_play(world: World) -> None:
     db, _, _ = world
     with Store.open(db) as store:
         playlist_id = _saved(store, world)
@@ -221,7 +197,7 @@ def _html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def test_cli_library_and_terms(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_library_and_terms(world: World, tmp_path: Path) -> None:
     db, music, _ = world
     for command in ("add", "rescan", "remove", "status"):
         code, out = _cli(db, "library", command, "--help")
