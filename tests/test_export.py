@@ -253,7 +253,6 @@ def test_xspf_locations_identifier_album_and_order() -> None:
     children = [c.tag.split("}")[1] for c in first]
     assert children == [
         "location",
-        "location",
         "identifier",
         "title",
         "creator",
@@ -261,6 +260,7 @@ def test_xspf_locations_identifier_album_and_order() -> None:
         "album",
         "trackNum",
         "duration",
+        "link",
         "extension",
     ]
     assert first.findtext("x:location", namespaces=ns).startswith("file:///music/Rancid/")

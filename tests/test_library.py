@@ -300,3 +300,15 @@ def test_the_bulk_playable_set_follows_the_locations_rule(
         ids["Roots Radicals"],
         ids["Knowledge"],
     }
+
+
+def test_only_the_library_module_reads_and_writes_its_table() -> None:
+    root = Path(__file__).resolve().parent.parent
+    owners = {"recommender/library.py", "recommender/store.py"}  # store.py: the schema step
+    naming = [
+        str(p.relative_to(root))
+        for package in ("recommender", "playlists", "bench")
+        for p in (root / package).rglob("*.py")
+        if "library_files" in p.read_text(encoding="utf-8")
+    ]
+    assert set(naming) <= owners, naming

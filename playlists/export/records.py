@@ -72,7 +72,9 @@ def track_from(ext: Any, fields: Mapping[str, Any], located: Mapping[str, Any]) 
         duration_ms=None if duration is None else int(duration),
         kind=str(ext["kind"]),
         reason=Reason.from_dict(ext["reason"]),
-        locations=Locations.from_dict({**located, **{k: extra.get(k) for k in _EXTRA_IDS}}),
+        locations=Locations.from_dict(
+            {**located, **{k: extra[k] for k in _EXTRA_IDS if extra.get(k) is not None}}
+        ),
     )
 
 

@@ -1,7 +1,8 @@
 """XSPF (xspf.org version 1) and its parser.
 
-Each track lists its locations (the percent-encoded `file://` URI of its file, its Spotify URI;
-the preferred first), its `identifier` `https://musicbrainz.org/recording/<mbid>`, title,
+Each track has one location (the percent-encoded `file://` URI of its file, or its Spotify URI
+when that is preferred or the only one: players disagree on which of several they take; the
+other is a `<link rel="https://tastemaker.invalid/xspf/also-at">`), its `identifier` `https://musicbrainz.org/recording/<mbid>`, title,
 creator, the reason as `annotation`, `album`, `trackNum` (its place on that album, never the
 playlist position) and `duration` in ms, in the order the XSPF schema requires; tastemaker's
 extensions are `<extension application=...>` elements holding JSON text. Characters that XML
@@ -30,6 +31,7 @@ from playlists.export.records import (
 from playlists.model import Playlist
 
 XSPF_NS = "http://xspf.org/ns/0/"
+ALSO_AT = "https://tastemaker.invalid/xspf/also-at"  # a <link rel> for the other locations
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -64,7 +66,9 @@ def to_xspf(playlist: Playlist) -> str:
     track_list = el(root, "trackList")
     for t in playlist.tracks:
         track = el(track_list, "track")
-        for uri in uris(t, prefer):
+        # One location: totem-pl-parser keeps only the last of several, VLC the first.
+        places = uris(t, prefer)
+        for uri in places[:1]:
             el(track, "location", uri)
         recording = t.locations.recording_url
         if recording:
@@ -79,6 +83,8 @@ def to_xspf(playlist: Playlist) -> str:
             el(track, "trackNum", str(t.locations.track_number))
         if t.duration_ms is not None:
             el(track, "duration", str(t.duration_ms))
+        for uri in places[1:]:
+            el(track, "link", uri, rel=ALSO_AT)
         el(
             track,
             "extension",
@@ -104,8 +110,9 @@ def parse_xspf(text: str) -> Playlist:
                 child = node.find(f"x:{tag}", ns)
                 if child is not None:
                     fields[tag] = child.text or ""
+            also = [n for n in node.iterfind("x:link", ns) if n.get("rel") == ALSO_AT]
             located = located_from(
-                [(n.text or "").strip() for n in node.iterfind("x:location", ns)],
+                [(n.text or "").strip() for n in [*node.iterfind("x:location", ns), *also]],
                 [(n.text or "").strip() for n in node.iterfind("x:identifier", ns)],
                 fields.get("album"),
                 fields.get("trackNum"),
