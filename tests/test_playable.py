@@ -219,3 +219,23 @@ def test_cli_library_and_terms(world: World, tmp_path: Path) -> None:
     code, out = _cli(db, "terms", "--listener", LISTENER, "--playable", "off")
     code, out = _cli(db, "terms", "--listener", LISTENER, "--playable", "vinyl")
     assert code == 2 and "vinyl" in out
+
+
+def test_cli_jspf_warns_before_listenbrainz_would_refuse(world: World, tmp_path: Path) -> None:
+    db, _, _ = world
+    target = tmp_path / "lb.jspf"
+    base = ["--db", str(db), "playlist", "--listener", LISTENER, "--length", "8", "--format"]
+    result = CliRunner().invoke(main, [*base, "jspf", "-o", str(target)])
+    assert result.exit_code == 0
+    assert "ListenBrainz refuses" in result.stderr and "--playable musicbrainz" in result.stderr
+    result = CliRunner().invoke(
+        main,
+        [*base, "jspf", "-o", str(target), "--playable", "musicbrainz", "--created-for", "bob"],
+    )
+    assert result.exit_code == 0 and "ListenBrainz refuses" not in result.stderr
+    doc = json.loads(target.read_text(encoding="utf-8"))
+    assert (
+        doc["playlist"]["extension"]["https://musicbrainz.org/doc/jspf#playlist"]["created_for"]
+        == "bob"
+    )
+    assert problems(doc, approved_bot=True) == []
