@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import markupsafe
 import pytest
 from click.testing import CliRunner
 
@@ -185,16 +186,24 @@ def test_curator_page_shows_where_to_play(world: World) -> None:
         tracks = load_playlist(store, playlist_id).tracks
     for t in tracks:
         if t.locations.file:
-            assert f"<code>{_html(t.locations.file)}</code>" in page
+            folder, name = t.locations.file.rsplit("/", 1)
+            assert f'title="{_html(t.locations.file)}"' in page
+            assert f"<code>{_html(name)}</code>" in page and f"in {_html(folder)}" in page
         if t.locations.recording_url:
             assert f'href="{t.locations.recording_url}"' in page
         if t.locations.spotify_url:
             assert f'href="{t.locations.spotify_url}"' in page
     assert any(t.locations.file for t in tracks) and any(t.locations.spotify_url for t in tracks)
+    rows = {int(r.split('"', 1)[0]): r for r in page.split('id="track-')[1:]}
+    for t in tracks:
+        assert ('<span class="none">not playable here</span>' in rows[t.position]) == (
+            not t.locations.kinds
+        )
+    assert 'id="not-playable"' not in page
 
 
 def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return str(markupsafe.escape(text))
 
 
 def test_cli_library_and_terms(world: World, tmp_path: Path) -> None:

@@ -1,12 +1,13 @@
 """XSPF (xspf.org version 1) and its parser.
 
-Each track has one location (the percent-encoded `file://` URI of its file, or its Spotify URI
-when that is preferred or the only one: players disagree on which of several they take; the
-other is a `<link rel="https://tastemaker.invalid/xspf/also-at">`), its `identifier` `https://musicbrainz.org/recording/<mbid>`, title,
-creator, the reason as `annotation`, `album`, `trackNum` (its place on that album, never the
-playlist position) and `duration` in ms, in the order the XSPF schema requires; tastemaker's
-extensions are `<extension application=...>` elements holding JSON text. Characters that XML
-1.0 cannot hold (most control characters) are written as U+FFFD.
+Each track has one `location`: the percent-encoded `file://` URI of its file, or its Spotify
+URI when that is preferred or the only one (players disagree on which of several they take;
+the other is a `<link rel="https://tastemaker.invalid/xspf/also-at">`). Then its `identifier`
+`https://musicbrainz.org/recording/<mbid>`, title, creator, the reason as `annotation`,
+`album`, `trackNum` (its place on that album, never the playlist position) and `duration` in
+ms, in the order the XSPF schema requires; tastemaker's extensions are
+`<extension application=...>` elements holding JSON text. Characters that XML 1.0 cannot hold
+(most control characters) are written as U+FFFD.
 """
 
 from __future__ import annotations
