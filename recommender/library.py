@@ -149,39 +149,25 @@ def playable_tracks(store: Store, playable: str) -> PlayableSet | None:
     if playable == PLAYABLE_OFF:
         return None
     kinds = (LOCAL, SPOTIFY, MUSICBRAINZ) if playable == ANY else (playable,)
+    conn = store.conn
+
+    def with_file(sql: str) -> set[int]:  # (track id, path) rows whose file still exists
+        return {int(t) for t, path in conn.execute(sql) if os.path.isfile(path)}
+
     tracks: set[int] = set()
     if LOCAL in kinds:
-        tracks.update(
-            int(t)
-            for t, path in store.conn.execute(
-                "SELECT track_id, path FROM library_files"
-                " WHERE track_id IS NOT NULL AND error IS NULL"
-            )
-            if os.path.isfile(path)
+        tracks |= with_file(
+            "SELECT track_id, path FROM library_files WHERE track_id IS NOT NULL AND error IS NULL"
         )
     if SPOTIFY in kinds:
-        tracks.update(
-            int(t)
-            for (t,) in store.conn.execute(
-                "SELECT id FROM tracks WHERE spotify_uri IS NOT NULL AND spotify_uri != ''"
-            )
-        )
+        tracks |= {int(t) for (t,) in conn.execute("SELECT id FROM tracks WHERE spotify_uri != ''")}
     if MUSICBRAINZ in kinds:
-        tracks.update(
-            int(t)
-            for (t,) in store.conn.execute(
-                "SELECT id FROM tracks WHERE mbid IS NOT NULL AND mbid != ''"
-            )
-        )
-        # The file's recording MBID stands in for the track's (see `_locations`) when the
-        # file is the one `locate_tracks` would choose; any existing file with one will do.
-        tracks.update(
-            int(t)
-            for t, path in store.conn.execute(
-                "SELECT f.track_id, f.path FROM library_files f JOIN tracks t ON t.id = f.track_id"
-                " WHERE f.error IS NULL AND f.recording_mbid IS NOT NULL AND t.mbid IS NULL"
-            )
-            if os.path.isfile(path)
+        tracks |= {int(t) for (t,) in conn.execute("SELECT id FROM tracks WHERE mbid != ''")}
+        # The file's recording MBID stands in for the track's (see `_locations`): an existing
+        # file tagged with one is chosen before the others.
+        tracks |= with_file(
+            "SELECT f.track_id, f.path FROM library_files f JOIN tracks t ON t.id = f.track_id"
+            " WHERE f.error IS NULL AND f.recording_mbid IS NOT NULL AND t.mbid IS NULL"
         )
     artists = {
         int(r["artist_id"])
