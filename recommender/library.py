@@ -42,10 +42,10 @@ from typing import Any
 from recommender.errors import LibraryError
 from recommender.names import name_key
 from recommender.store import Store, utc_now
-from recommender.terms import PLAYABLE_OFF
+from recommender.terms import PLAYABLE_KINDS, PLAYABLE_OFF
 
 AUDIO_SUFFIXES = frozenset({".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a"})
-LOCAL, SPOTIFY, MUSICBRAINZ, ANY = "local", "spotify", "musicbrainz", "any"
+LOCAL, SPOTIFY, MUSICBRAINZ, ANY = PLAYABLE_KINDS
 MB_RECORDING_URL = "https://musicbrainz.org/recording/"
 SPOTIFY_TRACK_URI = "spotify:track:"
 PROGRESS_EVERY = 2000  # files between two progress reports

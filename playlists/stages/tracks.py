@@ -86,7 +86,6 @@ def with_tracks(
     """One candidate per offered track (or one artist-level entry) of each pick; tracks a
     curator rejected for the listener are left out, and so is an artist with none left.
     With the `playable` term on, only playable tracks are offered."""
-    # With the `playable` term on, the most played tracks that are playable.
     filtering = tally.profile.playable is not None
     ids = [p.artist_id for p in picks]
     tracks = top_tracks(catalogue.store, ids, None if filtering else per_artist)
