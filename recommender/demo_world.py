@@ -223,8 +223,8 @@ def _title(rng: np.random.Generator) -> str:
 
 
 def _zipf_weights(n: int, exponent: float) -> np.ndarray:
-    weights = 1.0 / np.arange(1, n + 1) ** exponent
-    return weights / weights.sum()
+    weights = 1.0 / np.arange(1, n + 1, dtype=np.float64) ** exponent
+    return np.asarray(weights / weights.sum(), dtype=np.float64)
 
 
 def _pick(rng: np.random.Generator, p: np.ndarray) -> int:
