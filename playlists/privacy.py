@@ -292,6 +292,9 @@ def export_listener(store: Store, listener: str) -> dict[str, Any]:
             "title": title,
             "album": album,
             "track_mbid": track_mbid,
+            "release_mbid": release_mbid,
+            "spotify_uri": spotify_uri,
+            "isrc": isrc,
             "duration_ms": duration_ms,
             "listened_at": listened_at,
             "listened_at_utc": _iso(listened_at),
@@ -305,13 +308,17 @@ def export_listener(store: Store, listener: str) -> dict[str, Any]:
             title,
             album,
             track_mbid,
+            release_mbid,
+            spotify_uri,
+            isrc,
             duration_ms,
             listened_at,
             ms_played,
             plays,
             source,
         ) in conn.execute(
-            "SELECT a.name, a.mbid, t.title, t.album, t.mbid, t.duration_ms, l.listened_at,"
+            "SELECT a.name, a.mbid, t.title, t.album, t.mbid, t.release_mbid, t.spotify_uri,"
+            " t.isrc, t.duration_ms, l.listened_at,"
             " l.ms_played, l.plays, l.source FROM listens l"
             " JOIN artists a ON a.id = l.artist_id LEFT JOIN tracks t ON t.id = l.track_id"
             " WHERE l.listener_id = ? ORDER BY l.listened_at, l.id",

@@ -35,6 +35,7 @@ from recommender.catalog import artist_ids_named, artists_tagged, resolve_artist
 from recommender.errors import TastemakerError
 from recommender.feedback import ListenerFeedback, listener_feedback
 from recommender.interactions import decay
+from recommender.library import PlayableSet, playable_tracks
 from recommender.listens import artist_listeners, newest_listen, own_listens
 from recommender.store import Store
 
@@ -396,6 +397,7 @@ class ListenerProfile:
     feedback: ListenerFeedback = field(default_factory=ListenerFeedback)
     rested: Mapping[int, Rest] = field(default_factory=dict)  # `playlists.offers`
     moment: Moment | None = None
+    playable: PlayableSet | None = None  # the tracks the `playable` term allows (None: all)
 
     @cached_property
     def strongest(self) -> tuple[ArtistHistory, ...]:
@@ -519,6 +521,7 @@ def build_profile(
             ignore_sources=terms.ignore_sources,
         ),
         moment=request.moment,
+        playable=playable_tracks(store, terms.playable),
     )
 
 

@@ -25,7 +25,8 @@ from enum import StrEnum
 from typing import Any
 
 from playlists.errors import UnknownPlaylist, UnknownPosition
-from playlists.model import Playlist, PlaylistTrack, Reason
+from playlists.model import Playlist, PlaylistTrack, Reason, track_ids, with_locations
+from recommender.library import locate_tracks
 from recommender.store import Store
 
 # Enough ids per `IN (...)` to keep the statement well under SQLite's variable limit.
@@ -147,6 +148,8 @@ def load_playlist(store: Store, playlist_id: str) -> Playlist:
             [playlist_id],
         )
     )
+    # Where each track can be played is looked up now, not stored: files come and go.
+    tracks = with_locations(tracks, locate_tracks(store, track_ids(tracks)))
     # `personalised` is stored inside params for SQL readers; in memory it is its own field.
     return Playlist(
         id=str(row["id"]),

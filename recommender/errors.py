@@ -116,3 +116,7 @@ class InvalidFeedback(TastemakerError):
 
 class NoSuchFeedback(InvalidFeedback):
     """There is no feedback of that kind on that item to take back."""
+
+
+class LibraryError(TastemakerError):
+    """A music folder cannot be scanned as asked (it does not exist, or is not a folder)."""

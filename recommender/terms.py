@@ -31,6 +31,13 @@ DEFAULT_TIME_ZONE = "UTC"  # the listener's clock, for playlists made for a mome
 # The terms that hold lists of names: stored as JSON arrays, kept as tuples here.
 LIST_TERMS = ("exclude_artists", "exclude_tags", "ignore_sources")
 
+# Which tracks a playlist may hold, by where they can be played: "off" takes every track;
+# "local" only tracks with a file in the music folder, "spotify" only those with a Spotify
+# track URI, "musicbrainz" only those with a recording MBID, "any" those with any of the three.
+PLAYABLE_OFF = "off"
+PLAYABLE_KINDS = ("local", "spotify", "musicbrainz", "any")
+PLAYABLE_CHOICES = (PLAYABLE_OFF, *PLAYABLE_KINDS)
+
 
 @dataclass(frozen=True)
 class Terms:
@@ -46,6 +53,7 @@ class Terms:
     learn_from_skips: bool = True  # skips lower a track's weight in familiar picks
     rest_after_offers: int = DEFAULT_REST_AFTER_OFFERS
     time_zone: str = DEFAULT_TIME_ZONE
+    playable: str = PLAYABLE_OFF
 
     def validated(self) -> Terms:
         """These terms, or InvalidTerms naming the first value out of range."""
@@ -62,6 +70,10 @@ class Terms:
                 f"rest-after must be 0 (never rest) or more offers, got {self.rest_after_offers}"
             )
         time_zone(self.time_zone)
+        if self.playable not in PLAYABLE_CHOICES:
+            raise InvalidTerms(
+                f"playable must be one of {', '.join(PLAYABLE_CHOICES)}, got {self.playable!r}"
+            )
         return self
 
     def with_changes(self, **changes: Any) -> Terms:

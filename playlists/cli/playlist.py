@@ -8,9 +8,10 @@ import click
 
 from playlists.build import build_playlist
 from playlists.cli import echo_json, json_option, open_store
-from playlists.export import FORMATS, render, to_table
+from playlists.export import FORMATS, ExportOptions, listenbrainz_problem, render, to_table
 from playlists.moment import CONTEXTS
 from playlists.review import explain
+from recommender.terms import PLAYABLE_CHOICES
 
 
 @click.command("playlist")
@@ -49,6 +50,18 @@ from playlists.review import explain
     help="Make it for this moment (e.g. 2025-10-27T08:30, in your time zone unless it has one).",
 )
 @click.option(
+    "--playable",
+    type=click.Choice(PLAYABLE_CHOICES),
+    default=None,
+    help="Only tracks you can play from here: local (a file in your music folder), spotify, "
+    "musicbrainz (a recording MBID), any of them, or off (default: your terms, else off).",
+)
+@click.option(
+    "--created-for",
+    metavar="USER",
+    help="JSPF: the ListenBrainz user it is made for (only approved playlist bots may say so).",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(sorted(FORMATS)),
@@ -74,6 +87,8 @@ def playlist_command(
     new_listener: bool,
     context: str | None,
     at: str | None,
+    playable: str | None,
+    created_for: str | None,
     fmt: str,
     output: Path | None,
 ) -> None:
@@ -82,6 +97,7 @@ def playlist_command(
     Mostly music you know (familiar), new artists from your own scenes (discovery) and exactly
     round(length x surprise) unexpected picks from other scenes, each with its reason.
     With --context or --at, the moment you will listen at shapes them too.
+    Files in M3U8 are written relative to the playlist file when they sit below it.
     """
     store = open_store(ctx)
     playlist = build_playlist(
@@ -96,8 +112,13 @@ def playlist_command(
         context=context,
         at=at,
         save=True,
+        playable=playable,
     )
-    text = render(playlist, fmt)
+    playlist_dir = None if output is None else output.expanduser().absolute().parent.resolve()
+    text = render(playlist, fmt, ExportOptions(playlist_dir, created_for))
+    problem = listenbrainz_problem(playlist) if fmt == "jspf" else None
+    if problem:
+        click.echo(f"note: {problem}", err=True)
     if output is None:
         click.echo(text, nl=False)
         return

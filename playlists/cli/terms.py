@@ -8,6 +8,7 @@ import click
 
 from playlists.cli import echo_json, json_option, open_store
 from playlists.privacy import forget, write_export
+from recommender.terms import PLAYABLE_CHOICES
 from recommender.terms_storage import TermsReport, describe_terms, update_terms
 
 listener_option = click.option("--listener", required=True, help="Whose terms / data.")
@@ -41,6 +42,11 @@ listener_option = click.option("--listener", required=True, help="Whose terms / 
 @click.option("--time-zone", help="Your time zone (IANA name, e.g. Europe/Berlin) for --context.")
 @click.option("--use-source", multiple=True, help="Use listens from this import source again.")
 @click.option("--ignore-source", multiple=True, help="Do not use listens from this source.")
+@click.option(
+    "--playable",
+    type=click.Choice(PLAYABLE_CHOICES),
+    help="Only put tracks you can play from here in playlists (off: every track).",
+)
 @click.option("--show", is_flag=True, help="Print every term, its default and what data is used.")
 @json_option
 @click.pass_context
@@ -61,6 +67,7 @@ def terms_command(
     time_zone: str | None,
     use_source: tuple[str, ...],
     ignore_source: tuple[str, ...],
+    playable: str | None,
     show: bool,
     as_json: bool,
 ) -> None:
@@ -86,6 +93,7 @@ def terms_command(
             time_zone is not None,
             use_source,
             ignore_source,
+            playable is not None,
         ]
     )
     if changes:
@@ -106,6 +114,7 @@ def terms_command(
             learn_from_skips=learn_from_skips,
             rest_after_offers=rest_after,
             time_zone=time_zone,
+            playable=playable,
         )
         if not show and not as_json:
             click.echo(f"terms saved for {listener}; run `tastemaker train` to apply them")
