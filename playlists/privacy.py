@@ -71,8 +71,8 @@ from playlists.written import (
 from recommender.bundle import MANIFEST
 from recommender.catalog import resolve_artist, resolve_listener
 from recommender.errors import InvalidForget, StoreError, UnknownListener
+from recommender.feedback import export_feedback, forget_feedback
 from recommender.generation import bump_generation, forget_unfinished, set_forget_unfinished
-from recommender.names import name_key
 from recommender.sources.tastemaker import EXPORT_FORMAT, EXPORT_VERSION
 from recommender.store import Store, utc_now
 from recommender.terms_storage import load_terms
@@ -139,12 +139,15 @@ def parse_when(text: str, *, end: bool) -> int:
 
 @dataclass(frozen=True)
 class _Selection:
-    """Which of a listener's listens and feedback to forget, as SQL over each table."""
+    """Which of a listener's listens to forget (SQL), and the same selection of their feedback
+    in the terms `recommender.feedback.forget_feedback` takes."""
 
     listens: str
-    feedback: str
     args: tuple[object, ...]
-    artist_key: str | None = None  # also pending feedback naming this artist
+    artist_id: int | None = None
+    artist_name: str | None = None
+    since: int | None = None
+    until: int | None = None
 
 
 def _selection(
@@ -158,29 +161,26 @@ def _selection(
         artist_id, name = resolve_artist(store, artist)
         return _Selection(
             "listener_id = ? AND artist_id = ?",
-            "listener_id = ? AND artist_id = ?",
             (listener_id, artist_id),
-            artist_key=name_key(name),
+            artist_id=artist_id,
+            artist_name=name,
         )
     if since is None and until is None:
-        return _Selection("listener_id = ?", "listener_id = ?", (listener_id,))
+        return _Selection("listener_id = ?", (listener_id,))
     start = parse_when(since, end=False) if since is not None else None
     stop = parse_when(until, end=True) if until is not None else None
     if start is not None and stop is not None and start >= stop:
         raise InvalidForget(f"--since {since} is not before --until {until}: swap them")
     # Rows without a time (artist-level play counts) are in no date range.
     listens = "listener_id = ? AND listened_at IS NOT NULL"
-    feedback = "listener_id = ? AND at IS NOT NULL"
     args: list[object] = [listener_id]
     if start is not None:
         listens += " AND listened_at >= ?"
-        feedback += " AND at >= ?"
         args.append(start)
     if stop is not None:
         listens += " AND listened_at < ?"
-        feedback += " AND at < ?"
         args.append(stop)
-    return _Selection(listens, feedback, tuple(args))
+    return _Selection(listens, tuple(args), since=start, until=stop)
 
 
 def forget(
@@ -297,25 +297,29 @@ def _forget_rows(
             f"SELECT count(*), coalesce(sum(plays), 0) FROM listens WHERE {chosen.listens}",
             chosen.args,
         ).fetchone()
-        feedback = _choose_feedback(conn, chosen)
         touched = {
             int(r[0])
             for r in conn.execute(
-                f"SELECT import_id FROM listens WHERE ({chosen.listens}) AND import_id IS NOT NULL"
-                f" UNION SELECT import_id FROM feedback WHERE {_CHOSEN_FEEDBACK}"
+                f"SELECT DISTINCT import_id FROM listens WHERE {chosen.listens}"
                 " AND import_id IS NOT NULL",
                 chosen.args,
             )
         }
         refs = conn.execute(
-            f"SELECT DISTINCT artist_id, track_id FROM listens WHERE {chosen.listens}"
-            f" UNION SELECT artist_id, track_id FROM feedback WHERE {_CHOSEN_FEEDBACK}"
-            " AND artist_id IS NOT NULL",
+            f"SELECT DISTINCT artist_id, track_id FROM listens WHERE {chosen.listens}",
             chosen.args,
         ).fetchall()
         conn.execute(f"DELETE FROM listens WHERE {chosen.listens}", chosen.args)
-        conn.execute(f"DELETE FROM feedback WHERE {_CHOSEN_FEEDBACK}")
-        conn.execute("DROP TABLE temp.forgotten_feedback")
+        # Feedback never adds artists or tracks (it waits, pending, until they arrive), so it
+        # brings no orphans of its own; its owner deletes the same selection of it.
+        feedback = forget_feedback(
+            store,
+            listener_id,
+            artist_id=chosen.artist_id,
+            artist_name=chosen.artist_name,
+            since=chosen.since,
+            until=chosen.until,
+        )
         playlists = verdicts = 0
         if all_data:
             playlists, verdicts = storage.delete_listener_playlists(store, listener_id, listener)
@@ -349,33 +353,6 @@ def _forget_rows(
         bytes_after=None,
         feedback=feedback,
     )
-
-
-# The feedback rows being forgotten, by id, in a temporary table of the forget's connection (a
-# listener can have more rows than one statement may bind); it holds ids only.
-_CHOSEN_FEEDBACK = "id IN (SELECT id FROM temp.forgotten_feedback)"
-
-
-def _choose_feedback(conn: sqlite3.Connection, chosen: _Selection) -> int:
-    """Note the feedback rows to forget: the selection, and for an artist also the pending
-    rows (not yet matched to an artist row) that name that artist. Returns how many."""
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS forgotten_feedback (id INTEGER PRIMARY KEY)")
-    conn.execute(
-        f"INSERT OR IGNORE INTO temp.forgotten_feedback SELECT id FROM feedback"
-        f" WHERE {chosen.feedback}",
-        chosen.args,
-    )
-    if chosen.artist_key is not None:
-        pending = conn.execute(
-            "SELECT id, artist_name FROM feedback WHERE listener_id = ?"
-            " AND artist_id IS NULL AND artist_name IS NOT NULL",
-            chosen.args[:1],
-        )
-        conn.executemany(
-            "INSERT OR IGNORE INTO temp.forgotten_feedback (id) VALUES (?)",
-            [(row_id,) for row_id, name in pending if name_key(str(name)) == chosen.artist_key],
-        )
-    return int(conn.execute("SELECT count(*) FROM temp.forgotten_feedback").fetchone()[0])
 
 
 def _delete_emptied_imports(
@@ -694,7 +671,7 @@ def export_listener(store: Store, listener: str) -> dict[str, Any]:
         if stored_terms is None
         else {**load_terms(store, listener).as_dict(), "updated_at": stored_terms[0]},
         "listens": _exported_listens(conn, listener_id),
-        "feedback": _exported_feedback(conn, listener_id),
+        "feedback": [] if listener_id is None else export_feedback(store, listener_id),
         "imports": _exported_imports(conn, listener_id, listener),
         "playlists": storage.export_playlists(store, listener_id, listener),
     }
@@ -708,6 +685,9 @@ def _exported_listens(conn: sqlite3.Connection, listener_id: int | None) -> list
             "title": title,
             "album": album,
             "track_mbid": track_mbid,
+            "release_mbid": release_mbid,
+            "spotify_uri": spotify_uri,
+            "isrc": isrc,
             "duration_ms": duration_ms,
             "listened_at": listened_at,
             "listened_at_utc": _iso(listened_at),
@@ -721,38 +701,19 @@ def _exported_listens(conn: sqlite3.Connection, listener_id: int | None) -> list
             title,
             album,
             track_mbid,
+            release_mbid,
+            spotify_uri,
+            isrc,
             duration_ms,
             listened_at,
             ms_played,
             plays,
             source,
         ) in conn.execute(
-            "SELECT a.name, a.mbid, t.title, t.album, t.mbid, t.duration_ms, l.listened_at,"
-            " l.ms_played, l.plays, l.source FROM listens l"
+            "SELECT a.name, a.mbid, t.title, t.album, t.mbid, t.release_mbid, t.spotify_uri,"
+            " t.isrc, t.duration_ms, l.listened_at, l.ms_played, l.plays, l.source FROM listens l"
             " JOIN artists a ON a.id = l.artist_id LEFT JOIN tracks t ON t.id = l.track_id"
             " WHERE l.listener_id = ? ORDER BY l.listened_at, l.id",
-            (listener_id,),
-        )
-    ]
-
-
-def _exported_feedback(conn: sqlite3.Connection, listener_id: int | None) -> list[dict[str, Any]]:
-    return [
-        {
-            "kind": kind,
-            "artist": artist,
-            "title": title,
-            "recording_mbid": mbid,
-            "recording_msid": msid,
-            "at": at,
-            "at_utc": _iso(at),
-            "source": source,
-        }
-        for kind, artist, title, mbid, msid, at, source in conn.execute(
-            "SELECT f.kind, coalesce(a.name, f.artist_name), coalesce(t.title, f.track_title),"
-            " f.recording_mbid, f.recording_msid, f.at, f.source FROM feedback f"
-            " LEFT JOIN artists a ON a.id = f.artist_id LEFT JOIN tracks t ON t.id = f.track_id"
-            " WHERE f.listener_id = ? ORDER BY f.at, f.id",
             (listener_id,),
         )
     ]

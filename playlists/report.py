@@ -196,6 +196,7 @@ TERMS: dict[str, str] = {
     "exclude_artists": "Excluded artists",
     "exclude_tags": "Excluded tags",
     "ignore_sources": "Ignored sources",
+    "playable": "Playable as",
 }
 EFFECTS: dict[str, tuple[str, str]] = {
     "excluded_artists": ("Excluded artists", "artists left out by the listener's exclusions"),
@@ -207,6 +208,10 @@ EFFECTS: dict[str, tuple[str, str]] = {
     ),
     "curator_rejected": ("Curator-rejected", "tracks a curator rejected for this listener"),
     "curator_links": ("Rejected links", "links a curator rejected, used to explain nothing"),
+    "hated_left_out": ("Hated", "artists and tracks the listener hates"),
+    "skipped_left_out": ("Mostly skipped", "tracks the listener skips more than they play"),
+    "rested": ("Rested", "new artists offered in recent playlists and not played since"),
+    "unplayable": ("Not playable", "candidates left out: not playable as the listener asked"),
 }
 
 

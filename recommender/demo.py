@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from recommender.errors import ModelMissing, ModelStale
+from recommender.feedback import add_feedback
+from recommender.ingest.records import Feedback
 from recommender.ingest.writer import ImportReport, checksum
 from recommender.interactions import load_interactions
 from recommender.resources import demo_dir
+from recommender.sources import demo as demo_reader
 from recommender.sources import import_path
 from recommender.store import Store
 from recommender.training import TrainedModel, load_model, train
@@ -38,7 +41,36 @@ def ensure_demo(store: Store, progress: Callable[[int], None] | None = None) -> 
     folder = demo_dir()
     if demo_imported(store, folder):
         return None
-    return import_path(store, "demo", folder, progress=progress)
+    report = import_path(store, "demo", folder, progress=progress)
+    ensure_demo_feedback(store)
+    return report
+
+
+def ensure_demo_feedback(store: Store) -> int:
+    """Store the demo world's planted loves, hates and skips (`feedback.csv`) unless the store
+    holds demo feedback already; returns the rows added.
+
+    The import writer does not store `Feedback` records yet (the ingest side of issue 17): until
+    it does they go in here, one by one through `recommender.feedback.add_feedback`, with the
+    file's times, source "demo" and the same dedupe keys the writer is to use
+    (`recommender.feedback.dedupe_key`). Once the writer stores them this adds nothing.
+    """
+    if store.conn.execute("SELECT 1 FROM feedback WHERE source = 'demo' LIMIT 1").fetchone():
+        return 0
+    added = 0
+    for record in demo_reader.read(demo_dir()):
+        if isinstance(record, Feedback) and record.listener and record.artist:
+            track = f"{record.artist} - {record.title}" if record.title else None
+            added += add_feedback(
+                store,
+                record.listener,
+                record.kind,
+                artist=None if track else record.artist,
+                track=track,
+                at=record.at,
+                source="demo",
+            ).rows
+    return added
 
 
 def prepare_demo(store: Store, progress: Callable[[int], None] | None = None) -> DemoReady:

@@ -120,3 +120,15 @@ class UnsafeOutput(OutputError):
 
 class ForgottenWhileTraining(TastemakerError):
     """Listens were forgotten while a model trained, so that model was discarded."""
+
+
+class InvalidFeedback(TastemakerError):
+    """A love, hate or skip that names no item, two items, or an unknown kind."""
+
+
+class NoSuchFeedback(InvalidFeedback):
+    """There is no feedback of that kind on that item to take back."""
+
+
+class LibraryError(TastemakerError):
+    """A music folder cannot be scanned as asked (it does not exist, or is not a folder)."""

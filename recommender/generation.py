@@ -8,7 +8,7 @@ checks it again under the write lock, in the transaction that records the model
 Reading it first errs on the safe side: a forget that lands between the two reads only makes
 the train start again.
 
-The same table (`store_state`, core migration 004) remembers that a forget still has work to
+The same table (`store_state`, core migration 007) remembers that a forget still has work to
 do (bundle folders, the checkpoint, VACUUM), so running it again finishes the job even when
 the listener is already gone from the store.
 """
@@ -29,7 +29,7 @@ FORGET_UNFINISHED = "forget_unfinished"
 def _read(store: Store, name: str) -> int:
     try:
         row = store.conn.execute("SELECT value FROM store_state WHERE name = ?", (name,)).fetchone()
-    except sqlite3.OperationalError:  # a store opened read-only before migration 004
+    except sqlite3.OperationalError:  # a store opened read-only before migration 007
         return 0
     return 0 if row is None else int(row[0])
 

@@ -4,7 +4,9 @@ Weights follow the listener's terms: play counts are log-scaled, and each listen
 half-life (per listener, default DEFAULT_HALF_LIFE_DAYS) counted back from the newest listen in
 the store, so results do not depend on the day the command runs. Data without timestamps
 (HetRec play counts) does not fade. Listens from a source the listener ignores are not read,
-and a listener who opted out of personalisation contributes nothing.
+and a listener who opted out of personalisation contributes nothing. The listener's feedback
+then shapes `weights` (not `plays`): hated artists are left out, loved ones count double
+(`recommender.feedback.weigh_model_input`); `feedback=False` reads the listens alone.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from recommender.feedback import model_opinions, weigh_model_input
 from recommender.listens import usable_frame
 from recommender.store import Store
 
@@ -82,8 +85,10 @@ def decay(ages_seconds: np.ndarray, half_life_days: np.ndarray) -> np.ndarray:
     return np.asarray(np.power(0.5, ages / (half_life_days * DAY)))
 
 
-def load_interactions(store: Store, now: int | None = None) -> Interactions:
-    """Read the store into matrices, applying every listener's terms."""
+def load_interactions(
+    store: Store, now: int | None = None, *, feedback: bool = True
+) -> Interactions:
+    """Read the store into matrices, applying every listener's terms (and feedback)."""
     conn = store.conn
     artists = pd.read_sql_query("SELECT id, name FROM artists ORDER BY id", conn)
     listens = usable_frame(store)
@@ -118,6 +123,11 @@ def load_interactions(store: Store, now: int | None = None) -> Interactions:
     weights = plays.copy()
     weights.data = np.log1p(weights.data)
     weights.eliminate_zeros()
+    opinions = model_opinions(store) if feedback else None
+    if opinions:
+        weights = weigh_model_input(
+            weights, listeners["id"].to_numpy(), artists["id"].to_numpy(), opinions
+        )
 
     tag_rows = pd.read_sql_query(
         "SELECT at.artist_id, t.name AS tag, sum(at.count) AS count FROM artist_tags at"
@@ -148,17 +158,27 @@ def load_interactions(store: Store, now: int | None = None) -> Interactions:
         tags=tag_names,
         artist_tags=artist_tags,
         now=now,
-        fingerprint=_fingerprint(plays, artist_tags, names, artists["id"].to_numpy()),
+        fingerprint=_fingerprint(
+            plays,
+            artist_tags,
+            names,
+            artists["id"].to_numpy(),
+            opinions.digest() if opinions else b"",
+        ),
         listener_index={n: i for i, n in enumerate(names)},
         artist_index=artist_pos,
     )
 
 
 def _fingerprint(
-    plays: sp.csr_matrix, artist_tags: sp.csr_matrix, listeners: list[str], artists: np.ndarray
+    plays: sp.csr_matrix,
+    artist_tags: sp.csr_matrix,
+    listeners: list[str],
+    artists: np.ndarray,
+    feedback: bytes = b"",
 ) -> str:
     """A digest of exactly what a model is trained on, to tell when it has gone stale."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(feedback)
     for matrix in (plays, artist_tags):
         digest.update(np.asarray(matrix.indptr, dtype=np.int64).tobytes())
         digest.update(np.asarray(matrix.indices, dtype=np.int64).tobytes())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from recommender.errors import InvalidTerms
 
@@ -23,9 +24,20 @@ DEFAULT_NO_REPEAT_DAYS = 3
 # says the same thing as old listening, so little is lost; anyone can set their own with
 # `tastemaker terms --half-life DAYS`. Data without timestamps (HetRec) never fades.
 DEFAULT_HALF_LIFE_DAYS = 14.0
+# A discovery or unexpected artist offered in this many recent playlists and never played since
+# is rested for a while (`playlists.offers`); 0 never rests anything.
+DEFAULT_REST_AFTER_OFFERS = 3
+DEFAULT_TIME_ZONE = "UTC"  # the listener's clock, for playlists made for a moment of the day
 
 # The terms that hold lists of names: stored as JSON arrays, kept as tuples here.
 LIST_TERMS = ("exclude_artists", "exclude_tags", "ignore_sources")
+
+# Which tracks a playlist may hold, by where they can be played: "off" takes every track;
+# "local" only tracks with a file in the music folder, "spotify" only those with a Spotify
+# track URI, "musicbrainz" only those with a recording MBID, "any" those with any of the three.
+PLAYABLE_OFF = "off"
+PLAYABLE_KINDS = ("local", "spotify", "musicbrainz", "any")
+PLAYABLE_CHOICES = (PLAYABLE_OFF, *PLAYABLE_KINDS)
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,10 @@ class Terms:
     exclude_artists: tuple[str, ...] = ()
     exclude_tags: tuple[str, ...] = ()
     ignore_sources: tuple[str, ...] = ()
+    learn_from_skips: bool = True  # skips lower a track's weight in familiar picks
+    rest_after_offers: int = DEFAULT_REST_AFTER_OFFERS
+    time_zone: str = DEFAULT_TIME_ZONE
+    playable: str = PLAYABLE_OFF
 
     def validated(self) -> Terms:
         """These terms, or InvalidTerms naming the first value out of range."""
@@ -51,6 +67,15 @@ class Terms:
             )
         if self.no_repeat_days < 0:
             raise InvalidTerms(f"no-repeat days must be 0 or more, got {self.no_repeat_days}")
+        if self.rest_after_offers < 0:
+            raise InvalidTerms(
+                f"rest-after must be 0 (never rest) or more offers, got {self.rest_after_offers}"
+            )
+        time_zone(self.time_zone)
+        if self.playable not in PLAYABLE_CHOICES:
+            raise InvalidTerms(
+                f"playable must be one of {', '.join(PLAYABLE_CHOICES)}, got {self.playable!r}"
+            )
         return self
 
     def with_changes(self, **changes: Any) -> Terms:
@@ -69,6 +94,16 @@ class Terms:
         for key in LIST_TERMS:
             out[key] = list(out[key])
         return out
+
+
+def time_zone(name: str) -> ZoneInfo:
+    """The IANA time zone `name` (e.g. Europe/Berlin), or InvalidTerms saying what to give."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidTerms(
+            f"unknown time zone {name!r}: give an IANA name such as UTC or Europe/Berlin"
+        ) from None
 
 
 def terms_from_dict(values: dict[str, Any]) -> Terms:

@@ -79,9 +79,9 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 
 def _register() -> None:
     # Imported here so that each command module can import `main`'s helpers above.
-    from playlists.cli import data, model, playlist, review, terms, web
+    from playlists.cli import data, feedback, library, model, playlist, review, terms, web
 
-    for module in (data, model, playlist, review, terms, web):
+    for module in (data, feedback, library, model, playlist, review, terms, web):
         for command in module.COMMANDS:
             main.add_command(command)
 

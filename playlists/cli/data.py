@@ -10,6 +10,7 @@ import click
 from playlists.build import build_playlist
 from playlists.cli import echo, echo_json, json_option, open_store
 from playlists.export import to_json, to_table
+from playlists.offers import stats_with_acceptance
 from recommender.demo import DEMO_LISTENER, prepare_demo
 from recommender.ingest.writer import ImportReport
 from recommender.sources import READERS, import_path
@@ -73,8 +74,9 @@ def _echo_report(report: ImportReport) -> None:
 @json_option
 @click.pass_context
 def stats_command(ctx: click.Context, as_json: bool) -> None:
-    """Summarise what the store holds."""
-    _echo_stats(store_stats(open_store(ctx)), as_json)
+    """Summarise what the store holds, its loves, hates and skips, and how many of the
+    discovery and unexpected picks each listener was offered they played afterwards."""
+    _echo_stats(stats_with_acceptance(open_store(ctx)), as_json)
 
 
 def _echo_stats(stats: dict[str, object], as_json: bool) -> None:
@@ -82,7 +84,14 @@ def _echo_stats(stats: dict[str, object], as_json: bool) -> None:
         echo_json(stats)
         return
     for key, value in stats.items():
-        if isinstance(value, dict):
+        if key == "acceptance" and isinstance(value, dict):
+            echo("acceptance (discovery and unexpected picks played after the offer):")
+            if not value:
+                echo("  no playlist stored yet")
+            for listener, a in value.items():
+                rate = "-" if a["rate"] is None else f"{a['rate']:.0%}"
+                echo(f"  {listener}: {a['accepted']} of {a['offered']} ({rate})")
+        elif isinstance(value, dict):
             echo(f"{key}:")
             for sub, sub_value in value.items():
                 echo(f"  {sub}: {sub_value}")

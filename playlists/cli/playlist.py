@@ -8,10 +8,12 @@ import click
 
 from playlists.build import build_playlist
 from playlists.cli import echo, echo_json, echo_note, json_option, open_store
-from playlists.export import FORMATS, render, to_table
+from playlists.export import FORMATS, ExportOptions, listenbrainz_problem, render, to_table
+from playlists.moment import CONTEXTS
 from playlists.review import explain
 from playlists.written import FileKind, write_listener_file
 from recommender.files import output_target
+from recommender.terms import PLAYABLE_CHOICES
 
 
 @click.command("playlist")
@@ -39,6 +41,29 @@ from recommender.files import output_target
     help="Allow a listener not in the store: a non-personalised playlist.",
 )
 @click.option(
+    "--context",
+    type=click.Choice(CONTEXTS),
+    help="Make it for a moment: your listens count by how close their hour and day are to it.",
+)
+@click.option(
+    "--at",
+    "at",
+    metavar="DATETIME",
+    help="Make it for this moment (e.g. 2025-10-27T08:30, in your time zone unless it has one).",
+)
+@click.option(
+    "--playable",
+    type=click.Choice(PLAYABLE_CHOICES),
+    default=None,
+    help="Only tracks you can play from here: local (a file in your music folder), spotify, "
+    "musicbrainz (a recording MBID), any of them, or off (default: your terms, else off).",
+)
+@click.option(
+    "--created-for",
+    metavar="USER",
+    help="JSPF: the ListenBrainz user it is made for (only approved playlist bots may say so).",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(sorted(FORMATS)),
@@ -63,6 +88,10 @@ def playlist_command(
     tag: str | None,
     no_repeat_days: int | None,
     new_listener: bool,
+    context: str | None,
+    at: str | None,
+    playable: str | None,
+    created_for: str | None,
     fmt: str,
     output: Path | None,
 ) -> None:
@@ -70,10 +99,13 @@ def playlist_command(
 
     Mostly music you know (familiar), new artists from your own scenes (discovery) and exactly
     round(length x surprise) unexpected picks from other scenes, each with its reason.
+    With --context or --at, the moment you will listen at shapes them too.
+    Files in M3U8 are written relative to the playlist file when they sit below it.
     """
     store = open_store(ctx)
-    if output is not None:
-        output_target(output)  # a missing folder or a device fails before anything is built
+    # A missing folder or a device fails before anything is built; the folder the file really
+    # lands in (a link's target's) is what M3U8 paths are relative to.
+    playlist_dir = None if output is None else output_target(output)[0].parent.resolve()
     playlist = build_playlist(
         store,
         listener,
@@ -83,9 +115,15 @@ def playlist_command(
         tag=tag,
         no_repeat_days=no_repeat_days,
         new_listener=new_listener,
+        context=context,
+        at=at,
         save=True,
+        playable=playable,
     )
-    text = render(playlist, fmt)
+    text = render(playlist, fmt, ExportOptions(playlist_dir, created_for))
+    problem = listenbrainz_problem(playlist) if fmt == "jspf" else None
+    if problem:
+        echo(f"note: {problem}", err=True)
     if output is None:
         echo(text, nl=False)
         return

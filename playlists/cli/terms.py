@@ -10,6 +10,7 @@ import click
 from playlists.cli import echo, echo_json, echo_note, json_option, open_store
 from playlists.errors import ForgetIncomplete
 from playlists.privacy import ForgetReport, forget, save_export
+from recommender.terms import PLAYABLE_CHOICES
 from recommender.terms_storage import TermsReport, describe_terms, update_terms
 
 listener_option = click.option("--listener", required=True, help="Whose terms / data.")
@@ -30,8 +31,24 @@ listener_option = click.option("--listener", required=True, help="Whose terms / 
     default=None,
     help="Use your listening history, or make playlists from the graph and popularity alone.",
 )
+@click.option(
+    "--learn-from-skips/--no-learn-from-skips",
+    default=None,
+    help="Offer the tracks you skip less often, or ignore your skips.",
+)
+@click.option(
+    "--rest-after",
+    type=click.IntRange(min=0),
+    help="Rest a new artist offered in this many recent playlists and never played (0: never).",
+)
+@click.option("--time-zone", help="Your time zone (IANA name, e.g. Europe/Berlin) for --context.")
 @click.option("--use-source", multiple=True, help="Use listens from this import source again.")
 @click.option("--ignore-source", multiple=True, help="Do not use listens from this source.")
+@click.option(
+    "--playable",
+    type=click.Choice(PLAYABLE_CHOICES),
+    help="Only put tracks you can play from here in playlists (off: every track).",
+)
 @click.option("--show", is_flag=True, help="Print every term, its default and what data is used.")
 @json_option
 @click.pass_context
@@ -47,8 +64,12 @@ def terms_command(
     half_life: float | None,
     no_repeat_days: int | None,
     personalise: bool | None,
+    learn_from_skips: bool | None,
+    rest_after: int | None,
+    time_zone: str | None,
     use_source: tuple[str, ...],
     ignore_source: tuple[str, ...],
+    playable: str | None,
     show: bool,
     as_json: bool,
 ) -> None:
@@ -69,8 +90,12 @@ def terms_command(
             half_life is not None,
             no_repeat_days is not None,
             personalise is not None,
+            learn_from_skips is not None,
+            rest_after is not None,
+            time_zone is not None,
             use_source,
             ignore_source,
+            playable is not None,
         ]
     )
     if changes:
@@ -88,6 +113,10 @@ def terms_command(
             ignore_sources=ignore_source,
             use_sources=use_source,
             clear_exclusions=clear_exclusions,
+            learn_from_skips=learn_from_skips,
+            rest_after_offers=rest_after,
+            time_zone=time_zone,
+            playable=playable,
         )
         if not show and not as_json:
             echo(f"terms saved for {listener}; run `tastemaker train` to apply them")
@@ -170,10 +199,9 @@ def _print_forget(report: ForgetReport, as_json: bool) -> None:
     if report.resumed:
         echo(f"no listener {who} is left in the store; finishing the forget that stopped before")
     else:
-        echo(
-            f"forgot {report.listens:,} listen rows ({report.plays:,} plays) and "
-            f"{report.feedback:,} feedback rows of {who}"
-        )
+        echo(f"forgot {report.listens:,} listen rows ({report.plays:,} plays) of {who}")
+        if report.feedback:
+            echo(f"  and {report.feedback:,} loves, hates and skips")
     if report.listener_deleted and not report.resumed:
         echo(
             f"  removed the listener, their terms, {report.playlists} playlists and "

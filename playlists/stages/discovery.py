@@ -32,7 +32,7 @@ class DiscoveryStage:
         tally = Tally(profile)
         model = profile.scores
         limit = 2 * request.length
-        anchors = [h.artist_id for h in profile.strongest[:ANCHORS]]
+        anchors = [h.artist_id for h in profile.liked[:ANCHORS]]
         if profile.seed_artist is not None and profile.seed_artist not in anchors:
             anchors.insert(0, profile.seed_artist)
         scenes = catalogue.scene_columns(model.artist_ids)
@@ -48,7 +48,7 @@ class DiscoveryStage:
         for artist_id in profile.steer(ordered):
             if len(picks) >= limit:
                 break
-            if not tally.allowed(artist_id):
+            if not tally.new_allowed(artist_id):
                 continue
             if any(catalogue.lookalike(artist_id, a) for a in anchors[:LOOKALIKE_ANCHORS]):
                 continue

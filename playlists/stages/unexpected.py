@@ -38,7 +38,7 @@ class UnexpectedStage:
         model = profile.scores
         home = profile.home_scenes
         starts = [
-            h.artist_id for h in profile.strongest if catalogue.scene_of(h.artist_id) in home
+            h.artist_id for h in profile.liked if catalogue.scene_of(h.artist_id) in home
         ][:ANCHORS]
         scenes = catalogue.scene_columns(model.artist_ids)
         unheard = np.flatnonzero(~np.isin(model.artist_ids, sorted(profile.history)))

@@ -44,7 +44,6 @@ class Listen:
     source: str | None = None  # where the listen first came from, when not the import format
 
 
-
 @dataclass(frozen=True)
 class Feedback:
     """A love, hate or skip the listener expressed: stored in `feedback`, never as a listen.
@@ -62,6 +61,7 @@ class Feedback:
     recording_msid: str | None = None
     at: int | None = None
     source: str | None = None  # where it first came from, when not the import format
+
 
 @dataclass(frozen=True)
 class Artist:
@@ -132,6 +132,15 @@ class Note:
 
 
 Record = (
-    Listen | Artist | Track | ArtistTag | StoredTerms | Skipped | Rejected | DefaultListener | Note
+    Listen
+    | Artist
+    | Track
+    | ArtistTag
+    | StoredTerms
+    | Skipped
+    | Rejected
+    | DefaultListener
+    | Note
+    | Feedback
 )
 Reader = Callable[[Path], Iterator[Record]]

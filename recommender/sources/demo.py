@@ -2,7 +2,8 @@
 
 Streams `listens.csv.gz` row by row; the small catalogue files are read first. A row that names
 an unknown artist or track, or carries a number that is not a whole number, is rejected with its
-location instead of stopping the import.
+location instead of stopping the import. `feedback.csv` (loves, hates and skips: never listens)
+is read last when it is there; older copies of the world without it import as before.
 """
 
 from __future__ import annotations
@@ -13,14 +14,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from recommender.errors import IngestError
-from recommender.ingest.records import Artist, ArtistTag, Listen, Record, Rejected, Track
+from recommender.ingest.records import (
+    Artist,
+    ArtistTag,
+    Feedback,
+    Listen,
+    Record,
+    Rejected,
+    Track,
+)
 
 FILES = ("artists.csv", "artist_tags.csv", "tracks.csv", "listens.csv.gz")
+FEEDBACK_FILE = "feedback.csv"  # optional
+FEEDBACK_KINDS = ("love", "hate", "skip")
 COLUMNS = {
     "artists.csv": ["artist_id", "name"],
     "artist_tags.csv": ["artist_id", "tag", "count"],
     "tracks.csv": ["track_id", "artist_id", "title", "album", "duration_ms"],
     "listens.csv.gz": ["listener", "track_id", "listened_at", "ms_played"],
+    FEEDBACK_FILE: ["listener", "kind", "artist_id", "track_id", "at"],
 }
 
 
@@ -118,4 +130,30 @@ def read(folder: Path) -> Iterator[Record]:
             ms_played=ms_played,
             duration_ms=duration,
             artist_external_id=artist_id,
+        )
+
+    if not (folder / FEEDBACK_FILE).is_file():
+        return
+    for location, row in _rows(folder, FEEDBACK_FILE):
+        at, track = _whole(row["at"]), row["track_id"]
+        named = tracks.get(track) if track else None
+        if (
+            row["kind"] not in FEEDBACK_KINDS
+            or row["artist_id"] not in names
+            or at is None
+            or not row["listener"]
+            or (track and (named is None or named[0] != row["artist_id"]))
+        ):
+            yield Rejected(
+                location,
+                "needs a listener, love/hate/skip, a known artist (and its "
+                "track) and a whole-number time",
+            )
+            continue
+        yield Feedback(
+            kind=row["kind"],
+            artist=names[row["artist_id"]],
+            title=None if named is None else named[2],
+            listener=row["listener"],
+            at=at,
         )
