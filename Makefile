@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DB ?= .demo/tastemaker.db
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench redteam clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ unit: $(VENV)/.installed
 	$(BIN)/pytest -q
 
 test: lint unit
+
+redteam: $(VENV)/.installed
+	$(BIN)/python bench/redteam.py
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/import_bench.py

@@ -18,6 +18,10 @@ by how close its hour and kind of day are to it (`playlists.moment`), for famili
 through a fold-in, the model's scores (`playlists.profile.moment_scores`). `made_at` is when
 the playlist is made (the wall clock unless given): its `created_at`, what `now` means, and the
 clock of offers and rests (`playlists.offers`).
+
+Playable: with the `playable` term (or its override) on, the stages offer only tracks that
+resolve to that kind of location (`playlists.playable`); every track says where it can be
+played.
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ from datetime import UTC, datetime
 import numpy as np
 
 from playlists.assemble import Similarity, assemble
-from playlists.model import UNEXPECTED, Playlist
+from playlists.errors import NotEnoughCandidates, NotEnoughUnexpected
+from playlists.model import UNEXPECTED, Playlist, track_ids, with_locations
+from playlists.playable import explained, notes_on_playable, propose
 from playlists.profile import Catalogue, ListenerProfile, ModelView, build_profile
 from playlists.reasons import iso
 from playlists.request import (
@@ -44,6 +50,7 @@ from playlists.request import (
 from playlists.stages import STAGES, Effects, StageRegistry
 from playlists.stages.unexpected import UNEXPECTED_TOP_FRACTION
 from playlists.storage import save_playlist
+from recommender.library import locate_tracks
 from recommender.store import Store
 from recommender.terms import Terms
 
@@ -75,6 +82,7 @@ def build_playlist(
     context: str | None = None,
     at: str | None = None,
     made_at: int | None = None,
+    playable: str | None = None,
 ) -> Playlist:
     """Build a playlist for `listener` (stored only with `save=True`); see the module docstring.
 
@@ -96,23 +104,26 @@ def build_playlist(
         context=context,
         at=at,
         made_at=made_at,
+        playable=playable,
     )
     if model is None:
         model = load_default_model(store)
     request, missing = _what_the_data_supports(request, model)
     catalogue = Catalogue.of(store, model.graph)
     profile = build_profile(store, request, model, catalogue)
-    results = {
-        kind: stage.propose(request, profile, catalogue)
-        for kind, stage in stages.for_mix(request.mix, profile.personalised).items()
-    }
-    entries = assemble(
-        {kind: r.candidates for kind, r in results.items()},
-        request.mix,
-        similarity=_similarity(model),
-        start_artist=profile.seed_artist,
-        found={kind: r.summary for kind, r in results.items()},
-    )
+    results = propose(stages, request, profile, catalogue)
+    try:
+        entries = assemble(
+            {kind: r.candidates for kind, r in results.items()},
+            request.mix,
+            similarity=_similarity(model),
+            start_artist=profile.seed_artist,
+            found={kind: r.summary for kind, r in results.items()},
+        )
+    except (NotEnoughCandidates, NotEnoughUnexpected) as exc:
+        if profile.playable is not None:
+            raise explained(exc, request.terms.playable, results) from None
+        raise
     effects = sum((r.effects for r in results.values()), Effects()).counts()
     moment = {} if request.moment is None else {"moment": request.moment.to_dict()}
     playlist = Playlist(
@@ -144,8 +155,12 @@ def build_playlist(
             *_seed_notes(profile, catalogue, [c.artist_id for c in entries]),
             *_effect_notes(effects, request.terms),
             *_moment_notes(profile, model),
+            *notes_on_playable(stages, request, profile, catalogue, results),
         ),
-        tracks=tuple(c.at(i) for i, c in enumerate(entries, start=1)),
+        tracks=with_locations(
+            (c.at(i) for i, c in enumerate(entries, start=1)),
+            locate_tracks(store, track_ids(entries)),
+        ),
     )
     if save:
         save_playlist(store, playlist)

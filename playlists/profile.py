@@ -39,6 +39,7 @@ from recommender.catalog import artist_ids_named, artists_tagged, resolve_artist
 from recommender.errors import TastemakerError
 from recommender.feedback import ListenerFeedback, listener_feedback
 from recommender.interactions import decay
+from recommender.library import PlayableSet, playable_tracks
 from recommender.listens import artist_listeners, newest_listen, own_listens
 from recommender.store import Store
 
@@ -401,6 +402,7 @@ class ListenerProfile:
     rested: Mapping[int, Rest] = field(default_factory=dict)  # `playlists.offers`
     moment: Moment | None = None
     seed_scene: int | None = None  # the home scene the seed artist added (None: none added)
+    playable: PlayableSet | None = None  # the tracks the `playable` term allows (None: all)
 
     @property
     def seed_is_new(self) -> bool:
@@ -538,6 +540,7 @@ def build_profile(
         ),
         moment=request.moment,
         seed_scene=added_scene,
+        playable=playable_tracks(store, terms.playable),
     )
 
 

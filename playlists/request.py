@@ -201,6 +201,7 @@ def playlist_request(
     context: str | None = None,
     at: str | None = None,
     made_at: int | None = None,
+    playable: str | None = None,
 ) -> PlaylistRequest:
     """The request for `build_playlist`'s arguments (raises UnknownListener, InvalidTerms,
     InvalidPlaylistRequest). `made_at` is the wall clock unless given."""
@@ -213,7 +214,7 @@ def playlist_request(
             "non-personalised playlist",
         )
     base = terms if terms is not None else load_terms(store, listener)
-    overrides = {"surprise": surprise, "no_repeat_days": no_repeat_days}
+    overrides = {"surprise": surprise, "no_repeat_days": no_repeat_days, "playable": playable}
     effective = base.with_changes(**overrides)
     made = int(time.time()) if made_at is None else int(made_at)
     return PlaylistRequest(

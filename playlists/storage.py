@@ -25,7 +25,8 @@ from enum import StrEnum
 from typing import Any
 
 from playlists.errors import UnknownPlaylist, UnknownPosition
-from playlists.model import Playlist, PlaylistTrack, Reason
+from playlists.model import Playlist, PlaylistTrack, Reason, track_ids, with_locations
+from recommender.library import locate_tracks
 from recommender.store import Store
 
 # Enough ids per `IN (...)` to keep the statement well under SQLite's variable limit.
@@ -147,6 +148,8 @@ def load_playlist(store: Store, playlist_id: str) -> Playlist:
             [playlist_id],
         )
     )
+    # Where each track can be played is looked up now, not stored: files come and go.
+    tracks = with_locations(tracks, locate_tracks(store, track_ids(tracks)))
     # `personalised` is stored inside params for SQL readers; in memory it is its own field.
     return Playlist(
         id=str(row["id"]),
@@ -392,7 +395,16 @@ def _verdict(row: Mapping[str, Any]) -> Verdict:
 _MINE = "listener_id = ? OR listener_name = ?"
 
 
-def export_playlists(store: Store, listener_id: int, listener: str) -> list[dict[str, Any]]:
+def playlist_ids_of(store: Store, listener_id: int | None, listener: str) -> list[str]:
+    """The ids of the listener's stored playlists (also those made before they were in the
+    store, which carry only their name)."""
+    rows = store.conn.execute(
+        f"SELECT id FROM playlists WHERE {_MINE} ORDER BY id", (listener_id, listener)
+    )
+    return [str(r[0]) for r in rows]
+
+
+def export_playlists(store: Store, listener_id: int | None, listener: str) -> list[dict[str, Any]]:
     """The listener's playlists with tracks, reasons and verdicts (docs/export-format.md)."""
     out = []
     heads = store.db.table("playlists").rows_where(
@@ -452,7 +464,9 @@ def _exported_verdict(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def delete_listener_playlists(store: Store, listener_id: int, listener: str) -> tuple[int, int]:
+def delete_listener_playlists(
+    store: Store, listener_id: int | None, listener: str
+) -> tuple[int, int]:
     """Delete the listener's playlists and the verdicts on them: (playlists, verdicts) deleted.
 
     Runs inside the caller's transaction (forgetting a listener is one transaction).

@@ -282,6 +282,67 @@ def _feedback_terms(db: sqlite_utils.Database) -> None:
             terms.add_column(column, kind)
 
 
+@CORE.step("005_library_files")
+def _library_files(db: sqlite_utils.Database) -> None:
+    # The listener's music folder (`recommender.library` reads and writes it): one row per
+    # audio file found, with what a rescan compares (size, mtime) and the tags it read, the
+    # name keys it matches tracks by, and the track it matched (NULL: none yet, or unreadable:
+    # `error` then says why).
+    execute_script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS library_files (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            folder TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            artist TEXT,
+            album_artist TEXT,
+            album TEXT,
+            title TEXT,
+            track_number INTEGER,
+            duration_ms INTEGER,
+            recording_mbid TEXT,
+            release_mbid TEXT,
+            artist_mbid TEXT,
+            artist_key TEXT,
+            album_artist_key TEXT,
+            title_key TEXT,
+            track_id INTEGER REFERENCES tracks(id) ON DELETE SET NULL,
+            matched_by TEXT CHECK (matched_by IN ('mbid', 'artist', 'album_artist')),
+            error TEXT,
+            scanned_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS library_files_track ON library_files (track_id);
+        """,
+    )
+
+
+@CORE.step("006_terms_playable")
+def _terms_playable(db: sqlite_utils.Database) -> None:
+    # Which tracks a listener's playlists may hold, by where they can be played (NULL: the
+    # default, every track; see `recommender.terms.PLAYABLE_CHOICES`).
+    terms = db.table("terms")
+    if "playable" not in terms.columns_dict:
+        terms.add_column("playable", str)
+
+
+@CORE.step("007_store_state")
+def _store_state(db: sqlite_utils.Database) -> None:
+    # Small named counters about the store itself, never about a person: the data generation
+    # that every forget raises and whether a forget has work left (`recommender.generation`).
+    execute_script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS store_state (
+            name TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        );
+        """,
+    )
+
+
 def default_db_path() -> Path:
     """Where the store lives when neither --db nor TASTEMAKER_DB says otherwise."""
     env = os.environ.get(DB_ENV)

@@ -45,6 +45,13 @@ def _is_name(value: object) -> bool:
         return False
     return True
 
+# Which tracks a playlist may hold, by where they can be played: "off" takes every track;
+# "local" only tracks with a file in the music folder, "spotify" only those with a Spotify
+# track URI, "musicbrainz" only those with a recording MBID, "any" those with any of the three.
+PLAYABLE_OFF = "off"
+PLAYABLE_KINDS = ("local", "spotify", "musicbrainz", "any")
+PLAYABLE_CHOICES = (PLAYABLE_OFF, *PLAYABLE_KINDS)
+
 
 @dataclass(frozen=True)
 class Terms:
@@ -60,6 +67,7 @@ class Terms:
     learn_from_skips: bool = True  # skips lower a track's weight in familiar picks
     rest_after_offers: int = DEFAULT_REST_AFTER_OFFERS
     time_zone: str = DEFAULT_TIME_ZONE
+    playable: str = PLAYABLE_OFF
 
     def validated(self) -> Terms:
         """These terms, or InvalidTerms naming the first value of the wrong type or out of
@@ -89,9 +97,10 @@ class Terms:
                 raise InvalidTerms(f"{key} must be a list of names, got {values!r}")
         if not 0.0 <= self.surprise <= 1.0:
             raise InvalidTerms(f"surprise must be between 0 and 1, got {self.surprise}")
-        if not self.half_life_days > 0:
+        if not 0 < self.half_life_days < math.inf:
             raise InvalidTerms(
-                f"half-life must be a positive number of days, got {self.half_life_days}"
+                f"half-life must be a positive, finite number of days, got "
+                f"{self.half_life_days} (36500 keeps a year-old listen at 99% weight)"
             )
         if self.half_life_days > MAX_HALF_LIFE_DAYS:
             raise InvalidTerms(
@@ -107,6 +116,10 @@ class Terms:
                 f"rest-after must be 0 (never rest) or more offers, got {self.rest_after_offers}"
             )
         time_zone(self.time_zone)
+        if self.playable not in PLAYABLE_CHOICES:
+            raise InvalidTerms(
+                f"playable must be one of {', '.join(PLAYABLE_CHOICES)}, got {self.playable!r}"
+            )
         return self
 
     def with_changes(self, **changes: Any) -> Terms:

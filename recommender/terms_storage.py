@@ -48,6 +48,7 @@ def load_terms(store: Store, listener: str) -> Terms:
         learn_from_skips=_or(row.get("learn_from_skips"), default.learn_from_skips, bool),
         rest_after_offers=_or(row.get("rest_after_offers"), default.rest_after_offers, int),
         time_zone=_or(row.get("time_zone"), default.time_zone, str),
+        playable=row.get("playable") or default.playable,
     )
 
 
@@ -82,6 +83,7 @@ def write_terms(store: Store, listener_id: int, terms: Terms) -> None:
             "learn_from_skips": int(terms.learn_from_skips),
             "rest_after_offers": terms.rest_after_offers,
             "time_zone": terms.time_zone,
+            "playable": terms.playable,
             "updated_at": utc_now(),
         },
         pk="listener_id",
@@ -128,6 +130,7 @@ def update_terms(
     learn_from_skips: bool | None = None,
     rest_after_offers: int | None = None,
     time_zone: str | None = None,
+    playable: str | None = None,
 ) -> Terms:
     """Change some of a listener's stored terms and return the result.
 
@@ -164,6 +167,7 @@ def update_terms(
         learn_from_skips=learn_from_skips,
         rest_after_offers=rest_after_offers,
         time_zone=time_zone,
+        playable=playable,
     )
     return save_terms(store, listener, updated)
 
@@ -240,6 +244,8 @@ EXPLANATIONS = {
     "rest_after_offers": "a new artist offered in this many recent playlists and never played "
     "since is rested for a while (0: never)",
     "time_zone": "your clock, for playlists made for a moment of the day (--context, --at)",
+    "playable": "only tracks that can be played from here: local (a file in your music folder),"
+    " spotify, musicbrainz (a recording MBID), any of them, or off (every track)",
 }
 
 

@@ -30,6 +30,7 @@ from recommender.errors import (
     UnknownListener,
     UnknownModel,
 )
+from recommender.generation import check_generation, data_generation
 from recommender.graph import ArtistGraph, Neighbour
 from recommender.interactions import Interactions, load_interactions
 from recommender.models import DEFAULT_THREADS, ModelConfig, Scorer, make_scorer, scorer_class
@@ -191,6 +192,7 @@ def train(
     scorer = make_scorer(model, config, num_threads=threads)
     started = time.perf_counter()
     folder = models_dir_for(store, models_dir)
+    generation = data_generation(store)  # before any data is read: see recommender.generation
     interactions = load_interactions(store)
     if interactions.weights.nnz == 0:
         raise NothingToTrain("there are no listens to train on: import some history first")
@@ -219,15 +221,21 @@ def train(
         "graph_params": graph.params.as_dict(),
         "train_seconds": round(time.perf_counter() - started, 3),
     }
+    check_generation(store, generation)  # a forget ran while fitting: write nothing
     folder.mkdir(parents=True, exist_ok=True)
-    path = write_bundle(
-        folder / model_id,
-        arrays,
-        {"listeners": interactions.listeners},
-        manifest,
-        extra_writer=graph.save,
-    )
+    try:
+        path = write_bundle(
+            folder / model_id,
+            arrays,
+            {"listeners": interactions.listeners},
+            manifest,
+            extra_writer=graph.save,
+        )
+    except OSError:
+        check_generation(store, generation)  # a forget removed the half-written folder
+        raise
     with store.transaction() as conn:
+        check_generation(store, generation, discard=path)
         conn.execute(
             "INSERT INTO models (id, path, created_at, data_fingerprint, params)"
             " VALUES (?, ?, ?, ?, ?)",

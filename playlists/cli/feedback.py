@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from playlists.cli import echo_json, json_option, open_store
+from playlists.cli import echo, echo_json, json_option, open_store
 from playlists.privacy import parse_when
 from recommender.errors import InvalidFeedback
 from recommender.feedback import (
@@ -64,7 +64,7 @@ def feedback_command(
     if as_json:
         echo_json(change.as_dict())
     else:
-        click.echo(_sentence(change, undo))
+        echo(_sentence(change, undo))
 
 
 def _sentence(change: FeedbackChange, undo: bool) -> str:
@@ -82,21 +82,21 @@ def _sentence(change: FeedbackChange, undo: bool) -> str:
 
 
 def _print_report(report: FeedbackReport) -> None:
-    click.echo(f"feedback of {report.listener}:")
+    echo(f"feedback of {report.listener}:")
     if not report.opinions and not report.skips:
-        click.echo("  none yet")
+        echo("  none yet")
     for row, in_force in report.opinions:
         what = f"{row.artist} - {row.title}" if row.title else row.artist
         state = "" if in_force else "  (a newer one takes it back)"
         pending = "  (pending: not in the store yet)" if row.pending else ""
-        click.echo(
+        echo(
             f"  {row.kind:<5} {what}  {iso(row.at) or 'no time'}  [{row.source}]{state}{pending}"
         )
     for tally in report.skips:
         what = f"{tally.artist} - {tally.title}" if tally.title else tally.artist
-        click.echo(f"  skip  {what}  {tally.skips} times, last {iso(tally.last_at) or 'no time'}")
+        echo(f"  skip  {what}  {tally.skips} times, last {iso(tally.last_at) or 'no time'}")
     if report.skips and not report.learn_from_skips:
-        click.echo("skips are not used: your terms do not learn from them")
+        echo("skips are not used: your terms do not learn from them")
 
 
 COMMANDS = [feedback_command]

@@ -6,7 +6,7 @@ import time
 
 import click
 
-from playlists.cli import echo_json, json_option, open_store
+from playlists.cli import echo, echo_json, json_option, open_store
 from recommender.catalog import resolve_artist
 from recommender.evaluate import DEFAULT_MODELS, evaluate
 from recommender.models import model_names
@@ -51,12 +51,12 @@ def train_command(ctx: click.Context, model_name: str, deterministic: bool, as_j
     if as_json:
         echo_json(summary)
         return
-    click.echo(
+    echo(
         f"trained {model.model_id}: {summary['listeners']} listeners, "
         f"{summary['artists']} artists, {summary['scenes']} scenes in {seconds:.1f} s"
     )
     for note in model.notes:
-        click.echo(f"note: {note}")
+        echo(f"note: {note}")
 
 
 @click.command("evaluate")
@@ -76,7 +76,7 @@ def evaluate_command(ctx: click.Context, model_names_: tuple[str, ...], as_json:
     50. Fits every model from scratch on the store's data and writes nothing.
     """
     store = open_store(ctx)
-    progress = None if as_json else lambda line: click.echo(line, err=True)
+    progress = None if as_json else lambda line: echo(line, err=True)
     report = evaluate(store, models=model_names_ or None, progress=progress)
     if as_json:
         echo_json(report)
@@ -84,13 +84,13 @@ def evaluate_command(ctx: click.Context, model_names_: tuple[str, ...], as_json:
     metrics = ["ndcg@10", "recall@10", "precision@10", "coverage@10", "novelty@10"]
     metrics += ["diversity@10", "cold_recall@10", "ndcg@50", "recall@50", "fit_seconds"]
     for split_name, models in report.items():
-        click.echo(f"split: {split_name}")
-        click.echo(f"  {'model':<13}" + "".join(f"{m:>15}" for m in metrics))
+        echo(f"split: {split_name}")
+        echo(f"  {'model':<13}" + "".join(f"{m:>15}" for m in metrics))
         for name, values in models.items():
             cells = "".join(
                 f"{'-':>15}" if values.get(m) is None else f"{values[m]:>15.4f}" for m in metrics
             )
-            click.echo(f"  {name:<13}{cells}")
+            echo(f"  {name:<13}{cells}")
 
 
 @click.command("similar")
@@ -120,11 +120,11 @@ def similar_command(ctx: click.Context, artist: str, k: int, as_json: bool) -> N
         )
         return
     if not neighbours:
-        click.echo(f"{name}: no neighbours (too few listeners share it with other artists)")
+        echo(f"{name}: no neighbours (too few listeners share it with other artists)")
         return
     width = max(len(n.name) for n in neighbours)
     for rank, n in enumerate(neighbours, start=1):
-        click.echo(f"{rank:>3}. {n.name:<{width}}  {n.score:.3f}  {n.reason}")
+        echo(f"{rank:>3}. {n.name:<{width}}  {n.score:.3f}  {n.reason}")
 
 
 @click.command("scenes")
@@ -149,12 +149,12 @@ def scenes_command(ctx: click.Context, as_json: bool) -> None:
         echo_json(rows)
         return
     for scene in graph.scenes:
-        click.echo(f"[{scene.id}] {scene.name} ({scene.size} artists, {scene.listeners} listeners)")
-        click.echo(f"     tags: {', '.join(scene.tags)}")
-        click.echo(f"     best known: {', '.join(graph.name(a) for a in scene.top_artists)}")
+        echo(f"[{scene.id}] {scene.name} ({scene.size} artists, {scene.listeners} listeners)")
+        echo(f"     tags: {', '.join(scene.tags)}")
+        echo(f"     best known: {', '.join(graph.name(a) for a in scene.top_artists)}")
         alike = [graph.scene(s).name for s in graph.lookalike_scenes(scene.id)]
         if alike:
-            click.echo(f"     looks like, but a different audience: {', '.join(alike)}")
+            echo(f"     looks like, but a different audience: {', '.join(alike)}")
 
 
 COMMANDS = [train_command, evaluate_command, similar_command, scenes_command]

@@ -25,6 +25,7 @@ class Effects:
     excluded_tracks: int = 0  # played within the listener's no-repeat days
     lookalike_left_out: int = 0  # the listener's artists in a look-alike of a home scene
     curator_rejected: int = 0  # tracks a curator rejected for this listener
+    unplayable: int = 0  # artists and tracks that cannot be played as the terms ask
     links_avoided: frozenset[tuple[int, int]] = field(default_factory=frozenset)
     # The listener's feedback: hated artists and tracks met (("artist" | "track", id), each
     # counted once over all stages), tracks kept out because mostly skipped, rested artists met.
@@ -39,6 +40,7 @@ class Effects:
             excluded_tracks=self.excluded_tracks + other.excluded_tracks,
             lookalike_left_out=self.lookalike_left_out + other.lookalike_left_out,
             curator_rejected=self.curator_rejected + other.curator_rejected,
+            unplayable=self.unplayable + other.unplayable,
             links_avoided=self.links_avoided | other.links_avoided,
             hated=self.hated | other.hated,
             skipped_left_out=self.skipped_left_out + other.skipped_left_out,
@@ -63,6 +65,7 @@ class Effects:
             "lookalike_left_out": self.lookalike_left_out,
             "curator_rejected": self.curator_rejected,
             "curator_links": len(self.links_avoided),
+            "unplayable": self.unplayable,
         }
 
 
@@ -104,13 +107,15 @@ class Tally:
         self.excluded_tracks = 0
         self.lookalike_left_out = 0
         self.curator_rejected = 0
+        self.unplayable = 0
         self.links: set[tuple[int, int]] = set()
         self.hated: set[tuple[str, int]] = set()
         self.skipped_left_out = 0
         self.rested: set[int] = set()
 
     def allowed(self, artist_id: int) -> bool:
-        """Not excluded by the listener's terms nor hated (and counted when it is)."""
+        """Not excluded by the listener's terms nor hated, and with a track playable as they
+        ask (and counted when it is not)."""
         if artist_id in self.profile.feedback.hated_artists:
             self.hated.add(("artist", artist_id))
             return False
@@ -119,6 +124,10 @@ class Tally:
             return False
         if artist_id in self.profile.excluded_by_tag:
             self.excluded_tags += 1
+            return False
+        playable = self.profile.playable
+        if playable is not None and artist_id not in playable.artists:
+            self.unplayable += 1
             return False
         return True
 
@@ -130,6 +139,15 @@ class Tally:
             self.rested.add(artist_id)
             return False
         return True
+
+    def playable(self, track_id: int | None) -> bool:
+        """Playable as the listener's terms ask (always, when they ask nothing; and counted
+        when it is not). An artist-level entry names no track, so it never is."""
+        playable = self.profile.playable
+        if playable is None or (track_id is not None and track_id in playable.tracks):
+            return True
+        self.unplayable += 1
+        return False
 
     def rejected(self, artist_id: int, track_id: int | None) -> bool:
         """Rejected for this listener by a curator, or a track they hate (counted either way)."""
@@ -155,6 +173,7 @@ class Tally:
             excluded_tracks=self.excluded_tracks,
             lookalike_left_out=self.lookalike_left_out,
             curator_rejected=self.curator_rejected,
+            unplayable=self.unplayable,
             links_avoided=frozenset(self.links),
             hated=frozenset(self.hated),
             skipped_left_out=self.skipped_left_out,

@@ -59,12 +59,12 @@ class FamiliarStage:
                 continue
             weight = h.weight * (1.0 - skip_share(h.plays, artist_skips))
             picks: list[Candidate] = []
-            if not h.tracks and not tally.rejected(artist_id, None):
+            if not h.tracks and tally.playable(None) and not tally.rejected(artist_id, None):
                 picks.append(_candidate(h, None, weight, request, profile))
             for track in _tracks_in_order(h, profile):
                 if len(picks) >= request.artist_cap:
                     break
-                if tally.rejected(artist_id, track.track_id):
+                if not tally.playable(track.track_id) or tally.rejected(artist_id, track.track_id):
                     continue
                 if cutoff is not None and track.last_played_at is not None:
                     if track.last_played_at >= cutoff:
