@@ -59,3 +59,11 @@ class UnknownCurator(CuratorError):
 
 class CuratorExists(CuratorError):
     """A curator of that name already exists."""
+
+
+class ForgetIncomplete(TastemakerError):
+    """Forget deleted the rows but could not finish cleaning up; running it again finishes."""
+
+    def __init__(self, message: str, report: object) -> None:
+        super().__init__(message)
+        self.report = report  # the `ForgetReport` of what was done before it stopped

@@ -1,15 +1,20 @@
 """The playlist's plain data: frozen records shared by every stage, the store and the exports.
 
 `Reason.evidence` holds the numbers that chose a track (documented in `playlists.reasons`);
-`Reason.text` is only those numbers rendered as a sentence.
+`Reason.text` is only those numbers rendered as a sentence. `PlaylistTrack.locations` says
+where the track can be played (`recommender.library.Locations`): filled in when a playlist is
+built or loaded, it is not part of the track's record (`PlaylistTrack.to_dict`), and the
+playlist's JSON carries it beside the record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+
+from recommender.library import NOWHERE, Locations
 
 
 class Kind(StrEnum):
@@ -57,8 +62,10 @@ class PlaylistTrack:
     duration_ms: int | None
     kind: str
     reason: Reason
+    locations: Locations = NOWHERE
 
     def to_dict(self) -> dict[str, Any]:
+        """The track and its reason, as stored (without `locations`)."""
         return {
             "position": self.position,
             "artist": self.artist,
@@ -81,7 +88,24 @@ class PlaylistTrack:
             duration_ms=None if data.get("duration_ms") is None else int(data["duration_ms"]),
             kind=str(data["kind"]),
             reason=Reason.from_dict(data["reason"]),
+            locations=Locations.from_dict(data.get("locations") or {}),
         )
+
+
+def track_ids(entries: Iterable[PlaylistTrack | Candidate]) -> list[int]:
+    """The track ids of these entries (artist-level entries have none)."""
+    return [e.track_id for e in entries if e.track_id is not None]
+
+
+def with_locations(
+    tracks: Iterable[PlaylistTrack], located: Mapping[int, Locations]
+) -> tuple[PlaylistTrack, ...]:
+    """The tracks, each with where it can be played (`located` by track id; an artist-level
+    entry, or a track not found there, keeps no location)."""
+    return tuple(
+        t if t.track_id is None else replace(t, locations=located.get(t.track_id, NOWHERE))
+        for t in tracks
+    )
 
 
 @dataclass(frozen=True)
@@ -102,7 +126,8 @@ class Playlist:
         return sum(1 for t in self.tracks if t.kind == kind)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract: id, listener, tracks[position, artist, title, kind, reason{text}]."""
+        """The JSON contract: id, listener, tracks[position, artist, title, kind, reason{text}],
+        and each track's `locations` (where it can be played, what identifies it)."""
         return {
             "id": self.id,
             "listener": self.listener,
@@ -112,7 +137,10 @@ class Playlist:
             "params": dict(self.params),
             "terms": dict(self.terms),
             "notes": list(self.notes),
-            "tracks": [t.to_dict() for t in self.tracks],
+            "tracks": [
+                {**t.to_dict(), "locations": t.locations.to_dict(), "playable": t.locations.kinds}
+                for t in self.tracks
+            ],
         }
 
     @classmethod

@@ -7,6 +7,10 @@
   look-alike scenes to avoid, exclusions resolved to artist ids, curator blocks, the model's
   scores for them, and the steering (seed artist, tag).
 
+Steering by a seed artist: its scene becomes a home scene (`seed_scene` when it was not one
+already), also for an artist the listener never played (`seed_is_new`); a seed in no scene is
+said in the notes.
+
 Personalised or not: a profile is personalised when the listener lets us use their listening,
 the model knows them and some of their listens are usable; otherwise nothing of their history
 is read and the profile says why (`notes`). Home scenes of a personalised profile are where the
@@ -19,24 +23,31 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Protocol
 
 import numpy as np
 
 from playlists.errors import PlaylistError
+from playlists.moment import Moment, Peak
+from playlists.offers import Rest, rested_artists
 from playlists.reasons import SceneRef
 from playlists.request import PlaylistRequest
 from playlists.review import Blocks, blocked_for
 from recommender.catalog import artist_ids_named, artists_tagged, resolve_artist, resolve_tag
 from recommender.errors import TastemakerError
+from recommender.feedback import ListenerFeedback, listener_feedback
 from recommender.interactions import decay
+from recommender.library import PlayableSet, playable_tracks
 from recommender.listens import artist_listeners, newest_listen, own_listens
 from recommender.store import Store
 
 HOME_SCENE_SHARE = 0.15  # a scene is home when it holds this share of recent listening
 HOME_MIN_ARTISTS = 3  # ...across this many of its artists: one bridge artist is not a home
+# With a moment (--context, --at), the model's scores are blended half and half with a query-time
+# fold-in of the listener's moment-weighted history through the model's artist vectors.
+MOMENT_FOLD_IN = 0.5
 
 
 # What the stages need from the graph and the model ------------------------------------------
@@ -210,6 +221,13 @@ class ArtistHistory:
     last_played_at: int | None
     recency_weight: float
     tracks: tuple[TrackHistory, ...]  # most played first
+    moment_weight: float | None = None  # plays faded and weighed by the moment (None: none)
+    peak: Peak | None = None  # the part of the week it is played most, with a moment
+
+    @property
+    def weight(self) -> float:
+        """What familiar picks rank by: the moment's weight when there is one."""
+        return self.recency_weight if self.moment_weight is None else self.moment_weight
 
 
 @dataclass
@@ -217,8 +235,10 @@ class _ArtistTally:
     name: str
     plays: int = 0
     weight: float = 0.0
+    moment_weight: float = 0.0
     first: int | None = None
     last: int | None = None
+    times: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -236,22 +256,28 @@ def listener_history(
     ignore_sources: Sequence[str],
     half_life_days: float,
     as_of: int | None,
+    moment: Moment | None = None,
 ) -> dict[int, ArtistHistory]:
     """The listener's listens per artist and track, from the sources they let us use; plays
-    fade with `half_life_days` counted back from `as_of`."""
+    fade with `half_life_days` counted back from `as_of`, and with a `moment` are also weighed
+    by its kernel (`playlists.moment`)."""
     rows = own_listens(store, listener_id, ignore_sources=ignore_sources)
     if not rows:
         return {}
     when = np.array([np.nan if r.listened_at is None else float(r.listened_at) for r in rows])
     plays = np.array([float(r.plays) for r in rows])
     weights = plays if as_of is None else plays * decay(as_of - when, np.array(half_life_days))
+    kernel = np.ones(len(rows)) if moment is None else moment.weights(when)
     artists: dict[int, _ArtistTally] = {}
     tracks: dict[tuple[int, int], _TrackTally] = {}
-    for row, weight in zip(rows, weights, strict=True):
+    for row, weight, near in zip(rows, weights, kernel, strict=True):
         artist = artists.setdefault(row.artist_id, _ArtistTally(row.artist))
         artist.plays += row.plays
         artist.weight += float(weight)
+        artist.moment_weight += float(weight * near)
         if row.listened_at is not None:
+            if moment is not None:  # for the artist's peak part of the week
+                artist.times.extend([row.listened_at] * row.plays)
             artist.first = _earliest(artist.first, row.listened_at)
             artist.last = _latest(artist.last, row.listened_at)
         if row.track_id is not None:
@@ -274,6 +300,8 @@ def listener_history(
             last_played_at=a.last,
             recency_weight=a.weight,
             tracks=tuple(sorted(per_artist[artist_id], key=lambda t: (-t.plays, t.track_id))),
+            moment_weight=None if moment is None else a.moment_weight,
+            peak=None if moment is None else moment.peak(np.array(a.times, dtype=float)),
         )
         for artist_id, a in artists.items()
     }
@@ -370,11 +398,27 @@ class ListenerProfile:
     seed_artist: int | None
     blocks: Blocks
     model_scores: ModelScores | None  # None when not personalised
+    feedback: ListenerFeedback = field(default_factory=ListenerFeedback)
+    rested: Mapping[int, Rest] = field(default_factory=dict)  # `playlists.offers`
+    moment: Moment | None = None
+    seed_scene: int | None = None  # the home scene the seed artist added (None: none added)
+    playable: PlayableSet | None = None  # the tracks the `playable` term allows (None: all)
+
+    @property
+    def seed_is_new(self) -> bool:
+        """A seed artist the listener has never played (usably)."""
+        return self.seed_artist is not None and self.seed_artist not in self.history
 
     @cached_property
     def strongest(self) -> tuple[ArtistHistory, ...]:
-        """The listener's artists, strongest recent listening first."""
-        return tuple(sorted(self.history.values(), key=lambda h: (-h.recency_weight, h.artist_id)))
+        """The listener's artists, strongest recent listening first (at the moment, if any)."""
+        return tuple(sorted(self.history.values(), key=lambda h: (-h.weight, h.artist_id)))
+
+    @cached_property
+    def liked(self) -> tuple[ArtistHistory, ...]:
+        """`strongest` without the artists the listener hates: what may explain a new pick."""
+        hated = self.feedback.hated_artists
+        return tuple(h for h in self.strongest if h.artist_id not in hated)
 
     @property
     def scores(self) -> ModelScores:
@@ -433,6 +477,7 @@ def build_profile(
             ignore_sources=terms.ignore_sources,
             half_life_days=terms.half_life_days,
             as_of=as_of,
+            moment=request.moment,
         )
         if not history:
             personalised = False
@@ -441,16 +486,33 @@ def build_profile(
                 "every source is ignored by your terms)."
             )
 
+    feedback = listener_feedback(
+        store,
+        request.listener_id,
+        ignore_sources=terms.ignore_sources,
+        learn_from_skips=terms.learn_from_skips,
+    )
     scores: ModelScores | None = None
+    added_scene: int | None = None
     if personalised:
-        scores = ModelScores.of(model.artist_ids, model.scores(request.listener))
+        raw = model.scores(request.listener)
+        if request.moment is not None:
+            raw = moment_scores(raw, model, history, feedback.hated_artists)
+        scores = ModelScores.of(model.artist_ids, raw)
         home = home_scenes(catalogue, history.values())
         if seed is not None:
             # Unlike the catalogue's lookups this one raises for a seed the graph does not know
             # (imported after training): the message says to train again.
             seed_scene = catalogue.graph.scene_of(seed)
-            if seed_scene is not None:
-                home.add(int(seed_scene))
+            if seed_scene is None:
+                notes.append(
+                    f"{catalogue.names.get(seed, 'The seed artist')} is in no scene of the "
+                    "artist graph (too few listeners in common with other artists), so it "
+                    "could not make its scene one of yours."
+                )
+            elif int(seed_scene) not in home:
+                added_scene = int(seed_scene)
+                home.add(added_scene)
     else:
         home = popular_home(catalogue, seed, steer_tag_artists)
     return ListenerProfile(
@@ -467,4 +529,48 @@ def build_profile(
         seed_artist=seed,
         blocks=blocks,
         model_scores=scores,
+        feedback=feedback,
+        rested=rested_artists(
+            store,
+            request.listener,
+            request.listener_id,
+            rest_after=terms.rest_after_offers,
+            made_at=request.made_at,
+            ignore_sources=terms.ignore_sources,
+        ),
+        moment=request.moment,
+        seed_scene=added_scene,
+        playable=playable_tracks(store, terms.playable),
     )
+
+
+def _standard(scores: np.ndarray) -> np.ndarray:
+    spread = float(scores.std())
+    return np.asarray((scores - scores.mean()) / (spread if spread > 0 else 1.0))
+
+
+def moment_scores(
+    scores: np.ndarray,
+    model: ModelView,
+    history: Mapping[int, ArtistHistory],
+    hated: frozenset[int],
+) -> np.ndarray:
+    """The model's scores for a moment: (1 - MOMENT_FOLD_IN) z(model) + MOMENT_FOLD_IN z(fold),
+    where the fold-in scores every artist by its vector's dot product with the mean of the
+    listener's artists' vectors, each weighted by log1p of its moment weight (hated artists
+    left out). Without artist vectors (EASE, item-knn) the scores stay the model's own."""
+    vectors = model.item_vectors
+    if vectors is None:
+        return scores
+    column = {int(a): j for j, a in enumerate(np.asarray(model.artist_ids).tolist())}
+    weights = np.zeros(len(column))
+    for h in history.values():
+        j = column.get(h.artist_id)
+        if j is not None and h.artist_id not in hated:
+            weights[j] = np.log1p(h.weight)
+    if not weights.sum():
+        return scores
+    matrix = np.asarray(vectors, dtype=float)
+    fold = matrix @ (weights @ matrix / weights.sum())
+    own = np.asarray(scores, dtype=float)
+    return np.asarray((1 - MOMENT_FOLD_IN) * _standard(own) + MOMENT_FOLD_IN * _standard(fold))

@@ -17,11 +17,21 @@ familiar (`FamiliarEvidence`)
     timestamp-less data); track_plays (plays of the chosen track, null for artist-level data);
     track_last_played_at (ISO UTC or null); recency_weight (plays decayed by the listener's
     half-life, counted back from as_of); half_life_days; as_of.
+    Only when the listener's feedback or a moment is behind the pick (`recommender.feedback`,
+    every number a count or time from the `feedback` table):
+    loved: {at (ISO UTC), scope ("track": this track was loved; "artist": the artist was),
+    feedback_id} when a love in force put the pick first; track_skips (skip rows for this
+    track) and artist_skips (artist-level skip rows) when non-zero; moment: {context, hour,
+    weekend, time_zone, at (the moment asked for, see `playlists.moment`), weight (the
+    artist's plays faded and weighed by the moment's kernel), and when the artist's peak part
+    of the week is this moment's: peak ("weekday mornings"), peak_plays (the artist's timed
+    plays in that part of the week, in the listener's time zone), timed_plays}.
 discovery (`DiscoveryEvidence`)
     artist, artist_id; because_of: [{artist, artist_id, shared_listeners}] (the listener's own
     artists with the most distinct listeners in common with this one); scene: {id, name};
-    model_score (the model's score for this listener and artist); model_rank (1 = the model's
-    top artist for this listener, over the whole catalogue).
+    model_score (the model's score for this listener and artist; for a playlist made for a
+    moment, blended with the moment's fold-in, `playlists.profile.moment_scores`); model_rank
+    (1 = the model's top artist for this listener, over the whole catalogue).
 unexpected (`UnexpectedEvidence`)
     artist, artist_id; home_scene, target_scene: {id, name}; bridge: [{artist, artist_id}]
     from one of the listener's artists to this one, each step a co-listening edge;
@@ -162,11 +172,31 @@ class FamiliarEvidence(Evidence):
     recency_weight: float
     half_life_days: float
     as_of: str | None
+    loved: Mapping[str, Any] | None = None
+    track_skips: int = 0
+    artist_skips: int = 0
+    moment: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "recency_weight", round(float(self.recency_weight), 4))
 
     def to_dict(self) -> dict[str, Any]:
+        return {**self._listening(), **self._told()}
+
+    def _told(self) -> dict[str, Any]:
+        """The optional keys: feedback and the moment, only when they are behind the pick."""
+        out: dict[str, Any] = {}
+        if self.loved is not None:
+            out["loved"] = dict(self.loved)
+        if self.track_skips:
+            out["track_skips"] = int(self.track_skips)
+        if self.artist_skips:
+            out["artist_skips"] = int(self.artist_skips)
+        if self.moment is not None:
+            out["moment"] = dict(self.moment)
+        return out
+
+    def _listening(self) -> dict[str, Any]:
         return {
             "artist": self.artist,
             "artist_id": int(self.artist_id),
@@ -194,6 +224,10 @@ class FamiliarEvidence(Evidence):
             recency_weight=float(data["recency_weight"]),
             half_life_days=float(data["half_life_days"]),
             as_of=data.get("as_of"),
+            loved=data.get("loved"),
+            track_skips=int(data.get("track_skips") or 0),
+            artist_skips=int(data.get("artist_skips") or 0),
+            moment=data.get("moment"),
         )
 
     def text(self) -> str:
@@ -201,6 +235,16 @@ class FamiliarEvidence(Evidence):
         text += _ago(self.last_played_at, self.as_of)
         if self.track_plays:
             text += f" (this track {_times(self.track_plays)})"
+        if self.loved is not None:
+            what = "this" if self.loved.get("scope") == "track" else self.artist
+            at = self.loved.get("at")
+            text += f"; you loved {what}" + (f" on {str(at)[:10]}" if at else "")
+        if self.track_skips:
+            text += f"; you skipped it {_times(self.track_skips)}"
+        if self.artist_skips:
+            text += f"; you skipped {self.artist} {_times(self.artist_skips)}"
+        if self.moment is not None and self.moment.get("peak"):
+            text += f"; you play {self.artist} most on {self.moment['peak']}"
         return text
 
 

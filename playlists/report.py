@@ -21,6 +21,7 @@ from importlib import resources
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from playlists import storage
 from playlists.model import Playlist, PlaylistTrack
@@ -28,6 +29,7 @@ from playlists.quality import Quality, playlist_quality
 from playlists.review import Link, in_force, reason_links
 from playlists.storage import Judgement, Subject, Verdict
 from recommender.listens import artist_listeners
+from recommender.names import visible_controls
 from recommender.store import Store
 from recommender.terms_storage import EXPLANATIONS
 
@@ -194,6 +196,7 @@ TERMS: dict[str, str] = {
     "exclude_artists": "Excluded artists",
     "exclude_tags": "Excluded tags",
     "ignore_sources": "Ignored sources",
+    "playable": "Playable as",
 }
 EFFECTS: dict[str, tuple[str, str]] = {
     "excluded_artists": ("Excluded artists", "artists left out by the listener's exclusions"),
@@ -205,6 +208,10 @@ EFFECTS: dict[str, tuple[str, str]] = {
     ),
     "curator_rejected": ("Curator-rejected", "tracks a curator rejected for this listener"),
     "curator_links": ("Rejected links", "links a curator rejected, used to explain nothing"),
+    "hated_left_out": ("Hated", "artists and tracks the listener hates"),
+    "skipped_left_out": ("Mostly skipped", "tracks the listener skips more than they play"),
+    "rested": ("Rested", "new artists offered in recent playlists and not played since"),
+    "unplayable": ("Not playable", "candidates left out: not playable as the listener asked"),
 }
 
 
@@ -323,7 +330,31 @@ def is_time(value: Any) -> bool:
     return True
 
 
+def shown_text(value: Any) -> Any:
+    """Every value a page prints passes here first (the environment's `finalize`): control and
+    bidi control characters in text are written out as `\\uXXXX`, so a name ending in U+202E
+    cannot turn the "23 plays" after it into "32". Markup (already made safe) passes as is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible_controls(value, keep="\n\t")
+    return value
+
+
+def isolated(name: Any) -> Markup:
+    """A name (artist, title, listener, curator, scene) in its own `<bdi>`: a right-to-left
+    name, or one with controls, cannot reorder the text around it (the stylesheet also gives
+    the name's element `unicode-bidi: isolate`)."""
+    return Markup("<bdi>{}</bdi>").format(shown_text(str(name)))
+
+
+def verbatim(value: Any) -> Markup:
+    """A value a form sends back exactly as it came (an option's `value`): escaped, but its
+    characters are not rewritten by `shown_text`."""
+    return Markup.escape(value)
+
+
 FILTERS = {
+    "name": isolated,
+    "verbatim": verbatim,
     "shown_value": shown_value,
     "thousands": thousands,
     "short_time": short_time,
@@ -354,6 +385,7 @@ def template_loader() -> jinja2.BaseLoader:
 
 def install(env: jinja2.Environment) -> None:
     """Give `env` the filters and tests the templates use (the web app's environment too)."""
+    env.finalize = shown_text
     env.filters.update(FILTERS)
     env.tests.update(TESTS)
     env.globals.update(Subject=Subject, Judgement=Judgement)

@@ -18,11 +18,13 @@ A `spaced` kind is placed at evenly spaced slots instead of in the nearest-neigh
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from playlists.errors import InvalidPlaylistRequest
 from playlists.model import DISCOVERY, FAMILIAR, UNEXPECTED
+from playlists.moment import Moment, moment_for
 from recommender.catalog import resolve_listener
 from recommender.store import Store
 from recommender.terms import Terms
@@ -159,6 +161,8 @@ class PlaylistRequest:
     tag: str | None = None  # as typed: the profile resolves it
     new_listener: bool = False
     overridden: tuple[str, ...] = field(default=())  # the terms this run overrode
+    moment: Moment | None = None  # --context / --at: listens weighed by closeness to it
+    made_at: int = 0  # when the playlist is made (Unix seconds): offers and rests count from it
 
     @property
     def length(self) -> int:
@@ -194,9 +198,13 @@ def playlist_request(
     artist_cap: int = DEFAULT_ARTIST_CAP,
     new_listener: bool = False,
     extra_parts: Sequence[Part] = (),
+    context: str | None = None,
+    at: str | None = None,
+    made_at: int | None = None,
+    playable: str | None = None,
 ) -> PlaylistRequest:
     """The request for `build_playlist`'s arguments (raises UnknownListener, InvalidTerms,
-    InvalidPlaylistRequest)."""
+    InvalidPlaylistRequest). `made_at` is the wall clock unless given."""
     listener_id = store.listener_id(listener)
     if listener_id is None and not new_listener:
         resolve_listener(
@@ -206,8 +214,9 @@ def playlist_request(
             "non-personalised playlist",
         )
     base = terms if terms is not None else load_terms(store, listener)
-    overrides = {"surprise": surprise, "no_repeat_days": no_repeat_days}
+    overrides = {"surprise": surprise, "no_repeat_days": no_repeat_days, "playable": playable}
     effective = base.with_changes(**overrides)
+    made = int(time.time()) if made_at is None else int(made_at)
     return PlaylistRequest(
         listener=listener,
         listener_id=listener_id,
@@ -217,4 +226,6 @@ def playlist_request(
         tag=tag,
         new_listener=new_listener,
         overridden=tuple(k for k, v in overrides.items() if v is not None),
+        moment=moment_for(context, at, effective.time_zone, made),
+        made_at=made,
     )

@@ -117,6 +117,28 @@ def _curators(db: sqlite_utils.Database) -> None:
     )
 
 
+@PLAYLIST_SCHEMA.step("005_written_files")
+def _written_files(db: sqlite_utils.Database) -> None:
+    # The files a listener asked tastemaker to write (`playlist -o`, `report --html`,
+    # `export-data -o`), so that `forget` can tell them which still name them. Only the path,
+    # what it holds and whose it is (an id, never a name) are kept; one row per path, the
+    # newest write. Read and written by `playlists.written`.
+    execute_script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS written_files (
+            path TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            listener_id INTEGER REFERENCES listeners(id) ON DELETE CASCADE,
+            playlist_id TEXT,
+            written_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS written_files_listener ON written_files (listener_id);
+        CREATE INDEX IF NOT EXISTS written_files_playlist ON written_files (playlist_id);
+        """,
+    )
+
+
 register_schema(PLAYLIST_SCHEMA)
 
 

@@ -25,7 +25,8 @@ from enum import StrEnum
 from typing import Any
 
 from playlists.errors import UnknownPlaylist, UnknownPosition
-from playlists.model import Playlist, PlaylistTrack, Reason
+from playlists.model import Playlist, PlaylistTrack, Reason, track_ids, with_locations
+from recommender.library import locate_tracks
 from recommender.store import Store
 
 # Enough ids per `IN (...)` to keep the statement well under SQLite's variable limit.
@@ -147,6 +148,8 @@ def load_playlist(store: Store, playlist_id: str) -> Playlist:
             [playlist_id],
         )
     )
+    # Where each track can be played is looked up now, not stored: files come and go.
+    tracks = with_locations(tracks, locate_tracks(store, track_ids(tracks)))
     # `personalised` is stored inside params for SQL readers; in memory it is its own field.
     return Playlist(
         id=str(row["id"]),
@@ -265,6 +268,66 @@ def _chunks(values: list[Any]) -> Iterator[list[Any]]:
         yield values[start : start + _CHUNK]
 
 
+@dataclass(frozen=True)
+class Offer:
+    """One stored entry of a kind that offers something new (`playlists.offers` reads these)."""
+
+    listener: str
+    playlist_id: str
+    created_at: str
+    position: int
+    artist_id: int
+    track_id: int | None
+    kind: str
+
+
+def offers(
+    store: Store,
+    kinds: Collection[str],
+    *,
+    listener: str | None = None,
+    before: str | None = None,
+    recent: int | None = None,
+) -> list[Offer]:
+    """The stored entries of these kinds, newest playlist first: of one listener (by name, as
+    playlists are filed) or of everyone, in playlists made before `before` (ISO time); with
+    `recent`, only each listener's newest `recent` playlists that hold such an entry."""
+    where = ["pt.kind IN (" + ", ".join("?" for _ in kinds) + ")"]
+    args: list[Any] = list(kinds)
+    if listener is not None:
+        where.append("p.listener_name = ?")
+        args.append(listener)
+    if before is not None:
+        where.append("p.created_at < ?")
+        args.append(before)
+    rows = store.db.query(
+        "SELECT p.listener_name, p.id, p.created_at, pt.position, pt.artist_id, pt.track_id,"
+        " pt.kind FROM playlist_tracks pt JOIN playlists p ON p.id = pt.playlist_id"
+        f" WHERE {' AND '.join(where)} ORDER BY p.created_at DESC, p.id DESC, pt.position",
+        args,
+    )
+    out: list[Offer] = []
+    seen: dict[str, list[str]] = {}
+    for r in rows:
+        mine = seen.setdefault(str(r["listener_name"]), [])
+        if not mine or mine[-1] != r["id"]:
+            mine.append(str(r["id"]))
+        if recent is not None and len(mine) > recent:
+            continue
+        out.append(
+            Offer(
+                listener=str(r["listener_name"]),
+                playlist_id=str(r["id"]),
+                created_at=str(r["created_at"]),
+                position=int(r["position"]),
+                artist_id=int(r["artist_id"]),
+                track_id=_int_or_none(r["track_id"]),
+                kind=str(r["kind"]),
+            )
+        )
+    return out
+
+
 # Verdicts ----------------------------------------------------------------------------------
 
 
@@ -332,7 +395,16 @@ def _verdict(row: Mapping[str, Any]) -> Verdict:
 _MINE = "listener_id = ? OR listener_name = ?"
 
 
-def export_playlists(store: Store, listener_id: int, listener: str) -> list[dict[str, Any]]:
+def playlist_ids_of(store: Store, listener_id: int | None, listener: str) -> list[str]:
+    """The ids of the listener's stored playlists (also those made before they were in the
+    store, which carry only their name)."""
+    rows = store.conn.execute(
+        f"SELECT id FROM playlists WHERE {_MINE} ORDER BY id", (listener_id, listener)
+    )
+    return [str(r[0]) for r in rows]
+
+
+def export_playlists(store: Store, listener_id: int | None, listener: str) -> list[dict[str, Any]]:
     """The listener's playlists with tracks, reasons and verdicts (docs/export-format.md)."""
     out = []
     heads = store.db.table("playlists").rows_where(
@@ -392,7 +464,9 @@ def _exported_verdict(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def delete_listener_playlists(store: Store, listener_id: int, listener: str) -> tuple[int, int]:
+def delete_listener_playlists(
+    store: Store, listener_id: int | None, listener: str
+) -> tuple[int, int]:
     """Delete the listener's playlists and the verdicts on them: (playlists, verdicts) deleted.
 
     Runs inside the caller's transaction (forgetting a listener is one transaction).

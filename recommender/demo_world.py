@@ -13,7 +13,8 @@ import csv
 import gzip
 import io
 import json
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +29,14 @@ COLD_START_PER_SCENE = 2
 LISTENERS = 300
 DRIFT_LISTENERS = 30
 TARGET_LISTENS = 100_000
+# Feedback and moments of the day are planted on these listeners only (by index), so the ones
+# tests and the README quote (all below 100) and the drifting listeners keep their history.
+PLANTED = range(101, LISTENERS - DRIFT_LISTENERS + 1)
+MOMENT_LISTENERS = 12
+MOMENT_MIN_LISTENS = 300  # only active listeners: enough recent listens in either half
+MORNING_HOURS = (6, 11)  # a morning artist's listens start in [6:00, 11:00) UTC
+EVENING_HOURS = (18, 23)
+SKIPPED_TRACKS = 12  # a skipper's most played home-scene tracks that may be skipped
 
 
 @dataclass(frozen=True)
@@ -242,6 +251,8 @@ class World:
     tracks: list[tuple[int, int, str, str, int]]  # id, artist_id, title, album, duration_ms
     listens: list[tuple[str, int, int, int]]  # listener, track_id, listened_at, ms_played
     truth: dict[str, object]
+    # listener, kind (love/hate/skip), artist_id, track_id (None: the artist), at
+    feedback: list[tuple[str, str, int, int | None, int]] = field(default_factory=list)
 
 
 def generate(seed: int = SEED) -> World:
@@ -347,9 +358,17 @@ def generate(seed: int = SEED) -> World:
             duration = tracks[track_id - 1][4]
             played = duration if rng.random() < 0.85 else int(duration * rng.uniform(0.3, 0.95))
             listens.append((listener, track_id, ts, played))
+    # The plantings draw from a stream of their own, so every listen above stays as it was
+    # (only the moment listeners' listens move within their day).
+    planter = _Planter(
+        np.random.default_rng([seed, 17]), tracks, scene_artists, homes, start_ts, end_ts
+    )
+    moments = planter.moments(listens, listener_names, listens_per)
+    feedback, feedback_truth = planter.feedback(listens, listener_names)
     listens.sort(key=lambda row: (row[2], row[0], row[1]))
 
     name_of = {artist_id: name for artist_id, name, _ in artists}
+    title_of = {t[0]: t[2] for t in tracks}
     scene_slug = {artist_id: slug for artist_id, _, slug in artists}
     truth: dict[str, object] = {
         "seed": seed,
@@ -373,8 +392,255 @@ def generate(seed: int = SEED) -> World:
         "listener_scenes": homes,
         "drift_listeners": drift_names,
         "drift": {"from": DRIFT[0], "to": DRIFT[1], "since": drift_since.isoformat()},
+        "moments": {
+            "time_zone": "UTC",
+            "hours": {"morning": list(MORNING_HOURS), "evening": list(EVENING_HOURS)},
+            "listeners": {
+                listener: {half: [name_of[a] for a in ids] for half, ids in split.items()}
+                for listener, split in moments.items()
+            },
+        },
+        "feedback": {
+            "rules": FEEDBACK_RULES,
+            **{
+                key: [
+                    {
+                        **row,
+                        "artist": name_of[int(str(row["artist"]))],
+                        "title": title_of.get(int(str(row["track_id"] or 0))),
+                    }
+                    for row in rows
+                ]
+                for key, rows in feedback_truth.items()
+            },
+        },
     }
-    return World(artists, artist_tags, tracks, listens, truth)
+    return World(artists, artist_tags, tracks, listens, truth, feedback)
+
+
+FEEDBACK_RULES = [
+    "listeners 101-270 with index % 10 == 1 hate their third most played artist and the most "
+    "widely played artist of their home scene that they never played (20 days before the end)",
+    "index % 10 == 6: hate the most played track of their second most played artist",
+    "index % 5 == 2: love the most played track of their 4th, 5th and 6th most played artists "
+    "(at a random time of the year)",
+    "index % 10 == 7: also love their 8th most played artist",
+    "index % 5 == 4: of their 12 most played home-scene tracks with at least 3 plays (not loved "
+    "or hated), about 35% are skipped twice as often as played (heavy) and 35% a third as often "
+    "(some); skips are feedback, never listens",
+    "moments: the first 12 listeners with index % 5 == 0 and at least 300 listens play their "
+    "1st, 3rd, 5th ... most played artists in the morning and the others in the evening",
+]
+
+
+class _Planter:
+    """Plants the moments of the day and the feedback, with known rules (see FEEDBACK_RULES)."""
+
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        tracks: list[tuple[int, int, str, str, int]],
+        scene_artists: dict[str, list[int]],
+        homes: dict[str, list[str]],
+        start_ts: int,
+        end_ts: int,
+    ) -> None:
+        self.rng = rng
+        self.artist_of = {t[0]: t[1] for t in tracks}
+        self.scene_artists = scene_artists
+        self.homes = homes
+        self.start_ts, self.end_ts = start_ts, end_ts
+
+    def _plays(
+        self, listens: list[tuple[str, int, int, int]]
+    ) -> tuple[dict[str, Counter[int]], dict[str, Counter[int]]]:
+        """Per listener: plays per artist and per track."""
+        artists: dict[str, Counter[int]] = defaultdict(Counter)
+        tracks: dict[str, Counter[int]] = defaultdict(Counter)
+        for listener, track_id, _, _ in listens:
+            artists[listener][self.artist_of[track_id]] += 1
+            tracks[listener][track_id] += 1
+        return artists, tracks
+
+    @staticmethod
+    def _ranked(counts: Counter[int]) -> list[int]:
+        return sorted(counts, key=lambda k: (-counts[k], k))
+
+    def moments(
+        self,
+        listens: list[tuple[str, int, int, int]],
+        names: list[str],
+        listens_per: np.ndarray,
+    ) -> dict[str, dict[str, list[int]]]:
+        """Moment listeners play half their artists in the morning, half in the evening: each
+        of their listens moves to a random time of its own day inside that half's hours."""
+        chosen = [
+            names[i - 1] for i in PLANTED if i % 5 == 0 and listens_per[i - 1] >= MOMENT_MIN_LISTENS
+        ][:MOMENT_LISTENERS]
+        artist_plays, _ = self._plays(listens)
+        split: dict[str, dict[str, list[int]]] = {}
+        half_of: dict[tuple[str, int], tuple[int, int]] = {}
+        for listener in chosen:
+            ranked = self._ranked(artist_plays[listener])
+            split[listener] = {"morning": ranked[0::2], "evening": ranked[1::2]}
+            for a in ranked[0::2]:
+                half_of[(listener, a)] = MORNING_HOURS
+            for a in ranked[1::2]:
+                half_of[(listener, a)] = EVENING_HOURS
+        taken = {(r[0], r[2], r[1]) for r in listens}
+        for k, (listener, track_id, ts, played) in enumerate(listens):
+            hours = half_of.get((listener, self.artist_of[track_id]))
+            if hours is None:
+                continue
+            day = ts - ts % 86_400
+            moved = day + int(self.rng.integers(hours[0] * 3600, hours[1] * 3600))
+            if moved < self.start_ts:
+                moved += 86_400
+            while (listener, moved, track_id) in taken:  # never two listens at one second
+                moved += 1
+            taken.discard((listener, ts, track_id))
+            taken.add((listener, moved, track_id))
+            listens[k] = (listener, track_id, moved, played)
+        return split
+
+    def feedback(
+        self, listens: list[tuple[str, int, int, int]], names: list[str]
+    ) -> tuple[list[tuple[str, str, int, int | None, int]], dict[str, list[dict[str, object]]]]:
+        artist_plays, track_plays = self._plays(listens)
+        audience: Counter[int] = Counter()
+        for counts in artist_plays.values():
+            audience.update(counts.keys())
+        rows: list[tuple[str, str, int, int | None, int]] = []
+        truth: dict[str, list[dict[str, object]]] = {"hates": [], "loves": [], "skips": []}
+        hate_at = self.end_ts - 20 * 86_400
+
+        def top_track(listener: str, artist_id: int) -> int:
+            mine = Counter(
+                {t: n for t, n in track_plays[listener].items() if self.artist_of[t] == artist_id}
+            )
+            return self._ranked(mine)[0]
+
+        def add(
+            listener: str,
+            kind: str,
+            artist_id: int,
+            track_id: int | None,
+            at: int,
+            rule: str,
+            **extra: object,
+        ) -> None:
+            rows.append((listener, kind, artist_id, track_id, at))
+            key = {"hate": "hates", "love": "loves", "skip": "skips"}[kind]
+            if kind != "skip":
+                truth[key].append(
+                    {
+                        "listener": listener,
+                        "artist": artist_id,
+                        "track_id": track_id,
+                        "rule": rule,
+                        **extra,
+                    }
+                )
+
+        for i in PLANTED:
+            listener = names[i - 1]
+            ranked = self._ranked(artist_plays[listener])
+            if i % 10 == 1 and len(ranked) >= 3:
+                add(
+                    listener,
+                    "hate",
+                    ranked[2],
+                    None,
+                    hate_at + int(self.rng.integers(86_400)),
+                    "third most played artist",
+                )
+                home = self.homes[listener][0]
+                unheard = [a for a in self.scene_artists[home] if a not in artist_plays[listener]]
+                if unheard:
+                    popular = max(unheard, key=lambda a: (audience[a], -a))
+                    add(
+                        listener,
+                        "hate",
+                        popular,
+                        None,
+                        hate_at + int(self.rng.integers(86_400)),
+                        "most widely played unheard artist of the home scene",
+                    )
+            if i % 10 == 6 and len(ranked) >= 2:
+                add(
+                    listener,
+                    "hate",
+                    ranked[1],
+                    top_track(listener, ranked[1]),
+                    hate_at + int(self.rng.integers(86_400)),
+                    "most played track of the second most played artist",
+                )
+            if i % 5 == 2:
+                for rank in (3, 4, 5):
+                    if rank < len(ranked):
+                        add(
+                            listener,
+                            "love",
+                            ranked[rank],
+                            top_track(listener, ranked[rank]),
+                            int(self.rng.integers(self.start_ts, self.end_ts)),
+                            f"most played track of artist number {rank + 1}",
+                        )
+            if i % 10 == 7 and len(ranked) >= 8:
+                add(
+                    listener,
+                    "love",
+                    ranked[7],
+                    None,
+                    int(self.rng.integers(self.start_ts, self.end_ts)),
+                    "8th most played artist",
+                )
+        judged = {(r[0], r[3]) for r in rows if r[3] is not None}
+        judged_artists = {(r[0], r[2]) for r in rows if r[1] == "hate" and r[3] is None}
+        for i in PLANTED:
+            if i % 5 != 4:
+                continue
+            listener = names[i - 1]
+            home_artists = set(self.scene_artists[self.homes[listener][0]])
+            mine = track_plays[listener]
+            candidates = [
+                t
+                for t in self._ranked(mine)
+                if self.artist_of[t] in home_artists
+                and mine[t] >= 3
+                and (listener, t) not in judged
+                and (listener, self.artist_of[t]) not in judged_artists
+            ][:SKIPPED_TRACKS]
+            for track_id in candidates:
+                u = float(self.rng.random())
+                if u < 0.35:
+                    skips, how = 2 * mine[track_id], "heavy"
+                elif u < 0.7:
+                    skips, how = max(1, mine[track_id] // 3), "some"
+                else:
+                    continue
+                for _ in range(skips):
+                    rows.append(
+                        (
+                            listener,
+                            "skip",
+                            self.artist_of[track_id],
+                            track_id,
+                            int(self.rng.integers(self.start_ts, self.end_ts)),
+                        )
+                    )
+                truth["skips"].append(
+                    {
+                        "listener": listener,
+                        "artist": self.artist_of[track_id],
+                        "track_id": track_id,
+                        "plays": mine[track_id],
+                        "skips": skips,
+                        "share": how,
+                    }
+                )
+        rows.sort(key=lambda r: (r[4], r[0], r[1], r[2], r[3] or 0))
+        return rows, truth
 
 
 def _csv_bytes(header: list[str], rows: list[tuple[object, ...]]) -> bytes:
@@ -407,6 +673,12 @@ def write(world: World, out: Path) -> list[Path]:
     ):
         gz.write(listens)
     written.append(out / "listens.csv.gz")
+    feedback = _csv_bytes(
+        ["listener", "kind", "artist_id", "track_id", "at"],
+        [(who, kind, a, "" if t is None else t, at) for who, kind, a, t, at in world.feedback],
+    )
+    (out / "feedback.csv").write_bytes(feedback)
+    written.append(out / "feedback.csv")
     return written
 
 
@@ -419,7 +691,8 @@ def main() -> None:
     for path in write(world, args.out):
         print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     print(
-        f"{len(world.listens):,} listens, {len(world.artists)} artists, {len(world.tracks)} tracks"
+        f"{len(world.listens):,} listens, {len(world.artists)} artists, {len(world.tracks)} tracks,"
+        f" {len(world.feedback):,} loves, hates and skips"
     )
 
 

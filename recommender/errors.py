@@ -66,6 +66,10 @@ class UnknownLayout(IngestError):
     """A file whose columns or shape match none of the layouts the reader knows."""
 
 
+class NothingRead(IngestError):
+    """Not one row of the file could be read in the named format (it is another format)."""
+
+
 class InvalidForget(TastemakerError):
     """`forget` was asked for an impossible or ambiguous selection of listens."""
 
@@ -112,3 +116,27 @@ class GraphFileError(BundleError):
 
 class NothingToEvaluate(TastemakerError):
     """The store has too few listens to hold any out."""
+
+
+class OutputError(TastemakerError):
+    """A file the listener asked for (`-o`, `--html`) could not be written; none was left."""
+
+
+class UnsafeOutput(OutputError):
+    """The output path is a device, folder, FIFO or dangling link: only files are replaced."""
+
+
+class ForgottenWhileTraining(TastemakerError):
+    """Listens were forgotten while a model trained, so that model was discarded."""
+
+
+class InvalidFeedback(TastemakerError):
+    """A love, hate or skip that names no item, two items, or an unknown kind."""
+
+
+class NoSuchFeedback(InvalidFeedback):
+    """There is no feedback of that kind on that item to take back."""
+
+
+class LibraryError(TastemakerError):
+    """A music folder cannot be scanned as asked (it does not exist, or is not a folder)."""

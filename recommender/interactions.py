@@ -4,7 +4,9 @@ Weights follow the listener's terms: play counts are log-scaled, and each listen
 half-life (per listener, default DEFAULT_HALF_LIFE_DAYS) counted back from the newest listen in
 the store, so results do not depend on the day the command runs. Data without timestamps
 (HetRec play counts) does not fade. Listens from a source the listener ignores are not read,
-and a listener who opted out of personalisation contributes nothing.
+and a listener who opted out of personalisation contributes nothing. The listener's feedback
+then shapes `weights` (not `plays`): hated artists are left out, loved ones count double
+(`recommender.feedback.weigh_model_input`); `feedback=False` reads the listens alone.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from recommender.feedback import model_opinions, weigh_model_input
 from recommender.listens import USABLE, newest_listen
 from recommender.store import Store
 
@@ -82,23 +85,10 @@ def decay(ages_seconds: np.ndarray, half_life_days: np.ndarray) -> np.ndarray:
     return np.asarray(np.power(0.5, ages / (half_life_days * DAY)))
 
 
-READ_CHUNK = 500_000  # listen rows turned into arrays at a time
-
-
-def _usable_rows(store: Store) -> Iterator[np.ndarray]:
-    """Every usable listen as int64 rows (listener_id, artist_id, listened_at or 0,
-    listened_at is null, plays), in insertion order, a chunk at a time: a Python object per
-    value exists for one chunk only, so memory stays bounded at any size."""
-    cursor = store.conn.execute(
-        "SELECT listener_id, artist_id, ifnull(listened_at, 0), listened_at IS NULL, plays"
-        f" FROM listens WHERE {USABLE} ORDER BY id"
-    )
-    while rows := cursor.fetchmany(READ_CHUNK):
-        yield np.array(rows, dtype=np.int64).reshape(-1, 5)
-
-
-def load_interactions(store: Store, now: int | None = None) -> Interactions:
-    """Read the store into matrices, applying every listener's terms."""
+def load_interactions(
+    store: Store, now: int | None = None, *, feedback: bool = True
+) -> Interactions:
+    """Read the store into matrices, applying every listener's terms (and feedback)."""
     conn = store.conn
     artist_rows = conn.execute("SELECT id, name FROM artists ORDER BY id").fetchall()
     artist_ids = np.array([r[0] for r in artist_rows], dtype=np.int64)
@@ -137,6 +127,9 @@ def load_interactions(store: Store, now: int | None = None) -> Interactions:
     weights = plays_matrix.copy()
     weights.data = np.log1p(weights.data)
     weights.eliminate_zeros()
+    opinions = model_opinions(store) if feedback else None
+    if opinions:
+        weights = weigh_model_input(weights, listener_ids, artist_ids, opinions)
 
     tag_names, artist_tags = _artist_tags(store, artist_ids)
     names = [name for _, name in kept]
@@ -150,7 +143,13 @@ def load_interactions(store: Store, now: int | None = None) -> Interactions:
         tags=tag_names,
         artist_tags=artist_tags,
         now=now,
-        fingerprint=_fingerprint(plays_matrix, artist_tags, names, artist_ids),
+        fingerprint=_fingerprint(
+            plays_matrix,
+            artist_tags,
+            names,
+            artist_ids,
+            opinions.digest() if opinions else b"",
+        ),
         listener_index={n: i for i, n in enumerate(names)},
         artist_index={int(a): j for j, a in enumerate(artist_ids.tolist())},
     )
@@ -183,10 +182,14 @@ def _artist_tags(store: Store, artist_ids: np.ndarray) -> tuple[list[str], sp.cs
 
 
 def _fingerprint(
-    plays: sp.csr_matrix, artist_tags: sp.csr_matrix, listeners: list[str], artists: np.ndarray
+    plays: sp.csr_matrix,
+    artist_tags: sp.csr_matrix,
+    listeners: list[str],
+    artists: np.ndarray,
+    feedback: bytes = b"",
 ) -> str:
     """A digest of exactly what a model is trained on, to tell when it has gone stale."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(feedback)
     for matrix in (plays, artist_tags):
         digest.update(np.asarray(matrix.indptr, dtype=np.int64).tobytes())
         digest.update(np.asarray(matrix.indices, dtype=np.int64).tobytes())

@@ -15,12 +15,24 @@ parts existed; 3 records each part's migrations by name. The migrations that a s
 format 1 or 2 already holds (each part's first, the playlists' second) look before they change
 anything (CREATE ... IF NOT EXISTS), so such a store opens with every row kept; every later
 migration runs exactly once.
+
+Opening is careful with files that are not a store: a file that is not SQLite, or an SQLite
+database of another program (user_version 0 with tables, or tables that are not a store's), is
+refused before a byte of it changes. A store the user may not write (a read-only file or
+folder) opens read-only: every read command works, a write says the store is read-only.
+
+Writers wait for each other: `transaction` takes the write lock with BEGIN IMMEDIATE and,
+while another process holds it (an import writes for as long as it reads its file), waits,
+calling `on_wait` with a progress message every few seconds, for up to `MAX_WAIT_SECONDS`.
+A full disk, a read-only store or a lock held too long is a StoreError, never a raw
+`sqlite3` error.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -39,6 +51,10 @@ SCHEMA_VERSION = 3  # the store format (PRAGMA user_version), see the module doc
 
 # Most values bound in one statement by the bulk reads below; SQLite's own limit is higher.
 _IN_CHUNK = 500
+BUSY_TIMEOUT_MS = 5000  # how long SQLite itself waits for a lock before each retry
+MAX_WAIT_SECONDS = 3600  # how long a writer waits for another one in all
+# Tables whose presence marks a tastemaker store of any format.
+_STORE_TABLES = {"listeners", "listens", "artists"}
 
 MigrationStep = Callable[[sqlite_utils.Database], None]
 
@@ -255,6 +271,78 @@ def _feedback(db: sqlite_utils.Database) -> None:
         """,
     )
 
+
+@CORE.step("004_feedback_terms")
+def _feedback_terms(db: sqlite_utils.Database) -> None:
+    # The terms of issue 17 (NULL: the default): learn from skips or not, after how many
+    # ignored offers a pick is rested, and the listener's time zone for playlists of a moment.
+    terms = db.table("terms")
+    for column, kind in (("learn_from_skips", int), ("rest_after_offers", int), ("time_zone", str)):
+        if column not in terms.columns_dict:
+            terms.add_column(column, kind)
+
+
+@CORE.step("005_library_files")
+def _library_files(db: sqlite_utils.Database) -> None:
+    # The listener's music folder (`recommender.library` reads and writes it): one row per
+    # audio file found, with what a rescan compares (size, mtime) and the tags it read, the
+    # name keys it matches tracks by, and the track it matched (NULL: none yet, or unreadable:
+    # `error` then says why).
+    execute_script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS library_files (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            folder TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            artist TEXT,
+            album_artist TEXT,
+            album TEXT,
+            title TEXT,
+            track_number INTEGER,
+            duration_ms INTEGER,
+            recording_mbid TEXT,
+            release_mbid TEXT,
+            artist_mbid TEXT,
+            artist_key TEXT,
+            album_artist_key TEXT,
+            title_key TEXT,
+            track_id INTEGER REFERENCES tracks(id) ON DELETE SET NULL,
+            matched_by TEXT CHECK (matched_by IN ('mbid', 'artist', 'album_artist')),
+            error TEXT,
+            scanned_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS library_files_track ON library_files (track_id);
+        """,
+    )
+
+
+@CORE.step("006_terms_playable")
+def _terms_playable(db: sqlite_utils.Database) -> None:
+    # Which tracks a listener's playlists may hold, by where they can be played (NULL: the
+    # default, every track; see `recommender.terms.PLAYABLE_CHOICES`).
+    terms = db.table("terms")
+    if "playable" not in terms.columns_dict:
+        terms.add_column("playable", str)
+
+
+@CORE.step("007_store_state")
+def _store_state(db: sqlite_utils.Database) -> None:
+    # Small named counters about the store itself, never about a person: the data generation
+    # that every forget raises and whether a forget has work left (`recommender.generation`).
+    execute_script(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS store_state (
+            name TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        );
+        """,
+    )
+
+
 def default_db_path() -> Path:
     """Where the store lives when neither --db nor TASTEMAKER_DB says otherwise."""
     env = os.environ.get(DB_ENV)
@@ -267,44 +355,83 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+WaitCallback = Callable[[str], None]
+
+
 class Store:
     """The store: a sqlite-utils database with the tastemaker schema."""
 
-    def __init__(self, db: sqlite_utils.Database, path: Path | None) -> None:
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        path: Path | None,
+        *,
+        read_only: bool = False,
+        on_wait: WaitCallback | None = None,
+    ) -> None:
         self.db = db
         self.path = path
+        self.read_only = read_only
+        self.on_wait = on_wait  # told while a write waits for another process
         self._current_parts: set[str] = set()
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None = None) -> Store:
-        """Open (creating if needed) the store at `path`, or in memory when `path` is ":memory:"."""
+    def open(
+        cls, path: str | os.PathLike[str] | None = None, *, on_wait: WaitCallback | None = None
+    ) -> Store:
+        """Open (creating if needed) the store at `path`, or in memory when `path` is ":memory:".
+
+        A store the user cannot write opens read-only; a file that is not a tastemaker store
+        is refused unchanged (StoreError).
+        """
         if path is not None and str(path) == ":memory:":
             # Autocommit mode, like the file store: transactions are opened explicitly.
             store = cls(
-                sqlite_utils.Database(sqlite3.connect(":memory:", isolation_level=None)), None
+                sqlite_utils.Database(sqlite3.connect(":memory:", isolation_level=None)),
+                None,
+                on_wait=on_wait,
             )
         else:
             # Absolute, so paths recorded from it (model bundles) hold from any folder.
             target = (Path(path) if path is not None else default_db_path()).expanduser().absolute()
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(str(target), isolation_level=None)
-            except (OSError, sqlite3.Error) as exc:
-                raise StoreError(
-                    f"cannot open the store at {target}: {exc}; pass --db PATH to use another file"
-                ) from exc
-            store = cls(sqlite_utils.Database(conn), target)
-        store._configure()
-        store.migrate()
+            store = cls._open_file(target, on_wait)
+        try:
+            store._configure()
+            store.migrate()
+        except sqlite3.Error as exc:
+            store.close()
+            raise StoreError(
+                f"cannot open the store at {store.path}: {exc}; pass --db PATH to use another file"
+            ) from exc
+        except BaseException:
+            store.close()
+            raise
         return store
+
+    @classmethod
+    def _open_file(cls, target: Path, on_wait: WaitCallback | None) -> Store:
+        hint = "pass --db PATH to use another file"
+        try:
+            if target.exists():
+                _refuse_foreign_file(target)
+                read_only = not _writable(target)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                read_only = False
+            conn = _connect(target, read_only)
+            if target.stat().st_size:
+                _refuse_foreign_schema(conn, target)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the store at {target}: {exc}; {hint}") from exc
+        return cls(sqlite_utils.Database(conn), target, read_only=read_only, on_wait=on_wait)
 
     def _configure(self) -> None:
         try:
             self.conn.execute("PRAGMA foreign_keys = ON")
-            if self.path is not None:
+            if self.path is not None and not self.read_only:
                 self.db.enable_wal()
                 self.conn.execute("PRAGMA synchronous = NORMAL")
-            self.conn.execute("PRAGMA busy_timeout = 5000")
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"{self.path} is not a tastemaker store ({exc}); pass --db PATH to use another file"
@@ -329,6 +456,7 @@ class Store:
             )
         self.ensure_schema(CORE)
         if current < SCHEMA_VERSION:
+            self._refuse_if_read_only("upgraded to this tastemaker's format")
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         for part in list(_REGISTERED.values()):
             self.ensure_schema(part)
@@ -345,6 +473,7 @@ class Store:
                 f"know ({', '.join(newer)}); upgrade tastemaker"
             )
         if not part.is_current(self.db):
+            self._refuse_if_read_only(f"upgraded ({part.name} tables)")
             if self.conn.in_transaction:  # each step then runs in a savepoint of the caller's
                 part.apply(self.db)
             else:
@@ -352,20 +481,85 @@ class Store:
                     part.apply(self.db)
         self._current_parts.add(part.name)
 
+    def _refuse_if_read_only(self, what: str) -> None:
+        if self.read_only:
+            raise StoreError(
+                f"the store at {self.path} is read-only and needs to be {what}: open it once "
+                "where you may write it (or copy it), then read it anywhere"
+            )
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: everything inside lands, or nothing does."""
+        """One write transaction: everything inside lands, or nothing does.
+
+        Waits while another process writes (see the module docstring); a full disk or a
+        read-only store is a StoreError and changes nothing.
+        """
         conn = self.conn
         if conn.in_transaction:
             raise StoreError("a transaction is already open on this store")
-        conn.execute("BEGIN IMMEDIATE")
+        self._refuse_if_read_only("written")
+        self._begin()
         try:
             yield conn
+        except sqlite3.OperationalError as exc:
+            self._rollback()
+            raise self._explained(exc) from exc
         except BaseException:
-            conn.execute("ROLLBACK")
+            self._rollback()
             raise
-        else:
+        try:
             conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            self._rollback()
+            raise self._explained(exc) from exc
+
+    def _begin(self) -> None:
+        """BEGIN IMMEDIATE, waiting (with progress messages) while another process writes."""
+        started = time.monotonic()
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise self._explained(exc) from exc
+            waited = time.monotonic() - started
+            if waited >= MAX_WAIT_SECONDS:
+                raise StoreError(
+                    f"another tastemaker process has been writing to {self.path} for over "
+                    f"{MAX_WAIT_SECONDS // 60} minutes: let it finish (or stop it), then run "
+                    "this again"
+                )
+            if self.on_wait is not None:
+                self.on_wait(
+                    f"... waiting for another tastemaker process writing to {self.path} "
+                    f"(an import or a train): {waited:.0f} s"
+                )
+
+    def _rollback(self) -> None:
+        # SQLite may already have rolled back (a full disk): there is nothing left to undo.
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def _explained(self, exc: sqlite3.OperationalError) -> Exception:
+        """A StoreError saying what to do for the errors a user can meet, else `exc`."""
+        text = str(exc).lower()
+        if "full" in text:
+            return StoreError(
+                f"the disk holding {self.path or 'the store'} is full: nothing was changed; "
+                "free some space and run this again"
+            )
+        if "readonly" in text or "read-only" in text:
+            return StoreError(
+                f"the store at {self.path} is read-only: nothing was changed; make the file "
+                "and its folder writable to change it"
+            )
+        if _is_busy(exc):
+            return StoreError(
+                f"the store at {self.path} is busy with another writer: run this again"
+            )
+        return exc
 
     def close(self) -> None:
         self.conn.close()
@@ -442,6 +636,63 @@ class Store:
             for r in self.rows_in(table, key, new, select=select):
                 ids[key_of(r)] = int(r["id"])
         return ids, len(new)
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _writable(target: Path) -> bool:
+    """Whether this process may change the store (the file, and its folder for the WAL)."""
+    return os.access(target, os.W_OK) and os.access(target.parent, os.W_OK)
+
+
+def _connect(target: Path, read_only: bool) -> sqlite3.Connection:
+    if not read_only:
+        return sqlite3.connect(str(target), isolation_level=None)
+    uri = target.as_uri()
+    try:
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        # A WAL store in a folder nobody may write: no -shm can be made, so read the file as
+        # it is (nothing else can be writing it either).
+        return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+
+
+def _refuse_foreign_file(target: Path) -> None:
+    """StoreError for a path that is not a file. The file's bytes are only ever read through
+    SQLite: opening (and closing) it any other way would drop the POSIX locks other
+    connections of this process hold on it (a server's threads), and corrupt their reads."""
+    if not target.is_file():
+        raise StoreError(f"{target} is not a file: pass --db PATH with a store file")
+
+
+def _refuse_foreign_schema(conn: sqlite3.Connection, target: Path) -> None:
+    """StoreError for another program's SQLite database, before anything writes to it."""
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        tables = {
+            str(r[0])
+            for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreError(
+            f"{target} is not a tastemaker store ({exc}); it was left unchanged: pass --db PATH "
+            "with your store, or a new file"
+        ) from exc
+    ours = _STORE_TABLES <= tables
+    if (tables and not ours) or (version and not ours):
+        conn.close()
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StoreError(
+            f"{target} is an SQLite database but not a tastemaker store (it holds "
+            f"{shown or 'no tables'}); it was left unchanged: pass --db PATH with your store, "
+            "or a new file"
+        )
 
 
 def _key_getter(columns: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:

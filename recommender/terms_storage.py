@@ -45,7 +45,16 @@ def load_terms(store: Store, listener: str) -> Terms:
         exclude_artists=tuple(json.loads(row["exclude_artists"])),
         exclude_tags=tuple(json.loads(row["exclude_tags"])),
         ignore_sources=tuple(json.loads(row["ignore_sources"])),
+        learn_from_skips=_or(row.get("learn_from_skips"), default.learn_from_skips, bool),
+        rest_after_offers=_or(row.get("rest_after_offers"), default.rest_after_offers, int),
+        time_zone=_or(row.get("time_zone"), default.time_zone, str),
+        playable=row.get("playable") or default.playable,
     )
+
+
+def _or(value: Any, default: Any, kind: type) -> Any:
+    """A stored term (NULL: the default)."""
+    return default if value is None else kind(value)
 
 
 def _stored_row(store: Store, listener_id: int) -> dict[str, Any] | None:
@@ -71,6 +80,10 @@ def write_terms(store: Store, listener_id: int, terms: Terms) -> None:
             "no_repeat_days": terms.no_repeat_days,
             "personalise": int(terms.personalise),
             **{key: json.dumps(list(getattr(terms, key))) for key in LIST_TERMS},
+            "learn_from_skips": int(terms.learn_from_skips),
+            "rest_after_offers": terms.rest_after_offers,
+            "time_zone": terms.time_zone,
+            "playable": terms.playable,
             "updated_at": utc_now(),
         },
         pk="listener_id",
@@ -114,6 +127,10 @@ def update_terms(
     ignore_sources: Iterable[str] = (),
     use_sources: Iterable[str] = (),
     clear_exclusions: bool = False,
+    learn_from_skips: bool | None = None,
+    rest_after_offers: int | None = None,
+    time_zone: str | None = None,
+    playable: str | None = None,
 ) -> Terms:
     """Change some of a listener's stored terms and return the result.
 
@@ -147,6 +164,10 @@ def update_terms(
         exclude_artists=artists,
         exclude_tags=tags,
         ignore_sources=ignored,
+        learn_from_skips=learn_from_skips,
+        rest_after_offers=rest_after_offers,
+        time_zone=time_zone,
+        playable=playable,
     )
     return save_terms(store, listener, updated)
 
@@ -219,6 +240,12 @@ EXPLANATIONS = {
     "exclude_artists": "artists never put in your playlists",
     "exclude_tags": "artists with these tags are never put in your playlists",
     "ignore_sources": "imports whose listens are not used for your model or reasons",
+    "learn_from_skips": "whether the tracks you skip are offered less (and, mostly skipped, not)",
+    "rest_after_offers": "a new artist offered in this many recent playlists and never played "
+    "since is rested for a while (0: never)",
+    "time_zone": "your clock, for playlists made for a moment of the day (--context, --at)",
+    "playable": "only tracks that can be played from here: local (a file in your music folder),"
+    " spotify, musicbrainz (a recording MBID), any of them, or off (every track)",
 }
 
 

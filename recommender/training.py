@@ -48,11 +48,12 @@ from recommender.errors import (
     UnknownListener,
     UnknownModel,
 )
+from recommender.generation import check_generation, data_generation
 from recommender.graph import ArtistGraph, GraphParams, Neighbour
 from recommender.graph.build import co_listening_spec
 from recommender.graph.io import graph_arrays, graph_from
 from recommender.graph.records import TextList, check_positions
-from recommender.interactions import load_interactions
+from recommender.interactions import Interactions, load_interactions
 from recommender.models import (
     DEFAULT_THREADS,
     EASEConfig,
@@ -382,6 +383,7 @@ def train(
     folder = models_dir_for(store, models_dir)
     estimate = check_memory(store, scorer.config, memory_budget)
     stages.say(f"train: {estimate.describe()} of {model} + graph, within the budget")
+    generation = data_generation(store)  # before any data is read: see recommender.generation
     started = time.perf_counter()
     tracks: TopTracks | None = None
     if aggregates is not None:
@@ -411,7 +413,16 @@ def train(
         stages.done("model", fit_started, f"{model}, {threads} thread(s)")
         done_aggregates, graph = graph_job.result()
     return _save(
-        store, folder, scorer, interactions, done_aggregates, graph, model, threads, stages
+        store,
+        folder,
+        scorer,
+        interactions,
+        done_aggregates,
+        graph,
+        model,
+        threads,
+        stages,
+        generation,
     )
 
 
@@ -425,6 +436,7 @@ def _save(
     model: str,
     threads: int,
     stages: _Stages,
+    generation: int,
 ) -> TrainedModel:
     started = time.perf_counter()
     created = utc_now()
@@ -464,6 +476,7 @@ def _save(
         **g_checks,
     }
     params = scorer.config.as_dict()
+    notes = (*scorer.notes_, *community_notes(interactions, graph))
     manifest = {
         "model_id": model_id,
         "model": model,
@@ -471,18 +484,26 @@ def _save(
         "data_fingerprint": interactions.fingerprint,
         "now": interactions.now,
         "params": params,
-        "notes": list(scorer.notes_),
+        "notes": list(notes),
         "num_threads": threads,
         "listeners": len(interactions.listeners),
         "artists": n_artists,
         "graph_params": graph.params.as_dict(),
         "stages": dict(stages.seconds),
     }
+    check_generation(store, generation)  # a forget ran while fitting: write nothing
     folder.mkdir(parents=True, exist_ok=True)
-    path, digest = write_bundle(folder / model_id, arrays, {"graph": g_document}, manifest, checks)
+    try:
+        path, digest = write_bundle(
+            folder / model_id, arrays, {"graph": g_document}, manifest, checks
+        )
+    except OSError:
+        check_generation(store, generation)  # a forget removed the half-written folder
+        raise
     stages.done("save", started, f"{_folder_mb(path):.1f} MB")
     record = {**manifest, "stages": dict(stages.seconds), "manifest_sha256": digest}
     with store.transaction() as conn:
+        check_generation(store, generation, discard=path)
         conn.execute(
             "INSERT INTO models (id, path, created_at, data_fingerprint, params)"
             " VALUES (?, ?, ?, ?, ?)",
@@ -502,9 +523,24 @@ def _save(
         created_at=created,
         path=path,
         model_name=model,
-        notes=scorer.notes_,
+        notes=notes,
         stages=dict(stages.seconds),
         top_tracks=tracks,
+    )
+
+
+def community_notes(interactions: Interactions, graph: ArtistGraph) -> tuple[str, ...]:
+    """What the store's data cannot support yet, said at train time: collaborative picks need
+    other listeners who share artists (the graph's scenes come from co-listening)."""
+    listeners = len(interactions.listeners)
+    if graph.scenes:
+        return ()
+    who = "one listener" if listeners == 1 else f"{listeners} listeners who share too few artists"
+    return (
+        f"the artist graph has no scenes (its edges need artists that listeners share, and this "
+        f"store holds {who}): playlists will hold each listener's own music only; discovery "
+        "and unexpected picks need a community in this store (a household, a club, HetRec or "
+        "the demo world)",
     )
 
 

@@ -74,3 +74,11 @@ def demo_graph(demo_interactions):  # type: ignore[no-untyped-def]
     from recommender.graph import ArtistGraph
 
     return ArtistGraph.build(demo_interactions, seed=42)
+
+
+@pytest.fixture(scope="session")
+def playable_world(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The trained demo world with a music folder of real files (tests/playable_world.py)."""
+    from tests.playable_world import make_world
+
+    return make_world(tmp_path_factory.mktemp("playable"))

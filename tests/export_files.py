@@ -98,3 +98,136 @@ def write_listenbrainz_jsonl(path: Path, count: int, start: int = 1_600_000_000)
             }
             handle.write(json.dumps(listen) + "\n")
     return path
+
+
+# -- the services' own shapes, field for field ---------------------------------------------
+
+
+def lb_export_listen(
+    at: float,
+    artist: str,
+    track: str,
+    release: str | None = None,
+    *,
+    msid: str = "00000000-0000-4000-8000-000000000000",
+    recording_mbid: str | None = None,
+    release_mbid: str | None = None,
+    artist_mbids: list[str] | None = None,
+    duration_ms: int | None = None,
+    isrc: str | None = None,
+    spotify_id: str | None = None,
+) -> dict[str, object]:
+    """A listen as listenbrainz-server's `export_listens_for_time_range` writes it: the stored
+    `data` (artist_name, track_name, release_name, additional_info) with `recording_msid` and
+    `mbid_mapping` (null when the server has no match) set, `listened_at` and `inserted_at` as
+    epoch numbers."""
+    info: dict[str, object] = {"submission_client": "ListenBrainz test", "media_player": "mpv"}
+    if duration_ms is not None:
+        info["duration_ms"] = duration_ms
+    if isrc is not None:
+        info["isrc"] = isrc
+    if spotify_id is not None:
+        info["spotify_id"] = spotify_id
+        info["music_service"] = "spotify.com"
+    meta: dict[str, object] = {
+        "artist_name": artist,
+        "track_name": track,
+        "additional_info": info,
+        "recording_msid": msid,
+        "mbid_mapping": None,
+    }
+    if release is not None:
+        meta["release_name"] = release
+    if recording_mbid is not None:
+        mbids = artist_mbids or []
+        meta["mbid_mapping"] = {
+            "recording_name": track,
+            "recording_mbid": recording_mbid,
+            "release_mbid": release_mbid,
+            "artist_mbids": mbids,
+            "caa_id": 12345678901,
+            "caa_release_mbid": release_mbid,
+            "artists": [
+                {"artist_credit_name": artist, "join_phrase": "", "artist_mbid": m} for m in mbids
+            ],
+        }
+    return {"listened_at": float(at), "inserted_at": float(at) + 3.5, "track_metadata": meta}
+
+
+def lb_feedback(
+    score: int, created: int, *, mbid: str | None = None, msid: str | None = None
+) -> dict[str, object]:
+    """A feedback.jsonl row as `export_feedback_for_user` writes it."""
+    return {"recording_msid": msid, "recording_mbid": mbid, "score": score, "created": created}
+
+
+def lb_export_zip(
+    path: Path,
+    user: str,
+    listens: list[dict[str, object]],
+    feedback: list[dict[str, object]] | None = None,
+    top: str = "",
+) -> Path:
+    """The export zip: user.json, listens/YYYY/M.jsonl per month, feedback.jsonl."""
+    from datetime import UTC, datetime
+
+    files: dict[str, bytes | str] = {
+        f"{top}user.json": json.dumps({"user_id": 7, "username": user}) + "\n"
+    }
+    for listen in listens:
+        when = datetime.fromtimestamp(float(listen["listened_at"]), UTC)  # type: ignore[arg-type]
+        name = f"{top}listens/{when.year}/{when.month}.jsonl"
+        files[name] = str(files.get(name, "")) + json.dumps(listen) + "\n"
+    if feedback:
+        files[f"{top}feedback.jsonl"] = jsonl(list(feedback))
+    return write_zip(path, files)
+
+
+def spotify_row(
+    ts: str,
+    ms: int,
+    track: str | None,
+    artist: str | None,
+    album: str | None = None,
+    *,
+    uri: str | None = None,
+    skipped: bool | None = False,
+    reason_end: str = "trackdone",
+) -> dict[str, object]:
+    """One Extended Streaming History row with every field Spotify documents."""
+    return {
+        "ts": ts,
+        "platform": "android",
+        "ms_played": ms,
+        "conn_country": "NZ",
+        "ip_addr": "203.0.113.9",
+        "master_metadata_track_name": track,
+        "master_metadata_album_artist_name": artist,
+        "master_metadata_album_album_name": album,
+        "spotify_track_uri": uri,
+        "episode_name": None,
+        "episode_show_name": None,
+        "spotify_episode_uri": None,
+        "audiobook_title": None,
+        "audiobook_uri": None,
+        "audiobook_chapter_uri": None,
+        "audiobook_chapter_title": None,
+        "reason_start": "clickrow",
+        "reason_end": reason_end,
+        "shuffle": False,
+        "skipped": skipped,
+        "offline": False,
+        "offline_timestamp": None,
+        "incognito_mode": False,
+    }
+
+
+def lastfm_to_csv(rows: list[tuple[str, str, str, str]]) -> str:
+    """What benfoxall/lastfm-to-csv downloads: no header, `artist,album,name,date` per
+    scrobble, quotes and commas dropped from every value, the date as Last.fm's text
+    ("31 Jan 2021, 18:00" without its comma); the now-playing track has an empty date."""
+
+    def clean(value: str) -> str:
+        return value.replace('"', "").replace(",", "")
+
+    return "".join(",".join(clean(v) for v in row) + "\n" for row in rows)

@@ -15,6 +15,7 @@ from recommender import demo_world
 from recommender.demo import demo_imported, ensure_demo
 from recommender.errors import IngestError
 from recommender.ingest import Artist, Listen, Rejected, Track
+from recommender.ingest.records import Feedback
 from recommender.resources import demo_dir
 from recommender.sources import demo as demo_reader
 from recommender.sources import import_path
@@ -56,7 +57,7 @@ def listened_scenes(truth: dict[str, Any]) -> dict[str, set[str]]:
 @pytest.mark.slow
 def test_committed_files_are_exactly_what_the_generator_writes(tmp_path: Path) -> None:
     written = demo_world.write(demo_world.generate(), tmp_path)
-    assert len(written) == 5
+    assert len(written) == 6  # feedback.csv: the planted loves, hates and skips
     for path in written:
         assert path.read_bytes() == (demo_dir() / path.name).read_bytes(), path.name
 
@@ -166,3 +167,99 @@ def test_import_demo_into_a_fresh_store_then_ensure_is_a_no_op(tmp_path: Path) -
 
 def test_demo_dir_points_at_the_checkout_for_editable_installs() -> None:
     assert demo_dir().resolve() == (ROOT / "datasets" / "demo").resolve()
+
+
+def test_the_planted_feedback_follows_its_rules(truth: dict[str, Any]) -> None:
+    folder = demo_dir()
+    with (folder / "tracks.csv").open(encoding="utf-8") as handle:
+        tracks = {int(r["track_id"]): r for r in csv.DictReader(handle)}
+    with (folder / "artists.csv").open(encoding="utf-8") as handle:
+        name_of = {int(r["artist_id"]): r["name"] for r in csv.DictReader(handle)}
+    plays: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    track_plays: dict[tuple[str, int], int] = defaultdict(int)
+    with gzip.open(folder / "listens.csv.gz", "rt", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            plays[row["listener"]][int(tracks[int(row["track_id"])]["artist_id"])] += 1
+            track_plays[(row["listener"], int(row["track_id"]))] += 1
+    planted = truth["feedback"]
+    for hate in planted["hates"]:
+        mine = plays[hate["listener"]]
+        ranked = sorted(mine, key=lambda a: (-mine[a], a))
+        if hate["rule"] == "third most played artist":
+            assert hate["artist"] == name_of[ranked[2]]
+        elif hate["rule"].startswith("most widely played unheard"):
+            assert hate["artist"] not in {name_of[a] for a in mine}
+        else:
+            assert hate["artist"] == name_of[ranked[1]] and hate["title"]
+    for skip in planted["skips"]:
+        heard = track_plays[(skip["listener"], skip["track_id"])]
+        assert skip["plays"] == heard >= 3
+        assert skip["skips"] == (2 * heard if skip["share"] == "heavy" else max(1, heard // 3))
+    records = [r for r in demo_reader.read(folder) if isinstance(r, Feedback)]
+    kinds = defaultdict(int)
+    for record in records:
+        kinds[record.kind] += 1
+    assert kinds == {
+        "hate": len(planted["hates"]),
+        "love": len(planted["loves"]),
+        "skip": sum(s["skips"] for s in planted["skips"]),
+    }
+    # Planted on listeners 101-270 only: the ones tests and the README quote keep their history.
+    who = {r.listener for r in records} | set(truth["moments"]["listeners"])
+    assert all(101 <= int(str(name).split("-")[1]) <= 270 for name in who)
+
+
+def test_moment_listeners_play_each_half_of_their_artists_at_its_hours(
+    truth: dict[str, Any],
+) -> None:
+    moments = truth["moments"]
+    assert len(moments["listeners"]) == demo_world.MOMENT_LISTENERS
+    folder = demo_dir()
+    with (folder / "tracks.csv").open(encoding="utf-8") as handle:
+        artist_of = {r["track_id"]: r["artist_id"] for r in csv.DictReader(handle)}
+    with (folder / "artists.csv").open(encoding="utf-8") as handle:
+        name_of = {r["artist_id"]: r["name"] for r in csv.DictReader(handle)}
+    half_of = {
+        (listener, artist): half
+        for listener, halves in moments["listeners"].items()
+        for half, artists in halves.items()
+        for artist in artists
+    }
+    seen = 0
+    with gzip.open(folder / "listens.csv.gz", "rt", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            half = half_of.get((row["listener"], name_of[artist_of[row["track_id"]]]))
+            if half is None:
+                continue
+            first, end = moments["hours"][half]
+            assert first <= (int(row["listened_at"]) % 86_400) // 3600 < end
+            seen += 1
+    assert seen > 12 * demo_world.MOMENT_MIN_LISTENS
+
+
+def test_reader_reads_feedback_when_the_file_is_there_and_rejects_bad_rows(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "artists.csv").write_text("artist_id,name\n1,Quiet Kites\n2,Paper Foxes\n")
+    (tmp_path / "artist_tags.csv").write_text("artist_id,tag,count\n")
+    (tmp_path / "tracks.csv").write_text(
+        "track_id,artist_id,title,album,duration_ms\n1,1,Open Road,Far,200000\n"
+    )
+    with gzip.open(tmp_path / "listens.csv.gz", "wt") as handle:
+        handle.write("listener,track_id,listened_at,ms_played\nl1,1,100,5000\n")
+    assert not [r for r in demo_reader.read(tmp_path) if isinstance(r, Feedback)]
+    (tmp_path / "feedback.csv").write_text(
+        "listener,kind,artist_id,track_id,at\n"
+        "l1,love,1,1,50\n"  # a track
+        "l1,hate,2,,60\n"  # a whole artist
+        "l1,adore,1,1,70\n"  # no such kind
+        "l1,skip,2,1,80\n"  # track 1 is not Paper Foxes'
+        "l1,skip,1,1,soon\n"
+    )
+    records = list(demo_reader.read(tmp_path))
+    assert [r for r in records if isinstance(r, Feedback)] == [
+        Feedback("love", artist="Quiet Kites", title="Open Road", listener="l1", at=50),
+        Feedback("hate", artist="Paper Foxes", listener="l1", at=60),
+    ]
+    rejects = [r.location for r in records if isinstance(r, Rejected)]
+    assert rejects == ["feedback.csv:4", "feedback.csv:5", "feedback.csv:6"]

@@ -8,7 +8,14 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO_FILES = ["README.md", "artist_tags.csv", "artists.csv", "listens.csv.gz", "tracks.csv"]
+DEMO_FILES = [
+    "README.md",
+    "artist_tags.csv",
+    "artists.csv",
+    "feedback.csv",
+    "listens.csv.gz",
+    "tracks.csv",
+]
 
 
 def test_datasets_holds_no_python_file() -> None:

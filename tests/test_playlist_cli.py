@@ -107,3 +107,36 @@ def test_real_model_street_punk(trained_db: Path) -> None:
         _check_evidence(store, playlist)
         ranks = [t.reason.evidence["model_rank"] for t in playlist.tracks if t.kind != "familiar"]
         assert max(ranks) <= 312 // 2
+
+
+def test_a_playlist_for_a_moment_and_stats_with_acceptance(trained_db: Path) -> None:
+    morning = "listener-110"  # a morning and evening listener (truth.json -> moments)
+    code, out = _run(
+        trained_db, "playlist", "--listener", morning, "--context", "morning", "--format", "json"
+    )
+    assert code == 0, out
+    built = json.loads(out)
+    assert built["params"]["moment"]["context"] == "morning"
+    assert any(n.startswith("Made for morning (UTC)") for n in built["notes"])
+    code, out = _run(
+        trained_db,
+        "playlist",
+        "--listener",
+        morning,
+        "--at",
+        "2025-10-27T20:00",
+        "--format",
+        "json",
+    )
+    assert code == 0 and json.loads(out)["params"]["moment"]["at"] == "2025-10-27T20:00:00+00:00"
+    code, out = _run(
+        trained_db, "playlist", "--listener", morning, "--context", "night", "--at", "2025-10-27"
+    )
+    assert code == 1 and out == "Error: give --context or --at, not both\n"
+    code, out = _run(trained_db, "stats", "--json")
+    stats = json.loads(out)
+    assert code == 0 and stats["acceptance"][morning]["offered"] > 0
+    assert stats["acceptance"][morning]["accepted"] == 0  # nothing was played since
+    assert set(stats["feedback"]) == {"love", "hate", "skip"}
+    code, out = _run(trained_db, "stats")
+    assert code == 0 and f"  {morning}: 0 of " in out

@@ -54,10 +54,10 @@ def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path
 
 def test_headerless_csv_with_exact_counts(store: Store, tmp_path: Path) -> None:
     report = import_path(store, "lastfm", write(tmp_path, "scrobbles.csv", HEADERLESS), "rob")
-    assert (report.imported, report.duplicates, report.skipped, report.rejected) == (5, 1, 0, 3)
+    assert (report.imported, report.duplicates, report.skipped, report.rejected) == (5, 1, 1, 2)
+    assert report.skip_reasons == {lastfm.NOW_PLAYING: 1}  # line 7: no date
     assert [(r.location, r.reason) for r in report.rejects] == [
         ("scrobbles.csv:6", "expected 4 fields, got 2"),
-        ("scrobbles.csv:7", lastfm.NO_TIME),
         ("scrobbles.csv:8", "the time is not a UTC date between 1990 and 2100"),
     ]
     assert instants(store) == [
@@ -77,7 +77,7 @@ def test_headerless_csv_with_exact_counts(store: Store, tmp_path: Path) -> None:
 def test_headered_csv_prefers_uts_and_keeps_mbids(store: Store, tmp_path: Path) -> None:
     report = import_path(store, "lastfm", write(tmp_path, "scrobbles-rob.csv", HEADERED), "rob")
     assert (report.imported, report.duplicates, report.skipped, report.rejected) == (3, 1, 0, 1)
-    assert report.rejects[0].location == "scrobbles-rob.csv:5"
+    assert report.rejects[0].location == "scrobbles-rob.csv:5"  # line 4 has utc_time
     assert instants(store) == [1612101900, 1612102200, utc("2021-01-31T14:20")]
     assert store.conn.execute("SELECT name, mbid FROM artists").fetchall() == [
         (BJORK_NFC, MBID_BJORK)

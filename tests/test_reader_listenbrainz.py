@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from playlists.cli import main
 from recommender.errors import ExportTooLarge, IngestError, UnsafeArchive
-from recommender.sources import _common, import_path
+from recommender.sources import _common, import_path, listenbrainz
 from recommender.store import Store
 from tests.export_files import (
     BJORK_NFC,
@@ -68,9 +68,11 @@ def export_zip(tmp_path: Path) -> Path:
 
 def test_export_zip_imports_with_exact_counts(store: Store, export_zip: Path) -> None:
     report = import_path(store, "listenbrainz", export_zip)
-    assert (report.imported, report.duplicates, report.skipped, report.rejected) == (5, 1, 2, 4)
+    assert (report.imported, report.duplicates, report.skipped, report.rejected) == (5, 1, 1, 4)
     assert report.listener == "rob"
-    assert report.skip_reasons == {"feedback (love/hate), not a listen": 2}
+    # The love and the hate are feedback (never listens); the withdrawn one is skipped.
+    assert (report.feedback, report.feedback_pending) == (2, 0)
+    assert report.skip_reasons == {listenbrainz.WITHDRAWN: 1}
     assert [r.location for r in report.rejects] == [
         "listens/2021/1.jsonl:4",
         "listens/2021/1.jsonl:5",
@@ -116,7 +118,8 @@ def test_unpacked_folder_reads_like_the_zip(store: Store, tmp_path: Path) -> Non
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content if isinstance(content, str) else content.decode())
     report = import_path(store, "listenbrainz", tmp_path / "export")
-    assert (report.imported, report.duplicates, report.skipped, report.rejected) == (5, 1, 2, 4)
+    assert (report.imported, report.duplicates, report.skipped, report.rejected) == (5, 1, 1, 4)
+    assert report.feedback == 2
 
 
 def test_bare_json_array_names_its_listener(store: Store, tmp_path: Path) -> None:
@@ -223,7 +226,7 @@ def test_cli_prints_counts_rejects_and_the_listener(tmp_path: Path, export_zip: 
     db = tmp_path / "cli.db"
     result = CliRunner().invoke(main, ["--db", str(db), "import", "listenbrainz", str(export_zip)])
     assert result.exit_code == 0, result.output
-    assert "5 imported, 1 duplicate, 2 skipped, 4 rejected" in result.output
+    assert "5 imported, 1 duplicate, 1 skipped, 4 rejected; 2 feedback" in result.output
     assert "rejected listens/2021/1.jsonl:4: not valid JSON" in result.output
     assert "listener: rob (named by the export)" in result.output
 
@@ -241,9 +244,9 @@ def test_a_file_of_garbage_lists_the_first_thousand_rejects_and_counts_all(
     store: Store, tmp_path: Path
 ) -> None:
     path = tmp_path / "listens.jsonl"
-    path.write_text("{}\n" * 1500)
+    path.write_text("{}\n" * 1500 + jsonl(OCTOBER[:1]))
     report = import_path(store, "listenbrainz", path, listener="rob")
-    assert (report.rejected, len(report.rejects)) == (1500, 1000)
+    assert (report.imported, report.rejected, len(report.rejects)) == (1, 1500, 1000)
     assert report.rejects[-1].location == "listens.jsonl:1000"
 
 

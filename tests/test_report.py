@@ -220,8 +220,15 @@ def test_the_page_is_self_contained(store: Store, reviewed: str) -> None:
     html = render_report(store, reviewed)
     page = Page(html)
     assert not {"script", "link", "img", "iframe", "object"} & set(page.tags)
+    # Links a curator may follow (where a track can be played) load nothing.
+    html = re.sub(r'href="https://(musicbrainz\.org|open\.spotify\.com)/[^"]*"', "", html)
     assert "http://" not in html and "https://" not in html and "url(" not in html
     assert "@media print" in html
+
+
+def test_the_page_says_when_no_track_can_be_played_here(store: Store, reviewed: str) -> None:
+    html = render_report(store, reviewed)
+    assert 'id="not-playable"' in html and 'class="where"' not in html
 
 
 def test_report_and_review_commands(tmp_path: Path) -> None:

@@ -367,6 +367,10 @@ def test_the_listener_page_shows_terms_data_used_playlists_and_verdicts(
     assert "familiar 0 approved, 1 rejected, 0 flagged" in text
     assert "discovery 1 approved, 0 rejected, 0 flagged" in text
     assert "Acceptance of picks" in text
+    # ana played none of the new picks after the playlist was made (all listens are older).
+    assert "0% of the new picks offered were played afterwards: 0 of" in text
+    assert "discovery 0 of 1 played after the offer" in text
+    assert "Their own feedback: 0 loves, 0 hates, 0 skips." in text
     reply = client.get("/listeners/anna")
     assert reply.status_code == 404 and "did you mean" in reply.get_data(as_text=True).lower()
     assert client.get("/listeners?name=ana").headers["Location"] == "/listeners/ana"

@@ -3,6 +3,10 @@
 Each command parses its options, opens the store, calls one library function and prints.
 Library errors (`TastemakerError`) become one `Error: ...` line and exit status 1; a user
 mistake never shows a traceback.
+
+Everything a command prints goes through `echo` (and `echo_json`), which writes control
+characters and bidi controls out as `\\uXXXX` escapes: names come from files anyone can write,
+and an ESC, a BEL or a U+202E in one must not act on the listener's terminal.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from typing import Any
 
 import click
 
+from playlists.written import SavedFile
 from recommender.errors import TastemakerError
+from recommender.names import visible_controls
 from recommender.store import DB_ENV, Store, default_db_path
 
 
@@ -23,7 +29,7 @@ class TastemakerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except TastemakerError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(visible_controls(str(exc))) from None
         except BrokenPipeError:
             sys.stderr.close()
             return None
@@ -46,14 +52,27 @@ def main(ctx: click.Context, db_path: Path | None) -> None:
 
 
 def open_store(ctx: click.Context) -> Store:
-    """Open the store named by --db / TASTEMAKER_DB; closed when the command ends."""
-    store = Store.open(ctx.obj["db_path"])
+    """Open the store named by --db / TASTEMAKER_DB; closed when the command ends. A write
+    that waits for another process says so on stderr."""
+    store = Store.open(ctx.obj["db_path"], on_wait=lambda message: click.echo(message, err=True))
     ctx.call_on_close(store.close)
     return store
 
 
+def echo(text: str = "", *, nl: bool = True, err: bool = False) -> None:
+    """Print `text` with its control and bidi control characters escaped (newlines kept)."""
+    click.echo(visible_controls(text, keep="\n"), nl=nl, err=err)
+
+
+def echo_note(saved: SavedFile) -> None:
+    """Say so when the store could not remember a file written for a listener."""
+    if saved.note:
+        echo(f"note: {saved.note}", err=True)
+
+
 def echo_json(value: object) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+    """Print `value` as JSON; the escapes `echo` adds are JSON's own, so the JSON is unchanged."""
+    echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
@@ -61,9 +80,9 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 
 def _register() -> None:
     # Imported here so that each command module can import `main`'s helpers above.
-    from playlists.cli import data, model, playlist, review, terms, web
+    from playlists.cli import data, feedback, library, model, playlist, review, terms, web
 
-    for module in (data, model, playlist, review, terms, web):
+    for module in (data, feedback, library, model, playlist, review, terms, web):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import json
+import shlex
+import sys
 from pathlib import Path
 
 import click
 
 from playlists.build import build_playlist
-from playlists.cli import echo_json, json_option, open_store
+from playlists.cli import echo, echo_json, json_option, open_store
 from playlists.export import to_json, to_table
+from playlists.offers import stats_with_acceptance
 from recommender.demo import DEMO_LISTENER, prepare_demo
 from recommender.ingest.writer import ImportReport
 from recommender.sources import READERS, import_path
-from recommender.stats import store_stats
+from recommender.stats import community_sentence, store_stats
 
 
 def _progress(rows: int) -> None:
-    click.echo(f"... {rows:,} rows read", err=True)
+    echo(f"... {rows:,} rows read", err=True)
 
 
 @click.command("import")
@@ -51,30 +54,48 @@ def import_command(
         return
     _echo_report(report)
     if report.listener and not listener:
-        click.echo(f"  listener: {report.listener} (named by the export)")
+        echo(f"  listener: {report.listener} (named by the export)")
 
 
 def _echo_report(report: ImportReport) -> None:
-    click.echo(
+    feedback = ""
+    if report.feedback or report.feedback_duplicates:
+        feedback = f"; {report.feedback:,} feedback (loves, hates, skips) added"
+        if report.feedback_pending:
+            feedback += f", {report.feedback_pending:,} waiting for their artist or track"
+    echo(
         f"{report.format} {report.path}: {report.imported:,} imported, "
-        f"{report.duplicates:,} duplicate, {report.skipped:,} skipped, {report.rejected:,} rejected"
+        f"{report.duplicates:,} duplicate, {report.skipped:,} skipped, "
+        f"{report.rejected:,} rejected{feedback}"
     )
+    for source, count in sorted(report.already_from.items()):
+        echo(f"  duplicate {count:,}: already imported from {source}")
+    if report.feedback_placed:
+        echo(
+            f"  {report.feedback_placed:,} earlier feedback now placed on its artist or track"
+        )
     for reason, count in sorted(report.skip_reasons.items()):
-        click.echo(f"  skipped {count:,}: {reason}")
+        echo(f"  skipped {count:,}: {reason}")
     for reject in report.rejects:
-        click.echo(f"  rejected {reject.location}: {reject.reason}")
+        echo(f"  rejected {reject.location}: {reject.reason}")
     if report.rejected > len(report.rejects):
-        click.echo(f"  ... and {report.rejected - len(report.rejects):,} more rejected rows")
+        echo(f"  ... and {report.rejected - len(report.rejects):,} more rejected rows")
     for note in report.notes:
-        click.echo(f"  note: {note}")
+        echo(f"  note: {note}")
+    if report.community is not None:
+        echo(f"  {community_sentence(report.community)}")
 
 
 @click.command("stats")
 @json_option
 @click.pass_context
 def stats_command(ctx: click.Context, as_json: bool) -> None:
-    """Summarise what the store holds."""
-    _echo_stats(store_stats(open_store(ctx)), as_json)
+    """Summarise what the store holds, its loves, hates and skips, and how many of the
+    discovery and unexpected picks each listener was offered they played afterwards."""
+    _echo_stats(stats_with_acceptance(open_store(ctx)), as_json)
+
+
+SHOWN_LISTENERS = 50  # in the text output; --json lists every listener
 
 
 def _echo_stats(stats: dict[str, object], as_json: bool) -> None:
@@ -82,12 +103,28 @@ def _echo_stats(stats: dict[str, object], as_json: bool) -> None:
         echo_json(stats)
         return
     for key, value in stats.items():
-        if isinstance(value, dict):
-            click.echo(f"{key}:")
+        if key == "acceptance" and isinstance(value, dict):
+            echo("acceptance (discovery and unexpected picks played after the offer):")
+            if not value:
+                echo("  no playlist stored yet")
+            for listener, a in value.items():
+                rate = "-" if a["rate"] is None else f"{a['rate']:.0%}"
+                echo(f"  {listener}: {a['accepted']} of {a['offered']} ({rate})")
+        elif key == "listeners_known" and isinstance(value, dict):
+            echo("listeners (artists known to the other listeners / all; share of plays):")
+            for name, known in list(value.items())[:SHOWN_LISTENERS]:
+                echo(
+                    f"  {name}: {known['known_artists']:,} / {known['artists']:,} artists, "
+                    f"{known['known_share_of_plays']:.0%} of {known['plays']:,} plays"
+                )
+            if len(value) > SHOWN_LISTENERS:
+                echo(f"  ... and {len(value) - SHOWN_LISTENERS:,} more (stats --json)")
+        elif isinstance(value, dict):
+            echo(f"{key}:")
             for sub, sub_value in value.items():
-                click.echo(f"  {sub}: {sub_value}")
+                echo(f"  {sub}: {sub_value}")
         else:
-            click.echo(f"{key}: {value}")
+            echo(f"{key}: {value}")
 
 
 @click.command("demo")
@@ -115,18 +152,28 @@ def demo_command(ctx: click.Context, listener: str, length: int, as_json: bool) 
         )
         return
     if ready.imported is None:
-        click.echo("demo world already in the store")
+        echo("demo world already in the store")
     else:
         _echo_report(ready.imported)
     counts = store.counts()
-    click.echo(
+    echo(
         f"store {store.path}: {counts['listeners']} listeners, {counts['artists']} artists, "
         f"{counts['tracks']:,} tracks, {counts['listens']:,} listens"
     )
     verb = "trained" if ready.trained else "using"
-    click.echo(f"{verb} model {ready.model.model_id} ({len(ready.model.graph.scenes)} scenes)\n")
-    click.echo(to_table(playlist))
-    click.echo(f"\nstored as {playlist.id}: `tastemaker explain {playlist.id}` shows it again")
+    echo(f"{verb} model {ready.model.model_id} ({len(ready.model.graph.scenes)} scenes)\n")
+    echo(to_table(playlist))
+    again = shlex.join([*_program(), "--db", str(store.path), "explain", playlist.id])
+    echo(f"\nstored as {playlist.id}: `{again}` shows it again")
+
+
+def _program() -> list[str]:
+    """How this tastemaker was started, so a hint can be pasted as it is (`make demo` runs
+    .venv/bin/tastemaker, which need not be on PATH)."""
+    started = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("tastemaker")
+    if started.name == "tastemaker":
+        return [str(started)]
+    return [sys.executable, "-m", "playlists"]
 
 
 COMMANDS = [import_command, stats_command, demo_command]

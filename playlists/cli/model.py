@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import click
 
-from playlists.cli import echo_json, json_option, open_store
+from playlists.cli import echo, echo_json, json_option, open_store
 from recommender.catalog import resolve_artist
 from recommender.evaluate import DEFAULT_MODELS, SEEDS, evaluate
 from recommender.models import model_names
@@ -21,7 +21,7 @@ def progress_printer(as_json: bool) -> Callable[[str], None] | None:
     """Progress lines for stderr: none with --json or when stderr is not a terminal."""
     if as_json or not sys.stderr.isatty():
         return None
-    return lambda line: click.echo(line, err=True)
+    return lambda line: echo(line, err=True)
 
 
 @click.command("train")
@@ -85,14 +85,14 @@ def train_command(
     if as_json:
         echo_json(summary)
         return
-    click.echo(
+    echo(
         f"trained {model.model_id}: {summary['listeners']} listeners, "
         f"{summary['artists']} artists, {summary['scenes']} scenes in {seconds:.1f} s"
     )
     # The model and the graph are built side by side, so their times overlap.
-    click.echo("stages: " + ", ".join(f"{name} {s:.1f} s" for name, s in model.stages.items()))
+    echo("stages: " + ", ".join(f"{name} {s:.1f} s" for name, s in model.stages.items()))
     for note in model.notes:
-        click.echo(f"note: {note}")
+        echo(f"note: {note}")
 
 
 @click.command("evaluate")
@@ -132,14 +132,14 @@ def evaluate_command(
     metrics = ["recall@10", "precision@10", "coverage@10", "novelty@10", "diversity@10"]
     metrics += ["cold_recall@10", "ndcg@50", "recall@50", "fit_seconds"]
     for split_name, models in report.items():
-        click.echo(f"split: {split_name} (mean over seeds; ndcg@10 +- its standard deviation)")
-        click.echo(f"  {'model':<13}{'ndcg@10 +- sd':>18}" + "".join(f"{m:>15}" for m in metrics))
+        echo(f"split: {split_name} (mean over seeds; ndcg@10 +- its standard deviation)")
+        echo(f"  {'model':<13}{'ndcg@10 +- sd':>18}" + "".join(f"{m:>15}" for m in metrics))
         for name, values in models.items():
             spread = f"{values['ndcg@10']:.4f} +- {values['ndcg@10_sd']:.4f}"
             cells = "".join(
                 f"{'-':>15}" if values.get(m) is None else f"{values[m]:>15.4f}" for m in metrics
             )
-            click.echo(f"  {name:<13}{spread:>18}{cells}")
+            echo(f"  {name:<13}{spread:>18}{cells}")
 
 
 @click.command("similar")
@@ -169,11 +169,11 @@ def similar_command(ctx: click.Context, artist: str, k: int, as_json: bool) -> N
         )
         return
     if not neighbours:
-        click.echo(f"{name}: no neighbours (too few listeners share it with other artists)")
+        echo(f"{name}: no neighbours (too few listeners share it with other artists)")
         return
     width = max(len(n.name) for n in neighbours)
     for rank, n in enumerate(neighbours, start=1):
-        click.echo(f"{rank:>3}. {n.name:<{width}}  {n.score:.3f}  {n.reason}")
+        echo(f"{rank:>3}. {n.name:<{width}}  {n.score:.3f}  {n.reason}")
 
 
 @click.command("scenes")
@@ -198,12 +198,12 @@ def scenes_command(ctx: click.Context, as_json: bool) -> None:
         echo_json(rows)
         return
     for scene in graph.scenes:
-        click.echo(f"[{scene.id}] {scene.name} ({scene.size} artists, {scene.listeners} listeners)")
-        click.echo(f"     tags: {', '.join(scene.tags)}")
-        click.echo(f"     best known: {', '.join(graph.name(a) for a in scene.top_artists)}")
+        echo(f"[{scene.id}] {scene.name} ({scene.size} artists, {scene.listeners} listeners)")
+        echo(f"     tags: {', '.join(scene.tags)}")
+        echo(f"     best known: {', '.join(graph.name(a) for a in scene.top_artists)}")
         alike = [graph.scene(s).name for s in graph.lookalike_scenes(scene.id)]
         if alike:
-            click.echo(f"     looks like, but a different audience: {', '.join(alike)}")
+            echo(f"     looks like, but a different audience: {', '.join(alike)}")
 
 
 COMMANDS = [train_command, evaluate_command, similar_command, scenes_command]

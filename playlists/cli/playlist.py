@@ -7,9 +7,13 @@ from pathlib import Path
 import click
 
 from playlists.build import build_playlist
-from playlists.cli import echo_json, json_option, open_store
-from playlists.export import FORMATS, render, to_table
+from playlists.cli import echo, echo_json, echo_note, json_option, open_store
+from playlists.export import FORMATS, ExportOptions, listenbrainz_problem, render, to_table
+from playlists.moment import CONTEXTS
 from playlists.review import explain
+from playlists.written import FileKind, write_listener_file
+from recommender.files import output_target
+from recommender.terms import PLAYABLE_CHOICES
 
 
 @click.command("playlist")
@@ -37,6 +41,29 @@ from playlists.review import explain
     help="Allow a listener not in the store: a non-personalised playlist.",
 )
 @click.option(
+    "--context",
+    type=click.Choice(CONTEXTS),
+    help="Make it for a moment: your listens count by how close their hour and day are to it.",
+)
+@click.option(
+    "--at",
+    "at",
+    metavar="DATETIME",
+    help="Make it for this moment (e.g. 2025-10-27T08:30, in your time zone unless it has one).",
+)
+@click.option(
+    "--playable",
+    type=click.Choice(PLAYABLE_CHOICES),
+    default=None,
+    help="Only tracks you can play from here: local (a file in your music folder), spotify, "
+    "musicbrainz (a recording MBID), any of them, or off (default: your terms, else off).",
+)
+@click.option(
+    "--created-for",
+    metavar="USER",
+    help="JSPF: the ListenBrainz user it is made for (only approved playlist bots may say so).",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(sorted(FORMATS)),
@@ -48,7 +75,8 @@ from playlists.review import explain
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to FILE instead of the terminal.",
+    help="Write to FILE instead of the terminal (a regular file, replaced whole; never a "
+    "device, and a link is followed only to a regular file, saying so).",
 )
 @click.pass_context
 def playlist_command(
@@ -60,6 +88,10 @@ def playlist_command(
     tag: str | None,
     no_repeat_days: int | None,
     new_listener: bool,
+    context: str | None,
+    at: str | None,
+    playable: str | None,
+    created_for: str | None,
     fmt: str,
     output: Path | None,
 ) -> None:
@@ -67,8 +99,13 @@ def playlist_command(
 
     Mostly music you know (familiar), new artists from your own scenes (discovery) and exactly
     round(length x surprise) unexpected picks from other scenes, each with its reason.
+    With --context or --at, the moment you will listen at shapes them too.
+    Files in M3U8 are written relative to the playlist file when they sit below it.
     """
     store = open_store(ctx)
+    # A missing folder or a device fails before anything is built; the folder the file really
+    # lands in (a link's target's) is what M3U8 paths are relative to.
+    playlist_dir = None if output is None else output_target(output)[0].parent.resolve()
     playlist = build_playlist(
         store,
         listener,
@@ -78,14 +115,29 @@ def playlist_command(
         tag=tag,
         no_repeat_days=no_repeat_days,
         new_listener=new_listener,
+        context=context,
+        at=at,
         save=True,
+        playable=playable,
     )
-    text = render(playlist, fmt)
+    text = render(playlist, fmt, ExportOptions(playlist_dir, created_for))
+    problem = listenbrainz_problem(playlist) if fmt == "jspf" else None
+    if problem:
+        echo(f"note: {problem}", err=True)
     if output is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return
-    output.write_text(text, encoding="utf-8")
-    click.echo(f"playlist {playlist.id}: {len(playlist.tracks)} tracks written to {output}")
+    saved = write_listener_file(
+        store,
+        output,
+        text,
+        kind=FileKind.PLAYLIST,
+        listener_id=store.listener_id(listener),
+        playlist_id=playlist.id,
+    )
+    where = saved.written.describe()
+    echo(f"playlist {playlist.id}: {len(playlist.tracks)} tracks written to {where}")
+    echo_note(saved)
 
 
 @click.command("explain")
@@ -99,11 +151,11 @@ def explain_command(ctx: click.Context, playlist_id: str, as_json: bool) -> None
     if as_json:
         echo_json(explained.to_dict())
         return
-    click.echo(to_table(explained.playlist), nl=False)
+    echo(to_table(explained.playlist), nl=False)
     if explained.verdicts:
-        click.echo("\nverdicts:")
+        echo("\nverdicts:")
         for line in explained.verdict_lines():
-            click.echo(f"  {line}")
+            echo(f"  {line}")
 
 
 COMMANDS = [playlist_command, explain_command]

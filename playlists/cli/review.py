@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from playlists.cli import echo_json, json_option, open_store
+from playlists.cli import echo, echo_json, echo_note, json_option, open_store
 from playlists.report import render_report
 from playlists.review import ReviewQueue, record_verdict, review_queue
 from playlists.storage import Judgement, Subject
+from playlists.written import FileKind, write_listener_file
 
 
 @click.command("report")
@@ -28,12 +29,16 @@ def report_command(ctx: click.Context, playlist_id: str, html_file: Path) -> Non
 
     One self-contained HTML file (no network, no external assets) that prints cleanly.
     """
-    page = render_report(open_store(ctx), playlist_id)
+    store = open_store(ctx)
+    page = render_report(store, playlist_id)
     if str(html_file) == "-":
-        click.echo(page, nl=False)
+        echo(page, nl=False)
         return
-    html_file.write_text(page, encoding="utf-8")
-    click.echo(f"report for {playlist_id} written to {html_file}")
+    saved = write_listener_file(
+        store, html_file, page, kind=FileKind.REPORT, playlist_id=playlist_id
+    )
+    echo(f"report for {playlist_id} written to {saved.written.describe()}")
+    echo_note(saved)
 
 
 def _default_curator() -> str | None:
@@ -112,25 +117,25 @@ def review_command(
     what = "the playlist" if position is None else f"track {position}"
     if stored.subject == Subject.REASON:
         what += "'s reason" if stored.link_from is None else f"'s link from {link_from}"
-    click.echo(f"{stored.verdict} recorded on {what} of {playlist_id} by {stored.curator}")
+    echo(f"{stored.verdict} recorded on {what} of {playlist_id} by {stored.curator}")
 
 
 def _print_queue(queue: ReviewQueue) -> None:
-    click.echo(f"waiting for review: {len(queue.waiting)}")
+    echo(f"waiting for review: {len(queue.waiting)}")
     for w in queue.waiting:
-        click.echo(
+        echo(
             f"  {w.playlist_id}  {w.listener}  {w.created_at}  {w.judged}/{w.tracks} tracks judged"
         )
-    click.echo(f"flagged: {len(queue.flagged)}")
+    echo(f"flagged: {len(queue.flagged)}")
     for f in queue.flagged:
         where = "whole playlist" if f.position is None else f"track {f.position} ({f.artist})"
         if f.subject == Subject.REASON:
             where += f" reason{': ' + f.link if f.link else ''}"
-        click.echo(f"  {f.playlist_id}  {where}  by {f.curator or '?'} {f.created_at}")
+        echo(f"  {f.playlist_id}  {where}  by {f.curator or '?'} {f.created_at}")
         if f.reason:
-            click.echo(f"    reason: {f.reason}")
+            echo(f"    reason: {f.reason}")
         if f.note:
-            click.echo(f"    note: {f.note}")
+            echo(f"    note: {f.note}")
 
 
 COMMANDS = [report_command, review_command]

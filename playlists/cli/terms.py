@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import click
 
-from playlists.cli import echo_json, json_option, open_store
-from playlists.privacy import forget, write_export
+from playlists.cli import echo, echo_json, echo_note, json_option, open_store
+from playlists.errors import ForgetIncomplete
+from playlists.privacy import ForgetReport, forget, save_export
+from recommender.terms import PLAYABLE_CHOICES
 from recommender.terms_storage import TermsReport, describe_terms, update_terms
 
 listener_option = click.option("--listener", required=True, help="Whose terms / data.")
@@ -28,8 +31,24 @@ listener_option = click.option("--listener", required=True, help="Whose terms / 
     default=None,
     help="Use your listening history, or make playlists from the graph and popularity alone.",
 )
+@click.option(
+    "--learn-from-skips/--no-learn-from-skips",
+    default=None,
+    help="Offer the tracks you skip less often, or ignore your skips.",
+)
+@click.option(
+    "--rest-after",
+    type=click.IntRange(min=0),
+    help="Rest a new artist offered in this many recent playlists and never played (0: never).",
+)
+@click.option("--time-zone", help="Your time zone (IANA name, e.g. Europe/Berlin) for --context.")
 @click.option("--use-source", multiple=True, help="Use listens from this import source again.")
 @click.option("--ignore-source", multiple=True, help="Do not use listens from this source.")
+@click.option(
+    "--playable",
+    type=click.Choice(PLAYABLE_CHOICES),
+    help="Only put tracks you can play from here in playlists (off: every track).",
+)
 @click.option("--show", is_flag=True, help="Print every term, its default and what data is used.")
 @json_option
 @click.pass_context
@@ -45,8 +64,12 @@ def terms_command(
     half_life: float | None,
     no_repeat_days: int | None,
     personalise: bool | None,
+    learn_from_skips: bool | None,
+    rest_after: int | None,
+    time_zone: str | None,
     use_source: tuple[str, ...],
     ignore_source: tuple[str, ...],
+    playable: str | None,
     show: bool,
     as_json: bool,
 ) -> None:
@@ -67,8 +90,12 @@ def terms_command(
             half_life is not None,
             no_repeat_days is not None,
             personalise is not None,
+            learn_from_skips is not None,
+            rest_after is not None,
+            time_zone is not None,
             use_source,
             ignore_source,
+            playable is not None,
         ]
     )
     if changes:
@@ -86,9 +113,13 @@ def terms_command(
             ignore_sources=ignore_source,
             use_sources=use_source,
             clear_exclusions=clear_exclusions,
+            learn_from_skips=learn_from_skips,
+            rest_after_offers=rest_after,
+            time_zone=time_zone,
+            playable=playable,
         )
         if not show and not as_json:
-            click.echo(f"terms saved for {listener}; run `tastemaker train` to apply them")
+            echo(f"terms saved for {listener}; run `tastemaker train` to apply them")
             return
     report = describe_terms(store, listener)
     if as_json:
@@ -98,7 +129,7 @@ def terms_command(
 
 
 def _print_report(report: TermsReport) -> None:
-    click.echo(f"terms of {report.listener}:")
+    echo(f"terms of {report.listener}:")
     for row in report.rows:
         value = row.value
         if isinstance(value, list):
@@ -108,11 +139,11 @@ def _print_report(report: TermsReport) -> None:
         if row.name == "half_life_days":
             value = f"{value:g} days"
         marker = "default" if row.is_default else f"set (default {row.default})"
-        click.echo(f"  {row.name:<16} {value!s:<24} {marker}  - {row.explanation}")
+        echo(f"  {row.name:<16} {value!s:<24} {marker}  - {row.explanation}")
     if not report.terms.personalise:
-        click.echo("data used: none of your history (personalisation is off)")
+        echo("data used: none of your history (personalisation is off)")
     else:
-        click.echo(f"data used: {report.used_rows:,} listen rows")
+        echo(f"data used: {report.used_rows:,} listen rows")
     for src in report.sources:
         span = (
             f", {src.first_listen[:10]} to {src.last_listen[:10]}"
@@ -120,14 +151,14 @@ def _print_report(report: TermsReport) -> None:
             else ", no times"
         )
         state = "used" if src.used else "NOT used"
-        click.echo(f"  {src.source:<14} {src.rows:,} rows, {src.plays:,} plays{span}: {state}")
+        echo(f"  {src.source:<14} {src.rows:,} rows, {src.plays:,} plays{span}: {state}")
     if not report.sources:
-        click.echo("  (no listens stored)")
+        echo("  (no listens stored)")
 
 
 @click.command("forget")
 @listener_option
-@click.option("--artist", help="Forget the listener's listens of this artist.")
+@click.option("--artist", help="Forget the listener's listens and feedback of this artist.")
 @click.option("--since", help="Forget listens from this date (YYYY-MM-DD, UTC) on.")
 @click.option("--until", help="Forget listens up to the end of this date (YYYY-MM-DD, UTC).")
 @click.option(
@@ -144,30 +175,59 @@ def forget_command(
     all_data: bool,
     as_json: bool,
 ) -> None:
-    """Delete listens for good: models trained on them go stale and the file is compacted."""
-    report = forget(
-        open_store(ctx), listener, artist=artist, since=since, until=until, all_data=all_data
-    )
+    """Delete listens and feedback for good: models trained on them go stale, their bundles
+    and any half-written ones are deleted, and the file is compacted and checked.
+
+    When something cannot be finished (another process reading the store, a full disk) it
+    says what is left and exits 1; running the same command again finishes the job.
+    """
+    try:
+        report = forget(
+            open_store(ctx), listener, artist=artist, since=since, until=until, all_data=all_data
+        )
+    except ForgetIncomplete as exc:
+        _print_forget(cast(ForgetReport, exc.report), as_json)
+        raise
+    _print_forget(report, as_json)
+
+
+def _print_forget(report: ForgetReport, as_json: bool) -> None:
     if as_json:
         echo_json(report.as_dict())
         return
-    click.echo(f"forgot {report.listens:,} listen rows ({report.plays:,} plays) of {listener}")
-    if report.listener_deleted:
-        click.echo(
+    who = report.listener
+    if report.resumed:
+        echo(f"no listener {who} is left in the store; finishing the forget that stopped before")
+    else:
+        echo(f"forgot {report.listens:,} listen rows ({report.plays:,} plays) of {who}")
+        if report.feedback:
+            echo(f"  and {report.feedback:,} loves, hates and skips")
+    if report.listener_deleted and not report.resumed:
+        echo(
             f"  removed the listener, their terms, {report.playlists} playlists and "
             f"{report.verdicts} verdicts"
         )
-    click.echo(
-        f"  removed {report.tracks} tracks, {report.artists} artists, {report.imports} imports"
-        " nothing else used"
-    )
+    if not report.resumed:
+        echo(
+            f"  removed {report.tracks} tracks, {report.artists} artists, {report.imports} "
+            "imports nothing else used"
+        )
     if report.models_marked_stale or report.bundles_deleted:
-        click.echo(
+        echo(
             f"  {report.models_marked_stale} models marked stale, {report.bundles_deleted} model"
             " folders deleted: run `tastemaker train` before the next playlist"
         )
-    if report.bytes_after is not None:
-        click.echo(f"  store compacted: {report.bytes_before:,} -> {report.bytes_after:,} bytes")
+    for note in report.notes:
+        echo(f"  note: {note}")
+    if report.finished and report.bytes_after is not None:
+        echo(
+            f"  store compacted and checked: {report.bytes_before or 0:,} -> "
+            f"{report.bytes_after:,} bytes"
+        )
+    if report.files_naming_listener:
+        echo(f"  files you asked tastemaker to write that still name {who} (delete them yourself):")
+        for path in report.files_naming_listener:
+            echo(f"    {path}")
 
 
 @click.command("export-data")
@@ -177,16 +237,18 @@ def forget_command(
     "--output",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The JSON file to write.",
+    help="The JSON file to write (a regular file, replaced whole; never a device).",
 )
 @click.pass_context
 def export_data_command(ctx: click.Context, listener: str, output: Path) -> None:
     """Write everything stored about a listener to a JSON file `import tastemaker` reads back."""
-    data = write_export(open_store(ctx), listener, output)
-    click.echo(
-        f"wrote {output}: {len(data['listens']):,} listens, "
+    data, saved = save_export(open_store(ctx), listener, output)
+    echo(
+        f"wrote {saved.written.describe()}: {len(data['listens']):,} listens, "
+        f"{len(data['feedback']):,} feedback, "
         f"{'terms, ' if data['terms'] else ''}{len(data['playlists'])} playlists"
     )
+    echo_note(saved)
 
 
 COMMANDS = [terms_command, forget_command, export_data_command]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from playlists.cli import echo_json, json_option, open_store
+from playlists.cli import echo, echo_json, json_option, open_store
 from playlists.web import curators
 from playlists.web.server import DEFAULT_HOST, DEFAULT_PORT
 
@@ -36,8 +36,8 @@ def serve_command(ctx: click.Context, host: str, port: int) -> None:
     if store.path is None:
         raise click.UsageError("serve needs a store file: pass --db PATH, not :memory:")
     if not curators.list_curators(store):
-        click.echo("no curators yet: `tastemaker curator add NAME` prints a sign-in token")
-    serve(store.path, host, port, announce=click.echo)
+        echo("no curators yet: `tastemaker curator add NAME` prints a sign-in token")
+    serve(store.path, host, port, announce=echo)
 
 
 @click.group("curator")
@@ -56,8 +56,8 @@ def curator_group() -> None:
 def curator_add(ctx: click.Context, name: str, new_token: bool) -> None:
     """Add curator NAME and print their sign-in token, once: only its hash is stored."""
     added = curators.add_curator(open_store(ctx), name, new_token=new_token)
-    click.echo(f"curator {added.curator.name}: sign-in token (shown only now, keep it safe):")
-    click.echo(added.token)
+    echo(f"curator {added.curator.name}: sign-in token (shown only now, keep it safe):")
+    echo(added.token)
 
 
 @curator_group.command("list")
@@ -70,10 +70,10 @@ def curator_list(ctx: click.Context, as_json: bool) -> None:
         echo_json([c.__dict__ for c in found])
         return
     if not found:
-        click.echo("no curators yet: `tastemaker curator add NAME`")
+        echo("no curators yet: `tastemaker curator add NAME`")
     for c in found:
         seen = c.signed_in_at or "never signed in"
-        click.echo(f"{c.name}  added {c.created_at}  last sign-in {seen}  sessions {c.sessions}")
+        echo(f"{c.name}  added {c.created_at}  last sign-in {seen}  sessions {c.sessions}")
 
 
 @curator_group.command("remove")
@@ -82,7 +82,7 @@ def curator_list(ctx: click.Context, as_json: bool) -> None:
 def curator_remove(ctx: click.Context, name: str) -> None:
     """Remove curator NAME and end their sessions; their verdicts stay, under their name."""
     removed = curators.remove_curator(open_store(ctx), name)
-    click.echo(f"curator {removed.name} removed; their verdicts stay in the history")
+    echo(f"curator {removed.name} removed; their verdicts stay in the history")
 
 
 COMMANDS = [serve_command, curator_group]

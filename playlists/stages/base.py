@@ -25,7 +25,13 @@ class Effects:
     excluded_tracks: int = 0  # played within the listener's no-repeat days
     lookalike_left_out: int = 0  # the listener's artists in a look-alike of a home scene
     curator_rejected: int = 0  # tracks a curator rejected for this listener
+    unplayable: int = 0  # artists and tracks that cannot be played as the terms ask
     links_avoided: frozenset[tuple[int, int]] = field(default_factory=frozenset)
+    # The listener's feedback: hated artists and tracks met (("artist" | "track", id), each
+    # counted once over all stages), tracks kept out because mostly skipped, rested artists met.
+    hated: frozenset[tuple[str, int]] = field(default_factory=frozenset)
+    skipped_left_out: int = 0
+    rested: frozenset[int] = field(default_factory=frozenset)
 
     def __add__(self, other: Effects) -> Effects:
         return Effects(
@@ -34,11 +40,24 @@ class Effects:
             excluded_tracks=self.excluded_tracks + other.excluded_tracks,
             lookalike_left_out=self.lookalike_left_out + other.lookalike_left_out,
             curator_rejected=self.curator_rejected + other.curator_rejected,
+            unplayable=self.unplayable + other.unplayable,
             links_avoided=self.links_avoided | other.links_avoided,
+            hated=self.hated | other.hated,
+            skipped_left_out=self.skipped_left_out + other.skipped_left_out,
+            rested=self.rested | other.rested,
         )
 
     def counts(self) -> dict[str, int]:
-        """The stored `terms.effects` shape (a link avoided by two stages counts once)."""
+        """The stored `terms.effects` shape (a link avoided by two stages counts once, and so
+        does a hated item or a rested artist)."""
+        feedback = {
+            "hated_left_out": len(self.hated),
+            "skipped_left_out": self.skipped_left_out,
+            "rested": len(self.rested),
+        }
+        return {**self._terms_counts(), **{k: v for k, v in feedback.items() if v}}
+
+    def _terms_counts(self) -> dict[str, int]:
         return {
             "excluded_artists": self.excluded_artists,
             "excluded_tags": self.excluded_tags,
@@ -46,6 +65,7 @@ class Effects:
             "lookalike_left_out": self.lookalike_left_out,
             "curator_rejected": self.curator_rejected,
             "curator_links": len(self.links_avoided),
+            "unplayable": self.unplayable,
         }
 
 
@@ -87,20 +107,53 @@ class Tally:
         self.excluded_tracks = 0
         self.lookalike_left_out = 0
         self.curator_rejected = 0
+        self.unplayable = 0
         self.links: set[tuple[int, int]] = set()
+        self.hated: set[tuple[str, int]] = set()
+        self.skipped_left_out = 0
+        self.rested: set[int] = set()
 
     def allowed(self, artist_id: int) -> bool:
-        """Not excluded by the listener's terms (and counted when it is)."""
+        """Not excluded by the listener's terms nor hated, and with a track playable as they
+        ask (and counted when it is not)."""
+        if artist_id in self.profile.feedback.hated_artists:
+            self.hated.add(("artist", artist_id))
+            return False
         if artist_id in self.profile.excluded_artists:
             self.excluded_artists += 1
             return False
         if artist_id in self.profile.excluded_by_tag:
             self.excluded_tags += 1
             return False
+        playable = self.profile.playable
+        if playable is not None and artist_id not in playable.artists:
+            self.unplayable += 1
+            return False
         return True
 
+    def new_allowed(self, artist_id: int) -> bool:
+        """`allowed`, and not rested (`playlists.offers`): for stages offering new artists."""
+        if not self.allowed(artist_id):
+            return False
+        if artist_id in self.profile.rested:
+            self.rested.add(artist_id)
+            return False
+        return True
+
+    def playable(self, track_id: int | None) -> bool:
+        """Playable as the listener's terms ask (always, when they ask nothing; and counted
+        when it is not). An artist-level entry names no track, so it never is."""
+        playable = self.profile.playable
+        if playable is None or (track_id is not None and track_id in playable.tracks):
+            return True
+        self.unplayable += 1
+        return False
+
     def rejected(self, artist_id: int, track_id: int | None) -> bool:
-        """Rejected for this listener by a curator (and counted when it is)."""
+        """Rejected for this listener by a curator, or a track they hate (counted either way)."""
+        if track_id is not None and track_id in self.profile.feedback.hated_tracks:
+            self.hated.add(("track", track_id))
+            return True
         if self.profile.blocks.blocks_entry(artist_id, track_id):
             self.curator_rejected += 1
             return True
@@ -120,5 +173,9 @@ class Tally:
             excluded_tracks=self.excluded_tracks,
             lookalike_left_out=self.lookalike_left_out,
             curator_rejected=self.curator_rejected,
+            unplayable=self.unplayable,
             links_avoided=frozenset(self.links),
+            hated=frozenset(self.hated),
+            skipped_left_out=self.skipped_left_out,
+            rested=frozenset(self.rested),
         )

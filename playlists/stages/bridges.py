@@ -100,7 +100,7 @@ def reach(
     for artist_id in order:
         if len(found) >= limit:
             break
-        if not tally.allowed(artist_id):
+        if not tally.new_allowed(artist_id):
             continue
         bridged = find_bridge(catalogue, tally, finder, artist_id, avoid_scenes)
         if bridged is not None:

@@ -35,7 +35,7 @@ def _starting_scene(
         if len(picks) >= 2 * request.length:
             break
         scene = catalogue.scene_of(artist_id)
-        if scene in profile.home_scenes and tally.allowed(artist_id):
+        if scene in profile.home_scenes and tally.new_allowed(artist_id):
             evidence = PopularEvidence(
                 artist=catalogue.names[artist_id],
                 artist_id=artist_id,

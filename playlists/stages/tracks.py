@@ -64,9 +64,9 @@ def _tracks_by_popularity(store: Store) -> dict[int, list[TrackRef]]:
 
 
 def top_tracks(
-    store: Store, artist_ids: Sequence[int], per_artist: int
+    store: Store, artist_ids: Sequence[int], per_artist: int | None
 ) -> dict[int, list[TrackRef]]:
-    """Each artist's most played tracks over everyone's usable listens."""
+    """Each artist's most played tracks over everyone's usable listens (all: None)."""
     ranked = _tracks_by_popularity(store)
     return {a: ranked[a][:per_artist] for a in artist_ids if a in ranked}
 
@@ -84,14 +84,18 @@ def with_tracks(
     catalogue: Catalogue, tally: Tally, picks: Sequence[Pick], kind: str, per_artist: int
 ) -> list[Candidate]:
     """One candidate per offered track (or one artist-level entry) of each pick; tracks a
-    curator rejected for the listener are left out, and so is an artist with none left."""
-    tracks = top_tracks(catalogue.store, [p.artist_id for p in picks], per_artist)
+    curator rejected for the listener are left out, and so is an artist with none left.
+    With the `playable` term on, only playable tracks are offered."""
+    filtering = tally.profile.playable is not None
+    ids = [p.artist_id for p in picks]
+    tracks = top_tracks(catalogue.store, ids, None if filtering else per_artist)
     grouped = []
     for pick in picks:
+        ranked = tracks.get(pick.artist_id) or [ARTIST_LEVEL]
+        if filtering:
+            ranked = [o for o in ranked if tally.playable(o.track_id)][:per_artist]
         options = [
-            option
-            for option in tracks.get(pick.artist_id) or [ARTIST_LEVEL]
-            if not tally.rejected(pick.artist_id, option.track_id)
+            option for option in ranked if not tally.rejected(pick.artist_id, option.track_id)
         ]
         if not options:
             continue

@@ -38,7 +38,7 @@ class UnexpectedStage:
         model = profile.scores
         home = profile.home_scenes
         starts = [
-            h.artist_id for h in profile.strongest if catalogue.scene_of(h.artist_id) in home
+            h.artist_id for h in profile.liked if catalogue.scene_of(h.artist_id) in home
         ][:ANCHORS]
         scenes = catalogue.scene_columns(model.artist_ids)
         unheard = np.flatnonzero(~np.isin(model.artist_ids, sorted(profile.history)))
@@ -67,5 +67,12 @@ class UnexpectedStage:
             f"{UNEXPECTED_TOP_FRACTION:.0%} for you and {len(bridged)} of them are reached "
             "through a co-listening bridge"
         )
+        if profile.seed_scene is not None and profile.seed_artist is not None:
+            summary += (
+                f" (the seed artist {catalogue.names.get(profile.seed_artist, '')} made "
+                f"{catalogue.scene_names.get(profile.seed_scene, 'its scene')} one of your "
+                "scenes, so its artists are not unexpected picks; a seed from one of your own "
+                "scenes keeps them)"
+            )
         candidates = with_tracks(catalogue, tally, spread_scenes(catalogue, picks), UNEXPECTED, 1)
         return StageResult(tuple(candidates), tally.effects(), summary)

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from playlists import storage
+from playlists.offers import Acceptance, acceptance
 from playlists.review import ReviewQueue, in_force, review_queue
 from playlists.storage import PlaylistSummary, Subject, Verdict
 from recommender.catalog import resolve_listener
+from recommender.feedback import feedback_counts
 from recommender.store import Store
 from recommender.terms_storage import TermsReport, describe_terms
 
@@ -105,6 +107,10 @@ class ListenerPage:
     more_playlists: int
     # (kind, verdict) -> tracks of that kind with that verdict in force, over their playlists
     verdicts_by_kind: dict[tuple[str, str], int]
+    # Discovery and unexpected picks played after the offer (`playlists.offers`), and the
+    # listener's loves, hates and skips (None: not in the store).
+    acceptance: Acceptance | None = None
+    feedback: dict[str, int] | None = None
 
     @property
     def kinds(self) -> list[str]:
@@ -115,6 +121,7 @@ def listener_page(store: Store, name: str) -> ListenerPage:
     """Everything the listener page shows (raises UnknownListener for a listener with neither
     history nor playlists)."""
     mine = [p for p in storage.list_playlists(store) if p.listener == name]
+    listener_id = store.listener_id(name)
     terms: TermsReport | None = None
     if store.listener_id(name) is not None or not mine:
         resolve_listener(store, name, hint="open one from the review queue")
@@ -147,6 +154,8 @@ def listener_page(store: Store, name: str) -> ListenerPage:
         playlists=tuple(rows),
         more_playlists=max(0, len(mine) - LISTENER_PLAYLISTS),
         verdicts_by_kind=dict(by_kind),
+        acceptance=acceptance(store, name).get(name),
+        feedback=None if listener_id is None else feedback_counts(store, listener_id),
     )
 
 

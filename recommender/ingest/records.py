@@ -1,6 +1,7 @@
 """The record vocabulary: what a reader turns a file into, before anything touches the store.
 
-A reader yields these (listens, artists, tracks, tags, terms, skips, rejects, notes) and the
+A reader yields these (listens, feedback, artists, tracks, tags, terms, skips, rejects,
+notes) and the
 writer (`recommender.ingest.writer`) stores them. Records are plain frozen values and depend on
 nothing above the bottom layer, so a reader can be written and tested without a store.
 """
@@ -39,10 +40,12 @@ class Listen:
     plays: int = 1
     duration_ms: int | None = None
     artist_mbid: str | None = None
-    track_mbid: str | None = None
+    track_mbid: str | None = None  # the MusicBrainz recording id
     artist_external_id: str | None = None
     source: str | None = None  # where the listen first came from, when not the import format
-
+    release_mbid: str | None = None
+    spotify_uri: str | None = None  # spotify:track:<id>
+    isrc: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Feedback:
     at: int | None = None
     source: str | None = None  # where it first came from, when not the import format
 
+
 @dataclass(frozen=True)
 class Artist:
     """An artist known to the catalogue, listened to or not (cold-start items need this)."""
@@ -80,8 +84,11 @@ class Track:
     title: str
     album: str | None = None
     duration_ms: int | None = None
-    mbid: str | None = None
+    mbid: str | None = None  # the MusicBrainz recording id
     artist_external_id: str | None = None
+    release_mbid: str | None = None
+    spotify_uri: str | None = None
+    isrc: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +139,15 @@ class Note:
 
 
 Record = (
-    Listen | Artist | Track | ArtistTag | StoredTerms | Skipped | Rejected | DefaultListener | Note
+    Listen
+    | Feedback
+    | Artist
+    | Track
+    | ArtistTag
+    | StoredTerms
+    | Skipped
+    | Rejected
+    | DefaultListener
+    | Note
 )
 Reader = Callable[[Path], Iterator[Record]]

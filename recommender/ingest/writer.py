@@ -2,7 +2,8 @@
 
 `import_records` writes a reader's records (`recommender.ingest.records`) in ONE transaction: if
 the reader raises or the process dies, the store is exactly as it was. Re-importing the same
-data changes nothing, because every listen carries a dedupe key that is unique per listener.
+data changes nothing, because every listen and every feedback row carries a dedupe key that
+is unique per listener.
 
 Records are written in batches. A record whose names are all known becomes its row at once;
 the others wait in the batch, and the names they mention are resolved with a few bulk reads and
@@ -10,21 +11,42 @@ added with sqlite-utils bulk inserts (lookup-or-insert in bulk, `Store.lookup_ma
 resolved in record order against what the store holds plus what the batch has added so far, so
 ids come out as if every record had been written on its own (a property test checks that).
 The batch's listens then go in with one insert that ignores listens already stored.
+
+What the writer decides for every reader:
+
+- Which artist a name means: `recommender.ingest.artists` (dataset id, then MusicBrainz id,
+  then name; namesakes with different MBIDs stay apart).
+- Placeholder artist names (`recommender.names.PLACEHOLDER_NAMES`: "<Untagged>", "Unknown
+  Artist", "[unknown]", an empty name, ...) are never made into artists: such a listen or
+  feedback is skipped with the reason, such a catalogue entry is left out.
+- A track keeps the first value seen of what identifies it (recording and release MBIDs,
+  Spotify URI, ISRC, album, duration): a later import fills in what is still missing and never
+  changes the track's id or a value already stored.
+- The same play from two services is one listen (`recommender.ingest.overlaps`).
+- Feedback is stored in `feedback`, never as a listen, with the dedupe key of
+  `recommender.feedback` (the table's owner); at the end of every import, `resolve_pending`
+  places it (and any earlier feedback that was waiting) on the artists and tracks it names.
+- A stream of rows none of which could be read (only rejects) is refused (`NothingRead`),
+  so a file of another format writes nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recommender.errors import IngestError
+from recommender.errors import IngestError, NothingRead
+from recommender.ingest.artists import ArtistRef, KnownArtists
+from recommender.ingest.files import checksum
+from recommender.ingest.overlaps import Overlaps
 from recommender.ingest.records import (
     Artist,
     ArtistTag,
     DefaultListener,
+    Feedback,
     Listen,
     Note,
     Record,
@@ -33,9 +55,11 @@ from recommender.ingest.records import (
     StoredTerms,
     Track,
 )
-from recommender.names import name_key, tag_key
+from recommender.names import is_placeholder, name_key, tag_key
 from recommender.store import Store, utc_now
 from recommender.terms_storage import write_terms
+
+__all__ = ["BATCH", "ImportReport", "checksum", "import_records"]
 
 BATCH = 5000
 # Rejects kept with their location in the report; the count goes on past it, so that a huge
@@ -52,6 +76,33 @@ LISTEN_COLUMNS = [
     "import_id",
     "dedupe",
 ]
+# What identifies a track (columns of `tracks`), filled in by later imports when missing.
+TRACK_IDENTIFIERS = ("album", "duration_ms", "mbid", "release_mbid", "spotify_uri", "isrc")
+# The Listen field of each (a Track record's fields are named as the columns).
+_TRACK_COLUMNS = ("artist_id", "title", "key", *TRACK_IDENTIFIERS)
+_SAME = {c: c for c in TRACK_IDENTIFIERS}
+_ATTRIBUTE = {**_SAME, "mbid": "track_mbid"}
+PLACEHOLDER = "placeholder artist name ({name}): not an artist"
+
+
+@dataclass
+class Community:
+    """How much of one listener's history the rest of the store knows."""
+
+    artists: int  # the listener's distinct artists
+    known_artists: int  # ... that another listener also played
+    plays: int
+    known_plays: int  # the listener's plays of those artists
+    others: int  # other listeners in the store
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "artists": self.artists,
+            "known_artists": self.known_artists,
+            "plays": self.plays,
+            "known_plays": self.known_plays,
+            "other_listeners": self.others,
+        }
 
 
 @dataclass
@@ -70,6 +121,13 @@ class ImportReport:
     skip_reasons: dict[str, int] = field(default_factory=dict)
     listener: str | None = None
     notes: list[str] = field(default_factory=list)
+    # Of the duplicates: listens another source already held, per that source.
+    already_from: dict[str, int] = field(default_factory=dict)
+    feedback: int = 0  # feedback rows added
+    feedback_duplicates: int = 0
+    feedback_pending: int = 0  # of this import's feedback, not placed on an artist yet
+    feedback_placed: int = 0  # earlier pending feedback this import placed
+    community: Community | None = None  # for a one-listener import into a shared store
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -77,32 +135,23 @@ class ImportReport:
             "path": self.path,
             "imported": self.imported,
             "duplicates": self.duplicates,
+            "already_imported_from": dict(self.already_from),
             "skipped": self.skipped,
             "rejected": self.rejected,
             "artists_added": self.artists,
             "tag_links": self.tags,
+            "feedback": {
+                "added": self.feedback,
+                "duplicates": self.feedback_duplicates,
+                "pending": self.feedback_pending,
+                "placed_from_earlier": self.feedback_placed,
+            },
             "skip_reasons": dict(self.skip_reasons),
             "rejects": [{"location": r.location, "reason": r.reason} for r in self.rejects],
             "listener": self.listener,
+            "community": None if self.community is None else self.community.as_dict(),
             "notes": list(self.notes),
         }
-
-
-def checksum(path: Path) -> str:
-    """sha256 over a file, or over every file of a folder in name order."""
-    digest = hashlib.sha256()
-    try:
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-        for file in files:
-            digest.update(file.name.encode())
-            with file.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-    except OSError as exc:
-        raise IngestError(
-            f"cannot read {path} ({exc.strerror or exc}): check the path and its permissions"
-        ) from exc
-    return digest.hexdigest()
 
 
 def import_records(
@@ -112,63 +161,152 @@ def import_records(
     records: Iterable[Record],
     listener: str | None = None,
     progress: Callable[[int], None] | None = None,
+    digest: str | None = None,
+    refuse_unread: bool = False,
 ) -> ImportReport:
-    """Write `records` into the store in one transaction and return what happened."""
+    """Write `records` into the store in one transaction and return what happened.
+
+    `digest` is the input's checksum when the caller has it (else it is computed from `path`
+    when that exists). With `refuse_unread` an input every row of which was rejected raises
+    NothingRead and writes nothing (a file of another format).
+    """
     report = ImportReport(format=fmt, path=str(path))
     started = utc_now()
-    digest = checksum(path) if path.exists() else ""
-    with store.transaction():
-        # The imports row comes first so every listen can point at the import that brought it
-        # (forget and export-data follow that link); its counts are filled in at the end.
-        imports = store.db.table("imports")
-        imports.insert(
-            {
-                "format": fmt,
-                "path": str(path),
-                "checksum": digest,
-                "listener": listener,
-                "imported": 0,
-                "duplicates": 0,
-                "skipped": 0,
-                "rejected": 0,
-                "started_at": started,
-                "finished_at": started,
-            }
-        )
-        if imports.last_pk is None:  # only if SQLite inserted nothing
-            raise IngestError("the store did not record the import; run the import again")
-        import_id = int(imports.last_pk)
-        writer = _Writer(store, fmt, listener, report, import_id)
-        seen = 0
-        for record in records:
-            writer.add(record)
-            seen += 1
-            if progress is not None and seen % 50_000 == 0:
-                progress(seen)
-        writer.flush()
-        report.listener = writer.default_listener
-        imports.update(
-            import_id,
-            {
-                "listener": report.listener,
-                "imported": report.imported,
-                "duplicates": report.duplicates,
-                "skipped": report.skipped,
-                "rejected": report.rejected,
-                "finished_at": utc_now(),
-            },
-        )
+    if digest is None:
+        digest = checksum(path) if path.exists() else ""
+    try:
+        with store.transaction():
+            writer = _write(store, fmt, path, records, listener, progress, report, digest, started)
+            if refuse_unread and report.rejected and not writer.read_any:
+                raise NothingRead(
+                    f"none of its {report.rejected:,} rows could be read; the first was "
+                    f"rejected: {report.rejects[0].reason}"
+                )
+    except sqlite3.OperationalError as exc:
+        # Store.transaction names a full disk or a read-only store; anything else lands here.
+        raise IngestError(f"the import failed ({exc}): nothing was imported; try again") from exc
     return report
 
 
-# How a record names an artist: (name, MusicBrainz id, the dataset's own id).
-_ArtistRef = tuple[str, str | None, str | None]
+def _write(
+    store: Store,
+    fmt: str,
+    path: Path,
+    records: Iterable[Record],
+    listener: str | None,
+    progress: Callable[[int], None] | None,
+    report: ImportReport,
+    digest: str,
+    started: str,
+) -> _Writer:
+    # The imports row comes first so every listen can point at the import that brought it
+    # (forget and export-data follow that link); its counts are filled in at the end.
+    imports = store.db.table("imports")
+    imports.insert(
+        {
+            "format": fmt,
+            "path": str(path),
+            "checksum": digest,
+            "listener": listener,
+            "imported": 0,
+            "duplicates": 0,
+            "skipped": 0,
+            "rejected": 0,
+            "started_at": started,
+            "finished_at": started,
+        }
+    )
+    if imports.last_pk is None:  # only if SQLite inserted nothing
+        raise IngestError("the store did not record the import; run the import again")
+    import_id = int(imports.last_pk)
+    writer = _Writer(store, fmt, listener, report, import_id)
+    seen = 0
+    for record in records:
+        writer.add(record)
+        seen += 1
+        if progress is not None and seen % 50_000 == 0:
+            progress(seen)
+    writer.flush()
+    # Imported here: recommender.feedback loads scipy for the model input, which an import of
+    # listens never needs (12 MB and a tenth of a second before the first row).
+    from recommender.feedback import resolve_pending
+
+    waiting_before = _pending(store, import_id, this_import=False)
+    resolve_pending(store)
+    report.feedback_placed = waiting_before - _pending(store, import_id, this_import=False)
+    report.feedback_pending = _pending(store, import_id, this_import=True)
+    report.listener = writer.default_listener
+    report.community = _community(store, writer.listener_ids)
+    imports.update(
+        import_id,
+        {
+            "listener": report.listener,
+            "imported": report.imported,
+            "duplicates": report.duplicates,
+            "skipped": report.skipped,
+            "rejected": report.rejected,
+            "finished_at": utc_now(),
+        },
+    )
+    return writer
+
+
+def _pending(store: Store, import_id: int, *, this_import: bool) -> int:
+    """Feedback rows (of this import, or of the others) not placed on their artist or track."""
+    same = "=" if this_import else "IS NOT"
+    return int(
+        store.conn.execute(
+            "SELECT count(*) FROM feedback WHERE (artist_id IS NULL OR (track_id IS NULL AND"
+            " (track_title IS NOT NULL OR recording_mbid IS NOT NULL"
+            f" OR recording_msid IS NOT NULL))) AND import_id {same} ?",
+            (import_id,),
+        ).fetchone()[0]
+    )
+
+
+def _community(store: Store, listener_ids: dict[str, int]) -> Community | None:
+    """How much of the one listener's history the rest of the store knows (None for an
+    import of several listeners, or into a store of one)."""
+    if len(listener_ids) != 1:
+        return None
+    (listener_id,) = listener_ids.values()
+    others = store.conn.execute("SELECT 1 FROM listeners WHERE id != ? LIMIT 1", (listener_id,))
+    if others.fetchone() is None:  # a store of one: nothing to compare (and no query to run)
+        return None
+    found = community(store, listener_id).get(listener_id)
+    return found if found is not None and found.others else None
+
+
+def community(store: Store, listener_id: int | None = None) -> dict[int, Community]:
+    """Per listener id (all, or one): their artists and plays, and how many of those artists
+    another listener plays too. `others` is the number of other listeners with listens."""
+    where = "" if listener_id is None else "WHERE listener_id = :me"
+    rows = store.conn.execute(
+        f"WITH per AS (SELECT listener_id, artist_id, sum(plays) AS plays FROM listens {where}"
+        "  GROUP BY listener_id, artist_id),"
+        " flagged AS (SELECT per.*, EXISTS (SELECT 1 FROM listens o"
+        "  WHERE o.artist_id = per.artist_id AND o.listener_id != per.listener_id) AS known"
+        "  FROM per)"
+        " SELECT listener_id, count(*), sum(plays), sum(known), sum(known * plays)"
+        " FROM flagged GROUP BY listener_id",
+        {"me": listener_id},
+    ).fetchall()
+    listeners = int(
+        store.conn.execute("SELECT count(DISTINCT listener_id) FROM listens").fetchone()[0]
+    )
+    return {
+        int(lid): Community(int(artists), int(known), int(plays), int(known_plays), listeners - 1)
+        for lid, artists, plays, known, known_plays in rows
+    }
+
+
 # A record naming something the writer has not resolved yet: the record, the artist it names,
 # whose listen it is (listens only) and its place among the batch's listens or tag links (-1:
 # none).
-_Waiting = tuple[Listen | Artist | Track | ArtistTag, _ArtistRef, str, int]
+_Waiting = tuple[Listen | Artist | Track | ArtistTag, ArtistRef, str, int]
 _ListenRow = tuple[int, int, int | None, int | None, int | None, int, str, int, str]
 _Link = tuple[int, str, int]  # (artist id, tag key, count)
+_ArtistKey = tuple[str, str | None, str | None]  # (name key, external id, MBID)
 
 
 class _Writer:
@@ -187,19 +325,25 @@ class _Writer:
         self.source = fmt
         self.default_listener = listener
         self.report = report
+        self.read_any = False  # whether any row was read (not rejected)
         # The batch: listen rows and tag links in record order (None: waiting), the waiting.
         self.rows: list[_ListenRow | None] = []
         self.links: list[_Link | None] = []
         self.waiting: list[_Waiting] = []
+        self.feedback: list[tuple[str, Feedback]] = []
         self.new_listeners: dict[str, None] = {}  # names not stored yet, in record order
         self.rows_of_new_listeners: list[tuple[int, str]] = []  # (place in rows, name)
         self.queued = 0
         # What is resolved, so a name seen again costs a dictionary lookup.
         self.listener_ids: dict[str, int] = {}
-        self.artist_ids: dict[tuple[str, str | None], int] = {}  # (name key, external id)
+        self.artist_ids: dict[_ArtistKey, int] = {}
         self.track_ids: dict[tuple[int, str], int] = {}
         self.tag_ids: dict[str, int] = {}
         self.keys: dict[str, str] = {}
+        # Track identifiers: the columns each track still lacks, and what this batch fills in.
+        self.missing: dict[int, list[str]] = {}
+        self.fills: dict[int, dict[str, object]] = {}
+        self.overlaps = Overlaps(store)
 
     def key(self, name: str) -> str:
         """name_key, remembered: a history names the same artists and tracks over and over."""
@@ -213,21 +357,30 @@ class _Writer:
     # -- records -------------------------------------------------------------------------
 
     def add(self, record: Record) -> None:
-        if isinstance(record, Listen):
-            self._listen(record)
-        elif isinstance(record, ArtistTag):
-            self._link(record)
-        elif isinstance(record, Track):
-            artist_id = self.artist_ids.get((self.key(record.artist), record.artist_external_id))
-            title = record.title.strip()
-            if artist_id is None or (
-                title and (artist_id, self.key(record.title)) not in self.track_ids
-            ):
-                self._wait(record, (record.artist, None, record.artist_external_id), "", -1)
-        elif isinstance(record, Artist):
-            if (self.key(record.name), record.external_id) not in self.artist_ids:
-                self._wait(record, (record.name, record.mbid, record.external_id), "", -1)
+        if type(record) is Listen:  # the common case, first and without a union check
+            self.read_any = True
+            if is_placeholder(record.artist):
+                self._skip(PLACEHOLDER.format(name=record.artist.strip() or "empty"))
+            else:
+                self._listen(record)
+        elif isinstance(record, Listen | ArtistTag | Track | Artist):
+            self.read_any = True
+            name = record.name if isinstance(record, Artist) else record.artist
+            if is_placeholder(name):
+                self._skip(PLACEHOLDER.format(name=name.strip() or "empty"))
+            elif isinstance(record, Listen):
+                self._listen(record)
+            elif isinstance(record, ArtistTag):
+                self._link(record)
+            elif isinstance(record, Track):
+                self._track(record)
+            elif (self.key(name), record.external_id, record.mbid) not in self.artist_ids:
+                self._wait(record, (name, record.mbid, record.external_id), "", -1)
+        elif isinstance(record, Feedback):
+            self.read_any = True
+            self._feedback(record)
         elif isinstance(record, StoredTerms):
+            self.read_any = True
             if not self.default_listener:
                 raise IngestError(
                     f"this {self.source} file does not say whose terms these are: "
@@ -237,9 +390,8 @@ class _Writer:
             listener_id = self._listeners([self.default_listener])[self.default_listener]
             write_terms(self.store, listener_id, record.terms)
         elif isinstance(record, Skipped):
-            self.report.skipped += 1
-            reasons = self.report.skip_reasons
-            reasons[record.reason] = reasons.get(record.reason, 0) + 1
+            self.read_any = True
+            self._skip(record.reason)
         elif isinstance(record, Rejected):
             self.report.rejected += 1
             if len(self.report.rejects) < LISTED_REJECTS:
@@ -251,17 +403,28 @@ class _Writer:
         elif isinstance(record, Note):
             self.report.notes.append(record.text)
 
-    def _listen(self, listen: Listen) -> None:
-        name = listen.listener or self.default_listener
+    def _skip(self, reason: str) -> None:
+        self.report.skipped += 1
+        reasons = self.report.skip_reasons
+        reasons[reason] = reasons.get(reason, 0) + 1
+
+    def _whose(self, named: str | None, what: str) -> str:
+        name = named or self.default_listener
         if not name:
             raise IngestError(
-                f"this {self.source} file does not say whose listens these are: "
+                f"this {self.source} file does not say whose {what} these are: "
                 "pass --listener NAME"
             )
+        return name
+
+    def _listen(self, listen: Listen) -> None:
+        name = self._whose(listen.listener, "listens")
         listener_id = self.listener_ids.get(name)
         if listener_id is None:
             self.new_listeners[name] = None  # added by `flush`, in the order first named
-        artist_id = self.artist_ids.get((self.key(listen.artist), listen.artist_external_id))
+        artist_id = self.artist_ids.get(
+            (self.key(listen.artist), listen.artist_external_id, listen.artist_mbid)
+        )
         track_key = self.key(listen.title) if listen.title else ""
         track_id: int | None = None
         if listen.title and artist_id is not None:
@@ -271,10 +434,50 @@ class _Writer:
             ref = (listen.artist, listen.artist_mbid, listen.artist_external_id)
             self._wait(listen, ref, name, len(self.rows) - 1)
             return
+        if track_id is not None and self.missing.get(track_id):
+            self._fill(track_id, listen)
         if listener_id is None:  # only the listener's id waits
             self.rows_of_new_listeners.append((len(self.rows), name))
             listener_id = 0
         self.rows.append(self._row(listen, listener_id, artist_id, track_id, track_key))
+        self._count()
+
+    def _track(self, record: Track) -> None:
+        artist_id = self.artist_ids.get((self.key(record.artist), record.artist_external_id, None))
+        title = record.title.strip()
+        track_id = None
+        if artist_id is not None and title:
+            track_id = self.track_ids.get((artist_id, self.key(record.title)))
+        if artist_id is None or (title and track_id is None):
+            self._wait(record, (record.artist, None, record.artist_external_id), "", -1)
+        elif track_id is not None:
+            self._fill(track_id, record)
+
+    def _fill(self, track_id: int, record: Listen | Track) -> None:
+        """Remember what this record tells about a stored track that the track lacks (the
+        first value seen wins; a value already stored is never replaced)."""
+        missing = self.missing.get(track_id)
+        if not missing:
+            return
+        names = _ATTRIBUTE if isinstance(record, Listen) else _SAME
+        found = [(c, v) for c in missing if (v := getattr(record, names[c])) is not None]
+        if found:
+            fills = self.fills.setdefault(track_id, {})
+            for column, value in found:
+                missing.remove(column)
+                fills[column] = value
+
+    def _feedback(self, record: Feedback) -> None:
+        if record.artist is not None and is_placeholder(record.artist):
+            self._skip(PLACEHOLDER.format(name=record.artist.strip() or "empty"))
+            return
+        if record.artist is None and not (record.recording_mbid or record.recording_msid):
+            self._skip("feedback naming no artist or recording")
+            return
+        name = self._whose(record.listener, "feedback")
+        if name not in self.listener_ids:
+            self.new_listeners[name] = None
+        self.feedback.append((name, record))
         self._count()
 
     def _row(
@@ -305,7 +508,7 @@ class _Writer:
     def _link(self, link: ArtistTag) -> None:
         tag = tag_key(link.tag)
         wanted = bool(tag) and link.count > 0
-        artist_id = self.artist_ids.get((self.key(link.artist), link.artist_external_id))
+        artist_id = self.artist_ids.get((self.key(link.artist), link.artist_external_id, None))
         if artist_id is None:  # the artist is made even when the tag is not kept
             if wanted:
                 self.links.append(None)
@@ -316,7 +519,7 @@ class _Writer:
             self._count()
 
     def _wait(
-        self, record: Listen | Artist | Track | ArtistTag, ref: _ArtistRef, name: str, slot: int
+        self, record: Listen | Artist | Track | ArtistTag, ref: ArtistRef, name: str, slot: int
     ) -> None:
         self.waiting.append((record, ref, name, slot))
         self._count()
@@ -327,7 +530,8 @@ class _Writer:
             self.flush()
 
     def flush(self) -> None:
-        """Resolve what waits, then write the batch: new artists, tracks, tags, then listens."""
+        """Resolve what waits, then write the batch: new artists, tracks, tags, listens,
+        what the batch fills in on tracks, then feedback."""
         if self.new_listeners:
             listener_ids = self._listeners(list(self.new_listeners))
             for slot, name in self.rows_of_new_listeners:
@@ -338,57 +542,100 @@ class _Writer:
             self._resolve(self.waiting)
         rows = [row for row in self.rows if row is not None]
         links = [link for link in self.links if link is not None]
+        feedback = self.feedback
         self.rows, self.links, self.waiting, self.queued = [], [], [], 0
-        self.new_listeners, self.rows_of_new_listeners = {}, []
+        self.new_listeners, self.rows_of_new_listeners, self.feedback = {}, [], []
         if links:
             self._tags(links)
+        if self.fills:
+            self._write_fills()
         if rows:
-            before = self.store.conn.total_changes
-            # A listen already stored is ignored and counted as a duplicate. The two tables
-            # that take a row per input row (listens, tag links) are written with one
-            # `executemany`; the catalogue tables use sqlite-utils. Measured: `insert_all` for
-            # the listens added about 1.5 s CPU per 200,000 listens (+35%), and `upsert_all`
-            # for the tag links 0.5 s to a HetRec import (every value goes through its JSON
-            # check).
-            self.store.conn.executemany(
-                f"INSERT OR IGNORE INTO listens ({', '.join(LISTEN_COLUMNS)})"
-                f" VALUES ({', '.join('?' for _ in LISTEN_COLUMNS)})",
-                rows,
+            self._listens(rows)
+        if feedback:
+            self._write_feedback(feedback)
+
+    def _listens(self, rows: list[_ListenRow]) -> None:
+        kept, already = self.overlaps.drop(rows)
+        for source, count in already.items():
+            self.report.already_from[source] = self.report.already_from.get(source, 0) + count
+        before = self.store.conn.total_changes
+        # A listen already stored is ignored and counted as a duplicate. The two tables that
+        # take a row per input row (listens, tag links) are written with one `executemany`;
+        # the catalogue tables use sqlite-utils. Measured: `insert_all` for the listens added
+        # about 1.5 s CPU per 200,000 listens (+35%), and `upsert_all` for the tag links 0.5 s
+        # to a HetRec import (every value goes through its JSON check).
+        self.store.conn.executemany(
+            f"INSERT OR IGNORE INTO listens ({', '.join(LISTEN_COLUMNS)})"
+            f" VALUES ({', '.join('?' for _ in LISTEN_COLUMNS)})",
+            kept,
+        )
+        inserted = self.store.conn.total_changes - before
+        self.report.imported += inserted
+        self.report.duplicates += len(rows) - inserted
+
+    def _write_feedback(self, batch: Sequence[tuple[str, Feedback]]) -> None:
+        """Insert the batch's feedback (placed on artists and tracks at the end of the import);
+        a row repeating a stored one, or an earlier one of the batch, is a duplicate."""
+        from recommender.feedback import dedupe_key  # see `_write` for why here
+
+        rows = [
+            (
+                self.listener_ids[name],
+                r.kind,
+                r.artist,
+                r.title,
+                r.recording_mbid,
+                r.recording_msid,
+                r.at,
+                r.source or self.source,
+                self.import_id,
+                dedupe_key(r.kind, r.at, r.artist, r.title, r.recording_mbid, r.recording_msid),
             )
-            inserted = self.store.conn.total_changes - before
-            self.report.imported += inserted
-            self.report.duplicates += len(rows) - inserted
+            for name, r in batch
+        ]
+        before = self.store.conn.total_changes
+        self.store.conn.executemany(
+            "INSERT OR IGNORE INTO feedback (listener_id, kind, artist_name, track_title,"
+            " recording_mbid, recording_msid, at, source, import_id, dedupe)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        added = self.store.conn.total_changes - before
+        self.report.feedback += added
+        self.report.feedback_duplicates += len(rows) - added
+
+    def _write_fills(self) -> None:
+        """Fill in the identifiers stored tracks lack (never replacing a stored value)."""
+        by_column: dict[str, list[tuple[object, int]]] = {}
+        for track_id, values in self.fills.items():
+            for column, value in values.items():
+                by_column.setdefault(column, []).append((value, track_id))
+        self.fills = {}
+        for column, pairs in by_column.items():
+            self.store.conn.executemany(
+                f"UPDATE tracks SET [{column}] = coalesce([{column}], ?) WHERE id = ?", pairs
+            )
 
     def _resolve(self, waiting: Sequence[_Waiting]) -> None:
         """Give every waiting record its ids, in record order, and fill its place."""
         artist_ids = self._artists([ref for _, ref, _, _ in waiting])
         tracks: dict[tuple[int, str], dict[str, Any]] = {}
+        titled: list[tuple[Listen | Track, tuple[int, str]]] = []
         for (record, _, _, _), artist_id in zip(waiting, artist_ids, strict=True):
             if isinstance(record, Listen) and record.title:
                 title: str = record.title
-                album, duration_ms, mbid = record.album, record.duration_ms, record.track_mbid
             elif isinstance(record, Track) and record.title.strip():
-                title, album, duration_ms, mbid = (
-                    record.title,
-                    record.album,
-                    record.duration_ms,
-                    record.mbid,
-                )
+                title = record.title
             else:
                 continue
             key = (artist_id, self.key(title))
+            titled.append((record, key))
             if key not in self.track_ids and key not in tracks:
-                tracks[key] = {
-                    "artist_id": artist_id,
-                    "title": title,
-                    "key": key[1],
-                    "album": album,
-                    "duration_ms": duration_ms,
-                    "mbid": mbid,
-                }
+                tracks[key] = _track_row(record, artist_id, title, key[1])
         if tracks:
-            ids, _ = self.store.lookup_many("tracks", ("artist_id", "key"), tracks)
-            self.track_ids.update({(int(a), str(k)): i for (a, k), i in ids.items()})
+            self._lookup_tracks(tracks)
+        for record, key in titled:
+            self._fill(self.track_ids[key], record)
         listener_ids = self.listener_ids  # `flush` has added the new ones
         for (record, _, name, slot), artist_id in zip(waiting, artist_ids, strict=True):
             if isinstance(record, Listen):
@@ -399,6 +646,30 @@ class _Writer:
                 )
             elif isinstance(record, ArtistTag) and slot >= 0:
                 self.links[slot] = (artist_id, tag_key(record.tag), record.count)
+
+    def _lookup_tracks(self, tracks: dict[tuple[int, str], dict[str, Any]]) -> None:
+        """Ids of these tracks, adding the ones not stored; what each still lacks."""
+        select = "id, artist_id, key, " + ", ".join(f"[{c}]" for c in TRACK_IDENTIFIERS)
+        for r in self.store.rows_in("tracks", ("artist_id", "key"), tracks, select=select):
+            track_id = int(r["id"])
+            self.track_ids[(int(r["artist_id"]), str(r["key"]))] = track_id
+            self.missing[track_id] = [c for c in TRACK_IDENTIFIERS if r[c] is None]
+        new = [k for k in tracks if k not in self.track_ids]
+        if not new:
+            return
+        # One `executemany`, like the listens: sqlite-utils' `insert_all` checks every value of
+        # the nine columns for JSON, which measured 1.5x slower on a 200,000-listen import.
+        self.store.conn.executemany(
+            f"INSERT INTO tracks ({', '.join(_TRACK_COLUMNS)})"
+            f" VALUES ({', '.join('?' for _ in _TRACK_COLUMNS)})",
+            [tuple(tracks[k][c] for c in _TRACK_COLUMNS) for k in new],
+        )
+        added = self.store.rows_in("tracks", ("artist_id", "key"), new, select="id, artist_id, key")
+        for r in added:
+            key = (int(r["artist_id"]), str(r["key"]))
+            track_id = int(r["id"])
+            self.track_ids[key] = track_id
+            self.missing[track_id] = [c for c in TRACK_IDENTIFIERS if tracks[key][c] is None]
 
     # -- resolution ----------------------------------------------------------------------
 
@@ -414,13 +685,13 @@ class _Writer:
             self.listener_ids.update({name: i for (name,), i in ids.items()})
         return self.listener_ids
 
-    def _artists(self, refs: Sequence[_ArtistRef]) -> list[int]:
+    def _artists(self, refs: Sequence[ArtistRef]) -> list[int]:
         """The artist id of every reference, adding artists the store does not know."""
-        cache_keys = [(self.key(name), external_id) for name, _, external_id in refs]
+        cache_keys = [(self.key(name), ext, mbid) for name, mbid, ext in refs]
         unresolved = [r for r, k in zip(refs, cache_keys, strict=True) if k not in self.artist_ids]
         if unresolved:
-            known = _KnownArtists(self.store, self.source, self.key, unresolved)
-            resolved: dict[tuple[str, str | None], str] = {}
+            known = KnownArtists(self.store, self.source, self.key, unresolved, self.import_id)
+            resolved: dict[_ArtistKey, str] = {}
             for (name, mbid, external_id), cache_key in zip(refs, cache_keys, strict=True):
                 if cache_key not in self.artist_ids and cache_key not in resolved:
                     resolved[cache_key] = known.resolve(name, mbid, external_id)
@@ -454,7 +725,7 @@ class _Writer:
                 counts[pair] = changed[pair] = count
                 self.report.tags += 1
         if changed:
-            # Set in one `executemany`, like the listens (see `flush` for why).
+            # Set in one `executemany`, like the listens (see `_listens` for why).
             self.store.conn.executemany(
                 "INSERT INTO artist_tags (artist_id, tag_id, source, count) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (artist_id, tag_id, source) DO UPDATE SET count = excluded.count",
@@ -462,112 +733,18 @@ class _Writer:
             )
 
 
-class _KnownArtists:
-    """What the store knows about the artists one batch names, read in bulk, and the artists
-    the batch adds. `resolve` follows the identity order (the dataset's own id, then the MBID,
-    then the name key) exactly as row-by-row lookups would, batch additions included."""
+def _identifiers(record: Listen | Track) -> dict[str, object]:
+    """What a record tells about its track, by `tracks` column."""
+    return {
+        "album": record.album,
+        "duration_ms": record.duration_ms,
+        "mbid": record.track_mbid if isinstance(record, Listen) else record.mbid,
+        "release_mbid": record.release_mbid,
+        "spotify_uri": record.spotify_uri,
+        "isrc": record.isrc,
+    }
 
-    def __init__(
-        self,
-        store: Store,
-        source: str,
-        key: Callable[[str], str],
-        refs: Sequence[_ArtistRef],
-    ) -> None:
-        self.store = store
-        self.source = source
-        self.key = key
-        keys = {key(name) for name, _, _ in refs}
-        keys |= {self.separate_key(key(name), ext) for name, _, ext in refs if ext is not None}
-        external = {ext for _, _, ext in refs if ext is not None}
-        mbids = {mbid for _, mbid, _ in refs if mbid}
-        by_external = {
-            str(r["external_id"]): int(r["artist_id"])
-            for r in store.rows_in(
-                "artist_external_ids",
-                "external_id",
-                external,
-                where="source = ?",
-                where_args=[source],
-                select="external_id, artist_id",
-            )
-        }
-        found: dict[int, dict[str, Any]] = {}
-        for column, values in (("key", keys), ("mbid", mbids), ("id", set(by_external.values()))):
-            for row in store.rows_in("artists", column, values, select="id, key, mbid"):
-                found[int(row["id"])] = row
-        self.ids: dict[str, int] = {str(r["key"]): i for i, r in found.items()}
-        self.mbid_of: dict[str, str | None] = {str(r["key"]): r["mbid"] for r in found.values()}
-        # A lookup by MBID finds the oldest artist holding it.
-        self.by_mbid: dict[str, str] = {}
-        for artist_id in sorted(found):
-            if found[artist_id]["mbid"]:
-                self.by_mbid.setdefault(str(found[artist_id]["mbid"]), str(found[artist_id]["key"]))
-        self.by_external = {ext: str(found[i]["key"]) for ext, i in by_external.items()}
-        self.claimed = {
-            str(found[int(r["artist_id"])]["key"])
-            for r in store.rows_in(
-                "artist_external_ids",
-                "artist_id",
-                [i for i, r in found.items() if r["key"] in keys],
-                where="source = ?",
-                where_args=[source],
-                select="DISTINCT artist_id",
-            )
-        }
-        self.new: dict[str, dict[str, Any]] = {}  # key -> row, in the order first named
-        self.new_mbids: dict[int, str] = {}  # existing artist id -> MBID learnt now
-        self.new_external: dict[str, str] = {}  # external id -> artist key
 
-    def separate_key(self, key: str, external_id: str) -> str:
-        """The key of an artist the dataset keeps apart from another holding the same name."""
-        return f"{key} [{self.source} {external_id}]"
-
-    def resolve(self, name: str, mbid: str | None, external_id: str | None) -> str:
-        """The key of the artist this reference means, adding it to the batch if it is new."""
-        found: str | None = None
-        if external_id is not None:
-            found = self.by_external.get(external_id)
-        if found is None and mbid:
-            found = self.by_mbid.get(mbid)
-        if found is None:
-            found = self.key(name)
-            if found in self.mbid_of and external_id is not None and found in self.claimed:
-                # The dataset lists this as a different artist from the one holding the key.
-                found = self.separate_key(found, external_id)
-            if found not in self.mbid_of:
-                self.new[found] = {"name": name, "key": found, "mbid": mbid}
-                self.mbid_of[found] = mbid
-            elif mbid and self.mbid_of[found] is None:
-                self.mbid_of[found] = mbid
-                if found in self.new:
-                    self.new[found]["mbid"] = mbid
-                else:
-                    self.new_mbids[self.ids[found]] = mbid
-            if mbid and self.mbid_of[found] == mbid:
-                self.by_mbid.setdefault(mbid, found)
-        if external_id is not None and external_id not in self.by_external:
-            self.by_external[external_id] = self.new_external[external_id] = found
-            self.claimed.add(found)
-        return found
-
-    def write(self, ids: dict[str, int]) -> int:
-        """Store what the batch added; fill `ids` (artists.key -> id); return artists added."""
-        ids.update(self.ids)
-        if self.new:
-            added, _ = self.store.lookup_many(
-                "artists", ("key",), {(key,): row for key, row in self.new.items()}
-            )
-            ids.update({str(key): i for (key,), i in added.items()})
-        artists = self.store.db.table("artists")
-        for artist_id, mbid in self.new_mbids.items():
-            artists.update(artist_id, {"mbid": mbid})
-        if self.new_external:
-            self.store.db.table("artist_external_ids").insert_all(
-                (
-                    {"source": self.source, "external_id": ext, "artist_id": ids[key]}
-                    for ext, key in self.new_external.items()
-                ),
-                ignore=True,
-            )
-        return len(self.new)
+def _track_row(record: Listen | Track, artist_id: int, title: str, key: str) -> dict[str, Any]:
+    """A new track's row, with what the record that first names it tells about it."""
+    return {"artist_id": artist_id, "title": title, "key": key, **_identifiers(record)}

@@ -11,11 +11,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
-from recommender.errors import IngestError, UnknownFormat
+from recommender.errors import IngestError, NothingRead, UnknownFormat
+from recommender.ingest.files import check_import_path, checksum
 from recommender.ingest.records import Reader, Record
 from recommender.ingest.writer import ImportReport, import_records
 from recommender.sources import demo, hetrec, lastfm, listenbrainz, spotify, tastemaker
 from recommender.sources._common import check_encoding
+from recommender.sources.sniff import not_the_format
 from recommender.store import Store
 
 
@@ -49,6 +51,8 @@ def import_path(
     """Import `path` in format `fmt` as one transaction and return the counts.
 
     `encoding` (personal exports only) overrides UTF-8 for files saved in another encoding.
+    Only a regular file or a folder is read (a FIFO or a device is refused before it is
+    opened); a file not one row of which is `fmt` is refused, naming the format it looks like.
     """
     reader = READERS.get(fmt)
     if reader is None:
@@ -56,6 +60,7 @@ def import_path(
     target = Path(path)
     if not target.exists():
         raise IngestError(f"{target} does not exist: check the path")
+    check_import_path(target)
     if encoding is None:
         records = reader(target)
     else:
@@ -65,4 +70,17 @@ def import_path(
                 f"--encoding applies to {', '.join(sorted(TEXT_READERS))}, not {fmt}: drop it"
             )
         records = text_reader(target, check_encoding(encoding))
-    return import_records(store, fmt, target, records, listener=listener, progress=progress)
+    digest = checksum(target)
+    try:
+        return import_records(
+            store,
+            fmt,
+            target,
+            records,
+            listener=listener,
+            progress=progress,
+            digest=digest,
+            refuse_unread=True,
+        )
+    except NothingRead as exc:
+        raise NothingRead(not_the_format(target, fmt, str(exc))) from None

@@ -2,9 +2,12 @@
 
 Every export is seen as a list of `Member`s (the files of a zip, of a folder, or one bare
 file), each opened as a byte stream that is capped in size and turns archive damage into
-`IngestError`. On top of that: strict line decoding whose error names the fix
-(`--encoding`), JSON Lines, a streaming splitter for large JSON arrays (one item in memory at
-a time), and UTC timestamp parsing that never looks at the machine's time zone.
+`IngestError`. A zip may inflate to at most `MAX_EXPORT_BYTES` in all and no member to more
+than `MAX_RATIO` times its packed size (past 1 MiB): a small zip cannot keep an import busy.
+On top of that: strict line decoding whose error names the fix (`--encoding`, offered only
+when the bytes look like text), JSON Lines, a streaming JSON reader (one array item in memory
+at a time, every value bounded), and UTC timestamp parsing that never looks at the machine's
+time zone.
 """
 
 from __future__ import annotations
@@ -22,13 +25,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import IO
 
 from recommender.errors import ExportTooLarge, IngestError, UnsafeArchive
+from recommender.ingest.files import folder_files, require_regular_file
 
 MAX_MEMBERS = 1000
 MAX_MEMBER_BYTES = 1 << 30  # 1 GiB, declared or actually decompressed
+MAX_EXPORT_BYTES = 4 << 30  # 4 GiB unpacked from one zip in all (10 years of Spotify: ~0.3 GiB)
+MAX_RATIO = 100  # real exports pack 5-20 times; a zip bomb packs a thousand times
+RATIO_FROM = 1 << 20  # small members may pack well (a file of one repeated line)
 MAX_LINE_BYTES = 1 << 20  # no real export has a 1 MiB line
 MAX_ITEM_CHARS = 1 << 22  # nor a 4 Mi-character JSON item
 CHUNK = 1 << 20
@@ -64,6 +72,7 @@ class Member:
     size: int
     opener: Callable[[], IO[bytes]]
     cap: int | None = None  # most bytes it may unpack to (zip members); None for plain files
+    budget: Budget | None = None  # what the whole zip may still unpack to
 
     @property
     def basename(self) -> str:
@@ -75,16 +84,37 @@ class Member:
             raw = self.opener()
         except _ARCHIVE_ERRORS as exc:
             raise IngestError(f"cannot open {self.name} ({exc}): export the data again") from exc
-        return io.BufferedReader(CappedStream(raw, self.name, self.cap), buffer_size=1 << 16)
+        stream = CappedStream(raw, self.name, self.cap, self.budget)
+        return io.BufferedReader(stream, buffer_size=1 << 16)
+
+
+class Budget:
+    """The bytes one zip may still unpack to, shared by all its members (and re-reads)."""
+
+    def __init__(self, path: Path, limit: int = MAX_EXPORT_BYTES) -> None:
+        self.path = path
+        self.left = limit
+        self.limit = limit
+
+    def spend(self, count: int) -> None:
+        self.left -= count
+        if self.left < 0:
+            raise ExportTooLarge(
+                f"{self.path} unpacks to more than {self.limit:,} bytes in all: refusing it "
+                "as suspicious; unpack it and import the files you need one by one"
+            )
 
 
 class CappedStream(io.RawIOBase):
     """Counts the bytes actually read, so a lying size header cannot inflate past the cap."""
 
-    def __init__(self, raw: IO[bytes], name: str, cap: int | None) -> None:
+    def __init__(
+        self, raw: IO[bytes], name: str, cap: int | None, budget: Budget | None = None
+    ) -> None:
         self.raw = raw
         self.name_in_export = name
         self.cap = cap
+        self.budget = budget
         self.seen = 0
 
     def readable(self) -> bool:
@@ -98,6 +128,8 @@ class CappedStream(io.RawIOBase):
                 f"{self.name_in_export} is damaged ({exc}): download the export again"
             ) from exc
         self.seen += len(data)
+        if self.budget is not None:
+            self.budget.spend(len(data))
         if self.cap is not None and self.seen > self.cap:
             raise ExportTooLarge(
                 f"{self.name_in_export} unpacks to more than {self.cap:,} bytes: "
@@ -131,12 +163,13 @@ def open_export(path: Path) -> Iterator[list[Member]]:
 
 def _listing(path: Path) -> list[Member] | zipfile.ZipFile:
     if path.is_dir():
-        found = []
-        for file in path.rglob("*"):
-            if file.is_file():
-                name = file.relative_to(path).as_posix()
-                found.append(Member(name, file.stat().st_size, _file_opener(file)))
+        # Symlinks leading outside the folder, FIFOs and devices are never read.
+        found = [
+            Member(name, file.stat().st_size, _file_opener(file))
+            for name, file in folder_files(path).files
+        ]
         return sorted(found, key=lambda m: natural_key(m.name))
+    require_regular_file(path)
     if _is_zip(path):
         _refuse_many_entries(path)
         try:
@@ -170,6 +203,8 @@ def _zip_members(path: Path, archive: zipfile.ZipFile) -> list[Member]:
             "suspicious; unpack it and import the files you need"
         )
     found = []
+    budget = Budget(path)
+    declared = 0
     for info in infos:
         if info.is_dir():
             continue
@@ -183,8 +218,22 @@ def _zip_members(path: Path, archive: zipfile.ZipFile) -> list[Member]:
                 f"{info.filename} in {path} declares {info.file_size:,} bytes, more than "
                 f"{MAX_MEMBER_BYTES:,}: refusing it; unpack it and import its files one by one"
             )
+        if info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise UnsafeArchive(
+                f"{info.filename} in {path} inflates {info.file_size:,} bytes from "
+                f"{info.compress_size:,}, more than {MAX_RATIO} times: refusing it as a zip bomb; "
+                "unpack it yourself if you trust it"
+            )
+        declared += info.file_size
+        if declared > MAX_EXPORT_BYTES:
+            raise ExportTooLarge(
+                f"{path} declares more than {MAX_EXPORT_BYTES:,} unpacked bytes in all: "
+                "refusing it; unpack it and import the files you need one by one"
+            )
+        # zipfile never inflates a member past its declared size, so the caps hold.
+        cap = min(MAX_MEMBER_BYTES, info.file_size)
         found.append(
-            Member(info.filename, info.file_size, _zip_opener(archive, info), MAX_MEMBER_BYTES)
+            Member(info.filename, info.file_size, _zip_opener(archive, info), cap, budget)
         )
     return sorted(found, key=lambda m: natural_key(m.name))
 
@@ -229,13 +278,23 @@ def natural_key(name: str) -> list[object]:
 
 
 def check_encoding(encoding: str) -> str:
-    """The codec's canonical name, or an error that says how to name one."""
+    """The canonical name of a text encoding, or an error that says how to name one.
+
+    Codecs that turn bytes into bytes or text into text (base64, zlib, rot13) are refused: an
+    export is text in some character encoding.
+    """
     try:
-        return codecs.lookup(encoding).name
+        info = codecs.lookup(encoding)
     except LookupError:
         raise IngestError(
             f"unknown encoding {encoding!r}: pass one Python knows, e.g. --encoding latin-1"
         ) from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise IngestError(
+            f"{encoding!r} is not a text encoding: pass the encoding the export's text was "
+            "saved in, e.g. --encoding latin-1"
+        )
+    return info.name
 
 
 def _line_based(encoding: str) -> bool:
@@ -244,7 +303,57 @@ def _line_based(encoding: str) -> bool:
     return not name.startswith(("utf-16", "utf-32")) and "\n".encode(name) == b"\n"
 
 
+# Signatures of files people pick by mistake, named in the error instead of encoding advice.
+_BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\x1f\x8b", "a gzip file"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"ID3", "an MP3 file"),
+    (b"fLaC", "a FLAC file"),
+    (b"OggS", "an Ogg file"),
+    (b"\x7fELF", "a program"),
+)
+_CONTROL = frozenset(range(32)) - {9, 10, 12, 13}
+
+
+def binary_kind(sample: bytes) -> str | None:
+    """What a sample of bytes is when it is clearly not text ("a PNG image"), else None."""
+    for magic, kind in _BINARY_MAGIC:
+        if sample.startswith(magic):
+            return kind
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None  # UTF-16 with its byte order mark
+    if _utf16_without_bom(sample):
+        return None
+    head = sample[:4096]
+    if not head:
+        return None
+    controls = sum(1 for byte in head if byte in _CONTROL)
+    return "binary data, not text" if controls > len(head) // 20 else None
+
+
+def _utf16_without_bom(sample: bytes) -> bool:
+    """Mostly ASCII text in UTF-16: every other byte is NUL."""
+    head = sample[:4096]
+    if len(head) < 8:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return even.count(0) > 0.8 * len(even) or odd.count(0) > 0.8 * len(odd)
+
+
 def decode_error(location: str, encoding: str, sample: bytes) -> IngestError:
+    """The error for bytes that do not decode: the encoding to pass when they look like text,
+    else what they look like."""
+    kind = binary_kind(sample)
+    if kind is not None:
+        return IngestError(
+            f"{location} is {kind}: pass the export file itself (JSON, CSV or a zip of them)"
+        )
     guess = (
         "utf-16"
         if sample.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in sample
@@ -259,19 +368,32 @@ def decode_error(location: str, encoding: str, sample: bytes) -> IngestError:
     )
 
 
+def _too_long(location: str) -> IngestError:
+    return IngestError(
+        f"{location} is longer than {MAX_LINE_BYTES:,} bytes: "
+        "this is not an export tastemaker reads"
+    )
+
+
 def text_lines(member: Member, encoding: str) -> Iterator[tuple[int, str]]:
-    """(line number, line with its newline) for each line, decoded strictly."""
+    """(line number, line with its newline) for each line, decoded strictly; a line longer than
+    MAX_LINE_BYTES is an error (never read whole)."""
     codec = check_encoding(encoding)
     with member.open() as stream:
         if not _line_based(codec):
             wrapper = io.TextIOWrapper(stream, encoding=codec, newline="")
             number = 0
             try:
-                for number, line in enumerate(wrapper, start=1):  # noqa: B007
+                while True:
+                    line = wrapper.readline(MAX_LINE_BYTES + 1)
+                    if not line:
+                        return
+                    number += 1
+                    if len(line) > MAX_LINE_BYTES:
+                        raise _too_long(f"{member.name}:{number}")
                     yield number, line
             except UnicodeDecodeError:
                 raise decode_error(f"{member.name} near line {number + 1}", encoding, b"") from None
-            return
         # Excel and Windows tools start UTF-8 files with a byte order mark.
         first_codec = "utf-8-sig" if codec == "utf-8" else codec
         number = 0
@@ -281,10 +403,7 @@ def text_lines(member: Member, encoding: str) -> Iterator[tuple[int, str]]:
                 return
             number += 1
             if len(raw) > MAX_LINE_BYTES:
-                raise IngestError(
-                    f"{member.name}:{number} is longer than {MAX_LINE_BYTES:,} bytes: "
-                    "this is not an export tastemaker reads"
-                )
+                raise _too_long(f"{member.name}:{number}")
             try:
                 line = raw.decode(first_codec if number == 1 else codec)
             except UnicodeDecodeError:
@@ -297,6 +416,11 @@ def first_text(member: Member, encoding: str, size: int = 4096) -> str:
     with member.open() as stream:
         head = stream.read(size)
     codec = check_encoding(encoding)
+    kind = binary_kind(head)
+    if kind is not None:
+        raise IngestError(
+            f"{member.name} is {kind}: pass the export file itself (JSON, CSV or a zip of them)"
+        )
     decoder = codecs.getincrementaldecoder("utf-8-sig" if codec == "utf-8" else codec)()
     try:
         # Not final: a character cut by the end of the sample is not an error.
@@ -317,7 +441,10 @@ def json_items(member: Member, encoding: str) -> Iterator[tuple[str, object | Va
     """
     head = first_text(member, encoding).lstrip()
     if head.startswith("["):
-        yield from _array_items(member, encoding)
+        with JsonStream(member, encoding) as stream:
+            stream.expect("[", "it does not start with [")
+            yield from stream.items(f"{member.name} item")
+            stream.end()
         return
     for number, line in text_lines(member, encoding):
         if not line.strip():
@@ -350,124 +477,196 @@ def _short(exc: BaseException) -> str:
     return text[:80]
 
 
-_AFTER_ITEM = frozenset(" \t\r\n,]")
+_AFTER_VALUE = frozenset(" \t\r\n,]}:")
 
 
-def _array_items(member: Member, encoding: str) -> Iterator[tuple[str, object]]:
-    """Stream the items of a top-level JSON array without holding the array in memory."""
-    codec = check_encoding(encoding)
-    decoder = codecs.getincrementaldecoder("utf-8-sig" if codec == "utf-8" else codec)()
-    scanner = json.JSONDecoder()
-    with member.open() as stream:
-        buffer = ""
-        pos = 0
-        eof = False
-        read_bytes = 0
+class JsonStream:
+    """A JSON document read as a stream: one value (or one array item) in memory at a time.
 
-        def fill() -> None:
-            nonlocal buffer, pos, eof, read_bytes
-            chunk = stream.read(CHUNK)
+    `items()` walks an array, `members()` an object's keys, `value()` reads one whole value
+    of at most MAX_ITEM_CHARS characters. Anything that is not JSON raises IngestError saying
+    the file is damaged: unlike JSON Lines, a JSON document cannot be resynchronised.
+    """
+
+    def __init__(self, member: Member, encoding: str) -> None:
+        self.member = member
+        self.encoding = encoding
+        codec = check_encoding(encoding)
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig" if codec == "utf-8" else codec)()
+        self._scanner = json.JSONDecoder()
+        self._stream = member.open()
+        self._buffer = ""
+        self._pos = 0
+        self._eof = False
+        self._read_bytes = 0
+
+    def __enter__(self) -> JsonStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stream.close()
+
+    def _fill(self) -> None:
+        chunk = self._stream.read(CHUNK)
+        try:
+            text = self._decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError:
+            raise decode_error(
+                f"{self.member.name} near byte {self._read_bytes:,}", self.encoding, chunk[:4096]
+            ) from None
+        self._read_bytes += len(chunk)
+        self._eof = not chunk
+        self._buffer = self._buffer[self._pos :] + text
+        self._pos = 0
+
+    def damaged(self, what: str) -> IngestError:
+        return IngestError(
+            f"{self.member.name} is not complete JSON ({what}): "
+            "the file is damaged or cut short; download the export again"
+        )
+
+    def peek(self) -> str:
+        """The next significant character, "" at the end of the file."""
+        while True:
+            buffer = self._buffer
+            while self._pos < len(buffer) and buffer[self._pos] in " \t\r\n":
+                self._pos += 1
+            if self._pos < len(buffer):
+                return buffer[self._pos]
+            if self._eof:
+                return ""
+            self._fill()
+
+    def expect(self, char: str, what: str) -> None:
+        if self.peek() != char:
+            raise self.damaged(what)
+        self._pos += 1
+
+    def value(self, what: str) -> object:
+        """One whole JSON value (an item, a key's value)."""
+        if not self.peek():
+            raise self.damaged(f"it ends before {what}")
+        while True:
             try:
-                text = decoder.decode(chunk, final=not chunk)
-            except UnicodeDecodeError:
-                raise decode_error(
-                    f"{member.name} near byte {read_bytes:,}", encoding, chunk[:4096]
-                ) from None
-            read_bytes += len(chunk)
-            eof = not chunk
-            buffer = buffer[pos:] + text
-            pos = 0
+                value, end = self._scanner.raw_decode(self._buffer, self._pos)
+            except (ValueError, RecursionError) as exc:
+                if self._eof:
+                    raise self.damaged(f"{what}: {_short(exc)}") from None
+                self._grow(what)
+                continue
+            if not self._eof and (
+                end == len(self._buffer) or self._buffer[end] not in _AFTER_VALUE
+            ):
+                # A number cut by the chunk edge parses as its prefix ("10." as 10): read on
+                # until a separator follows it.
+                self._grow(what)
+                continue
+            self._pos = end
+            return value
 
-        def skip_space() -> bool:
-            """Move to the next significant character; False at the end of the file."""
-            nonlocal pos
-            while True:
-                while pos < len(buffer) and buffer[pos] in " \t\r\n":
-                    pos += 1
-                if pos < len(buffer):
-                    return True
-                if eof:
-                    return False
-                fill()
-
-        def damaged(what: str) -> IngestError:
-            return IngestError(
-                f"{member.name} is not a complete JSON array ({what}): "
-                "the file is damaged or cut short; download the export again"
+    def _grow(self, what: str) -> None:
+        if len(self._buffer) - self._pos > MAX_ITEM_CHARS:
+            raise IngestError(
+                f"{self.member.name}: {what} is longer than {MAX_ITEM_CHARS:,} characters: "
+                "this is not an export tastemaker reads"
             )
+        self._fill()
 
-        if not skip_space() or buffer[pos] != "[":
-            raise damaged("it does not start with [")
-        pos += 1
+    def items(self, what: str) -> Iterator[tuple[str, object]]:
+        """The items of the array whose "[" was just read, with their locations."""
         number = 0
-        if not skip_space():
-            raise damaged("it ends after [")
-        if buffer[pos] == "]":
-            pos += 1
+        if self.peek() == "]":
+            self._pos += 1
+            return
+        while True:
+            number += 1
+            value = self.value(f"{what} {number}")
+            yield f"{what} {number}", value
+            following = self.peek()
+            self._pos += 1
+            if following == "]":
+                return
+            if following != ",":
+                raise self.damaged(f"expected , or ] after {what} {number}")
+
+    def members(self) -> Iterator[str]:
+        """The keys of the object whose "{" was just read; the caller reads each key's value
+        (with `value`, or `expect("[")` and `items`) before asking for the next key."""
+        if self.peek() == "}":
+            self._pos += 1
+            return
+        while True:
+            key = self.value("a key")
+            if not isinstance(key, str):
+                raise self.damaged("an object key is not a string")
+            self.expect(":", f"expected : after the key {key[:40]!r}")
+            yield key
+            following = self.peek()
+            self._pos += 1
+            if following == "}":
+                return
+            if following != ",":
+                raise self.damaged(f"expected , or }} after the value of {key[:40]!r}")
+
+    def skip(self, what: str) -> None:
+        """Read past one value without keeping it (arrays item by item)."""
+        if self.peek() == "[":
+            self._pos += 1
+            for _ in self.items(what):
+                pass
         else:
-            while True:
-                if not skip_space():
-                    raise damaged(f"it ends before item {number + 1}")
-                while True:
-                    try:
-                        value, end = scanner.raw_decode(buffer, pos)
-                    except (ValueError, RecursionError) as exc:
-                        if eof:
-                            raise damaged(f"item {number + 1}: {_short(exc)}") from None
-                        if len(buffer) - pos > MAX_ITEM_CHARS:
-                            raise damaged(f"item {number + 1} is too long") from None
-                        fill()
-                        continue
-                    if not eof and (end == len(buffer) or buffer[end] not in _AFTER_ITEM):
-                        # A number cut by the chunk edge parses as its prefix ("10." as 10):
-                        # read on until a separator follows it.
-                        if len(buffer) - pos > MAX_ITEM_CHARS:
-                            raise damaged(f"item {number + 1} is too long")
-                        fill()
-                        continue
-                    break
-                number += 1
-                pos = end
-                yield f"{member.name} item {number}", value
-                if not skip_space():
-                    raise damaged(f"it ends after item {number}")
-                if buffer[pos] == ",":
-                    pos += 1
-                    continue
-                if buffer[pos] == "]":
-                    pos += 1
-                    break
-                raise damaged(f"expected , or ] after item {number}")
-        if skip_space():
-            raise damaged("there is more data after the closing ]")
+            self.value(what)
+
+    def end(self) -> None:
+        if self.peek():
+            raise self.damaged("there is more data after its end")
 
 
 # -- fields --------------------------------------------------------------------------------
 
 
+def is_text(value: str) -> bool:
+    """False for a string SQLite cannot store as UTF-8 (a lone surrogate such as "\\ud800",
+    which a JSON escape can make)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def text_field(obj: dict[str, object], key: str) -> str | None:
-    """A non-empty, stripped string value, else None."""
+    """A non-empty, stripped string value, else None (also for text that is not valid
+    Unicode)."""
     value = obj.get(key)
     if isinstance(value, str):
         value = value.strip()
-        if value:
+        if value and (value.isascii() or is_text(value)):
             return value
     return None
 
 
+# Large enough for any count or time an export holds, small enough for SQLite's 64-bit INTEGER.
+MAX_WHOLE = 10**15
+
+
 def whole_number(value: object) -> int | None:
-    """An int from a JSON int, finite float or digit string; None for anything else."""
+    """An int from a JSON int, finite float or ASCII digit string within +-MAX_WHOLE; None for
+    anything else (a superscript digit, 23 digits, 1e30)."""
+    number: int | None = None
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return math.floor(value) if math.isfinite(value) else None
-    if isinstance(value, str):
+        number = value
+    elif isinstance(value, float):
+        number = math.floor(value) if math.isfinite(value) and abs(value) < 2 * MAX_WHOLE else None
+    elif isinstance(value, str):
         text = value.strip()
         if text.isascii() and text.isdigit() and len(text) < 20:
-            return int(text)
-    return None
+            number = int(text)
+    if number is None or abs(number) > MAX_WHOLE:
+        return None
+    return number
 
 
 def mbid(value: object) -> str | None:
@@ -477,6 +676,33 @@ def mbid(value: object) -> str | None:
         if _MBID.match(text):
             return text
     return None
+
+
+_ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$")
+_SPOTIFY_TRACK = re.compile(
+    r"^(?:spotify:track:|https?://open\.spotify\.com/(?:intl-[a-z-]+/)?track/)([0-9A-Za-z]{22})(?:[?#].*)?$"
+)
+
+
+def isrc(value: object) -> str | None:
+    """An ISRC in its canonical 12-character form ("USRC17607839"), or None."""
+    if isinstance(value, str):
+        text = value.strip().upper().replace("-", "")
+        if _ISRC.match(text):
+            return text
+    return None
+
+
+def spotify_track_uri(value: object) -> str | None:
+    """`spotify:track:<id>` from a Spotify track URI or open.spotify.com link, or None."""
+    return _spotify_track_uri(value) if isinstance(value, str) else None
+
+
+# A history names the same tracks over and over: the parse is remembered.
+@lru_cache(maxsize=1 << 16)
+def _spotify_track_uri(value: str) -> str | None:
+    found = _SPOTIFY_TRACK.match(value.strip())
+    return f"spotify:track:{found.group(1)}" if found else None
 
 
 # -- time ----------------------------------------------------------------------------------

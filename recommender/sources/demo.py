@@ -2,7 +2,8 @@
 
 Streams `listens.csv.gz` row by row; the small catalogue files are read first. A row that names
 an unknown artist or track, or carries a number that is not a whole number, is rejected with its
-location instead of stopping the import.
+location instead of stopping the import. `feedback.csv` (loves, hates and skips: never listens)
+is read last when it is there; older copies of the world without it import as before.
 """
 
 from __future__ import annotations
@@ -13,14 +14,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from recommender.errors import IngestError
-from recommender.ingest.records import Artist, ArtistTag, Listen, Record, Rejected, Track
+from recommender.ingest.files import folder_member
+from recommender.ingest.records import (
+    Artist,
+    ArtistTag,
+    Feedback,
+    Listen,
+    Record,
+    Rejected,
+    Track,
+)
 
 FILES = ("artists.csv", "artist_tags.csv", "tracks.csv", "listens.csv.gz")
+FEEDBACK_FILE = "feedback.csv"  # optional
+FEEDBACK_KINDS = ("love", "hate", "skip")
 COLUMNS = {
     "artists.csv": ["artist_id", "name"],
     "artist_tags.csv": ["artist_id", "tag", "count"],
     "tracks.csv": ["track_id", "artist_id", "title", "album", "duration_ms"],
     "listens.csv.gz": ["listener", "track_id", "listened_at", "ms_played"],
+    FEEDBACK_FILE: ["listener", "kind", "artist_id", "track_id", "at"],
 }
 
 
@@ -44,13 +57,16 @@ def _rows(folder: Path, name: str) -> Iterator[tuple[str, dict[str, str]]]:
 
 
 def _whole(text: str | None) -> int | None:
-    if text is None or not text.strip().lstrip("-").isdigit():
+    if text is None:
+        return None
+    digits = text.strip().removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 15:
         return None
     return int(text)
 
 
 def read(folder: Path) -> Iterator[Record]:
-    missing = [name for name in FILES if not (folder / name).is_file()]
+    missing = [name for name in FILES if folder_member(folder, name) is None]
     if missing:
         raise IngestError(
             f"{folder} has no {', '.join(missing)}: point at datasets/demo, or regenerate it with "
@@ -118,4 +134,30 @@ def read(folder: Path) -> Iterator[Record]:
             ms_played=ms_played,
             duration_ms=duration,
             artist_external_id=artist_id,
+        )
+
+    if folder_member(folder, FEEDBACK_FILE) is None:
+        return
+    for location, row in _rows(folder, FEEDBACK_FILE):
+        at, track = _whole(row["at"]), row["track_id"]
+        named = tracks.get(track) if track else None
+        if (
+            row["kind"] not in FEEDBACK_KINDS
+            or row["artist_id"] not in names
+            or at is None
+            or not row["listener"]
+            or (track and (named is None or named[0] != row["artist_id"]))
+        ):
+            yield Rejected(
+                location,
+                "needs a listener, love/hate/skip, a known artist (and its "
+                "track) and a whole-number time",
+            )
+            continue
+        yield Feedback(
+            kind=row["kind"],
+            artist=names[row["artist_id"]],
+            title=None if named is None else named[2],
+            listener=row["listener"],
+            at=at,
         )

@@ -11,9 +11,14 @@ account-data export (`StreamingHistory*.json`) has `endTime` ("YYYY-MM-DD HH:MM"
 Rules: a listen is stored at the START of the play, `end - ms_played` (rounded down to the
 second), the way Last.fm and ListenBrainz time a scrobble, so the same play imported from two
 services lands at the same moment. Incognito rows are dropped, podcast and audiobook rows are
-skipped, and a play under 30 s is a skip, not a listen (Spotify's own `skipped` flag is not
-used: a track played for three minutes and then skipped was still heard). The IP address,
-user agent, country, platform and account name in each row are never read into a record.
+skipped, and a play under 30 s is not a listen. The track's `spotify_track_uri` is kept on the
+track. The IP address, user agent, country, platform and account name in each row are never
+read into a record.
+
+Skips are feedback, never listens: a row is a skip (`Feedback(kind="skip")`, at the start of
+the play) when Spotify marks it `skipped: true`, or when it was ended by the forward button
+(`reason_end` "fwdbtn") before 30 s of play. A track played for three minutes and then skipped
+is still a listen AND a skip; a track that simply ended under 30 s (`trackdone`) is neither.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from recommender.errors import IngestError
-from recommender.ingest.records import Listen, Note, Record, Rejected, Skipped
+from recommender.ingest.records import Feedback, Listen, Note, Record, Rejected, Skipped
 from recommender.sources._common import (
     MIN_PLAY_MS,
     SHORT_PLAY,
@@ -33,6 +38,7 @@ from recommender.sources._common import (
     iso_instant,
     json_items,
     open_export,
+    spotify_track_uri,
     text_field,
     text_instant,
     whole_number,
@@ -70,34 +76,46 @@ def _history(member: Member, encoding: str) -> Iterator[Record]:
         elif not isinstance(value, dict):
             yield Rejected(location, "not a JSON object")
         elif "ts" in value:
-            yield extended_row(location, value)
+            yield from extended_row(location, value)
         elif "endTime" in value:
             yield account_row(location, value)
         else:
             yield Rejected(location, "neither ts (extended history) nor endTime (account data)")
 
 
-def extended_row(location: str, row: dict[str, object]) -> Record:
-    """One Extended Streaming History row as a Listen, a skip, or a reject."""
+# The forward button (Spotify's `reason_end` "fwdbtn") this early is a skip.
+FORWARD_BUTTON = "fwdbtn"
+MAX_PLAY_MS = 86_400_000  # a play longer than a day is a broken row
+
+
+def extended_row(location: str, row: dict[str, object]) -> tuple[Record, ...]:
+    """One Extended Streaming History row as a Listen, a skip, or a reject, and its skip
+    feedback when it was skipped."""
     if row.get("incognito_mode") is True:
-        return Skipped(location, INCOGNITO)
+        return (Skipped(location, INCOGNITO),)
     if text_field(row, "episode_name") or text_field(row, "spotify_episode_uri"):
-        return Skipped(location, PODCAST)
+        return (Skipped(location, PODCAST),)
     if text_field(row, "audiobook_title") or text_field(row, "audiobook_uri"):
-        return Skipped(location, AUDIOBOOK)
+        return (Skipped(location, AUDIOBOOK),)
     end = iso_instant(row.get("ts"))
     if end is None:
-        return Rejected(location, "ts is not a UTC time between 1990 and 2100")
+        return (Rejected(location, "ts is not a UTC time between 1990 and 2100"),)
     played = whole_number(row.get("ms_played"))
-    if played is None or played < 0:
-        return Rejected(location, "ms_played is not a whole number of milliseconds")
+    if played is None or not 0 <= played <= MAX_PLAY_MS:
+        return (Rejected(location, "ms_played is not a whole number of milliseconds up to a day"),)
     title = text_field(row, "master_metadata_track_name")
     artist = text_field(row, "master_metadata_album_artist_name")
     if title is None or artist is None:
-        return Skipped(location, NO_TRACK)
-    return _play(
-        location, artist, title, text_field(row, "master_metadata_album_album_name"), end, played
+        return (Skipped(location, NO_TRACK),)
+    album = text_field(row, "master_metadata_album_album_name")
+    play = _play(location, artist, title, album, end, played, row.get("spotify_track_uri"))
+    skipped = row.get("skipped") is True or (
+        row.get("reason_end") == FORWARD_BUTTON and played < MIN_PLAY_MS
     )
+    if not skipped or isinstance(play, Rejected):
+        return (play,)
+    start = instant((end * 1000 - played) // 1000)
+    return (play, Feedback(kind="skip", artist=artist, title=title, at=start))
 
 
 def account_row(location: str, row: dict[str, object]) -> Record:
@@ -109,8 +127,8 @@ def account_row(location: str, row: dict[str, object]) -> Record:
     if end is None:
         return Rejected(location, 'endTime is not a UTC time like "2021-03-04 12:34"')
     played = whole_number(row.get("msPlayed"))
-    if played is None or played < 0:
-        return Rejected(location, "msPlayed is not a whole number of milliseconds")
+    if played is None or not 0 <= played <= MAX_PLAY_MS:
+        return Rejected(location, "msPlayed is not a whole number of milliseconds up to a day")
     title = text_field(row, "trackName")
     artist = text_field(row, "artistName")
     if title is None or artist is None:
@@ -119,11 +137,24 @@ def account_row(location: str, row: dict[str, object]) -> Record:
 
 
 def _play(
-    location: str, artist: str, title: str, album: str | None, end: int, played: int
+    location: str,
+    artist: str,
+    title: str,
+    album: str | None,
+    end: int,
+    played: int,
+    uri: object = None,
 ) -> Record:
     if played < MIN_PLAY_MS:
         return Skipped(location, SHORT_PLAY)
     start = instant((end * 1000 - played) // 1000)
     if start is None:
         return Rejected(location, "the play would start before 1990")
-    return Listen(artist=artist, title=title, album=album, listened_at=start, ms_played=played)
+    return Listen(
+        artist=artist,
+        title=title,
+        album=album,
+        listened_at=start,
+        ms_played=played,
+        spotify_uri=spotify_track_uri(uri),
+    )
