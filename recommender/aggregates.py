@@ -271,12 +271,16 @@ def top_tracks(store: Store, interactions: Interactions) -> TopTracks:
         "SELECT artist_id, track_id, sum(plays) FROM listens WHERE track_id IS NOT NULL"
         f" AND {USABLE} GROUP BY artist_id, track_id"
     ).fetchall()
-    n = len(interactions.artists)
-    if not rows:
+    return top_tracks_of(np.array(rows, dtype=np.int64).reshape(-1, 3), interactions.artists)
+
+
+def top_tracks_of(table: np.ndarray, artists: np.ndarray) -> TopTracks:
+    """`TopTracks` from (artist id, track id, plays) rows, one per track, in any order."""
+    n = len(artists)
+    if not len(table):
         empty = np.zeros(0, dtype=np.int64)
         return TopTracks(np.zeros(n + 1, dtype=np.int64), empty, empty)
-    table = np.array(rows, dtype=np.int64)
-    position = np.searchsorted(interactions.artists, table[:, 0])
+    position = np.searchsorted(artists, table[:, 0])
     order = np.lexsort((table[:, 1], -table[:, 2], position))
     position, table = position[order], table[order]
     indptr = np.zeros(n + 1, dtype=np.int64)

@@ -140,3 +140,11 @@ class NoSuchFeedback(InvalidFeedback):
 
 class LibraryError(TastemakerError):
     """A music folder cannot be scanned as asked (it does not exist, or is not a folder)."""
+
+
+class LakeError(TastemakerError):
+    """A Parquet listens folder cannot be written or read as asked (it names the fix)."""
+
+
+class SparkUnavailable(TastemakerError):
+    """The Spark engine was asked for but pyspark or Java 17+ is not installed."""

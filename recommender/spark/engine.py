@@ -1,0 +1,252 @@
+"""The aggregation stages of training on Spark: the same `Aggregates` as the local engine.
+
+Spark does the work that grows with the listening: the decayed listener x artist sums, the
+distinct listeners per artist, the co-listening self-join on listener with its minimum-shared
+filter and each artist's strongest `k` (a window ranked per artist), the plays per track, and
+the tag profiles. The driver receives only the results (one row per listener-artist pair, the
+kept artist pairs, one row per track, one per artist-tag) and lays them out as the arrays
+`recommender.aggregates` defines, so the model and the graph cannot tell which engine ran.
+
+Matching the local engine exactly, not nearly:
+
+- decay is the local rule: `plays * 0.5 ** (max(ref - listened_at, 0) / (half_life * 86400))`,
+  1 for a listen without a timestamp, `ref` the newest usable listen (so weights agree to
+  float rounding; the summation order differs);
+- a co-listening score is computed with the same operations in the same order, so it is the
+  same double, and ties are broken the way the local block product meets its entries: for
+  artist a, the pair product visits a's listeners in id order and each listener's artists in
+  id order, and lists each column in the reverse of its first visit. So inside a row entries
+  are ordered by (first shared listener, column) descending, and that order breaks ties in
+  the rank, as `aggregates.rank_in_row` does.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from recommender.aggregates import (
+    Aggregates,
+    CoListening,
+    CoListeningSpec,
+    audience_of,
+    top_tracks_of,
+)
+from recommender.feedback import ModelOpinions, weigh_model_input
+from recommender.interactions import DAY, Interactions, _fingerprint
+from recommender.spark.listening import Listening
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+
+def _columns(frame: DataFrame, *names: str) -> dict[str, np.ndarray]:
+    """The frame collected to the driver through Arrow, one numpy array per column."""
+    table = frame.select(*names).toArrow()
+    out: dict[str, np.ndarray] = {}
+    for name in names:
+        column = table.column(name)
+        out[name] = np.asarray(column.to_numpy(zero_copy_only=False))
+    return out
+
+
+def decayed_pairs(listens: DataFrame) -> tuple[DataFrame, int | None]:
+    """(listener_id, artist_id, plays) with each listen's decay applied, and the reference time."""
+    from pyspark.sql import functions as F
+
+    newest = listens.agg(F.max("listened_at")).first()
+    reference = None if newest is None or newest[0] is None else int(newest[0])
+    if reference is None:
+        factor: Any = F.lit(1.0)
+    else:
+        age = F.greatest(F.lit(reference) - F.col("listened_at"), F.lit(0)).cast("double")
+        fade = F.pow(F.lit(0.5), age / (F.col("half_life_days") * F.lit(float(DAY))))
+        factor = F.when(F.col("listened_at").isNull(), F.lit(1.0)).otherwise(fade)
+    pairs = listens.groupBy("listener_id", "artist_id").agg(
+        F.sum(F.col("plays").cast("double") * factor).alias("plays")
+    )
+    return pairs, reference
+
+
+def co_listening_pairs(audience: DataFrame, spec: CoListeningSpec) -> DataFrame:
+    """(a, b, shared, first, score, rank): each artist a's `spec.k` strongest partners b."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    counts = audience.groupBy("artist_id").agg(F.count("*").alias("n"))
+    left = audience.select("listener_id", F.col("artist_id").alias("a"))
+    right = audience.select("listener_id", F.col("artist_id").alias("b"))
+    shared = (
+        left.join(right, "listener_id")
+        .where(F.col("a") != F.col("b"))
+        .groupBy("a", "b")
+        .agg(F.count("*").alias("shared"), F.min("listener_id").alias("first"))
+        .where(F.col("shared") >= spec.min_shared)
+    )
+    with_counts = shared.join(
+        counts.select(F.col("artist_id").alias("a"), F.col("n").alias("na")), "a"
+    ).join(counts.select(F.col("artist_id").alias("b"), F.col("n").alias("nb")), "b")
+    s = F.col("shared").cast("double")
+    cosine = s / F.sqrt(F.col("na").cast("double") * F.col("nb").cast("double"))
+    scored = with_counts.withColumn("score", cosine * s / (s + F.lit(float(spec.shrinkage))))
+    order = Window.partitionBy("a").orderBy(
+        F.col("score").desc(), F.col("first").desc(), F.col("b").desc()
+    )
+    ranked = scored.withColumn("rank", F.row_number().over(order) - 1)
+    return ranked.where(F.col("rank") < spec.k)
+
+
+def tag_weights(artist_tags: DataFrame, n_artists: int) -> DataFrame:
+    """(artist_id, tag_id, weight): `features.tag_profile` with every tag kept (min_artists=1):
+    log1p(count) * IDF, each artist's row scaled to unit length."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    df = artist_tags.groupBy("tag_id").agg(F.count("*").alias("df"))
+    idf = F.log(F.lit(float(1 + n_artists)) / (F.lit(1.0) + F.col("df"))) + F.lit(1.0)
+    weighted = artist_tags.join(df, "tag_id").withColumn(
+        "w", F.log1p(F.col("count").cast("double")) * idf
+    )
+    norm = F.sqrt(F.sum(F.col("w") * F.col("w")).over(Window.partitionBy("artist_id")))
+    return weighted.withColumn("weight", F.col("w") * (F.lit(1.0) / norm))
+
+
+def compute(
+    listening: Listening,
+    spec: CoListeningSpec = CoListeningSpec(),  # noqa: B008 - frozen, so sharing it is safe
+    opinions: ModelOpinions | None = None,
+) -> Aggregates:
+    """Every aggregate of `listening`, computed by Spark; `opinions` (the store's loves and
+    hates) shape the model input as `interactions.load_interactions` does."""
+    from pyspark.sql import functions as F
+
+    listens = listening.listens.cache()
+    try:
+        return _compute(listening, listens, spec, opinions, F)
+    finally:
+        listens.unpersist()
+
+
+def _compute(
+    listening: Listening,
+    listens: DataFrame,
+    spec: CoListeningSpec,
+    opinions: ModelOpinions | None,
+    F: Any,
+) -> Aggregates:
+    artists = _columns(listening.artists.orderBy("id"), "id", "name")
+    artist_ids = artists["id"].astype(np.int64)
+    listeners = _columns(listening.listeners.orderBy("id"), "id", "name")
+    listener_ids = listeners["id"].astype(np.int64)
+    names = [str(n) for n in listeners["name"].tolist()]
+    shape = (len(listener_ids), len(artist_ids))
+
+    pairs, reference = decayed_pairs(listens)
+    pairs = pairs.cache()
+    try:
+        got = _columns(pairs, "listener_id", "artist_id", "plays")
+        rows = np.searchsorted(listener_ids, got["listener_id"].astype(np.int64))
+        cols = np.searchsorted(artist_ids, got["artist_id"].astype(np.int64))
+        plays = sp.csr_matrix((got["plays"].astype(np.float64), (rows, cols)), shape=shape)
+        plays.sum_duplicates()
+        audience_frame = pairs.where(F.col("plays") > 0).select("listener_id", "artist_id")
+        popular = _columns(audience_frame.groupBy("artist_id").count(), "artist_id", "count")
+        kept = _columns(
+            co_listening_pairs(audience_frame, spec), "a", "b", "shared", "first", "score", "rank"
+        )
+    finally:
+        pairs.unpersist()
+    popularity = np.zeros(len(artist_ids), dtype=np.int64)
+    popularity[np.searchsorted(artist_ids, popular["artist_id"].astype(np.int64))] = popular[
+        "count"
+    ]
+
+    a = np.searchsorted(artist_ids, kept["a"].astype(np.int64))
+    b = np.searchsorted(artist_ids, kept["b"].astype(np.int64))
+    first = kept["first"].astype(np.int64)
+    order = np.lexsort((-b, -first, a))  # rows ascending, then the block product's order
+    co = CoListening(
+        n_artists=len(artist_ids),
+        rows=a[order].astype(np.int64),
+        cols=b[order].astype(np.int64),
+        shared=kept["shared"][order].astype(np.int64),
+        score=kept["score"][order].astype(np.float64),
+        rank=kept["rank"][order].astype(np.int64),
+        spec=spec,
+    )
+
+    tracks = _columns(
+        listens.where(F.col("track_id").isNotNull())
+        .groupBy("artist_id", "track_id")
+        .agg(F.sum("plays").alias("plays")),
+        "artist_id",
+        "track_id",
+        "plays",
+    )
+    table = np.column_stack([tracks["artist_id"], tracks["track_id"], tracks["plays"]]).astype(
+        np.int64
+    )
+
+    tag_names, artist_tags, profile = _tags(listening, artist_ids)
+    weights = plays.copy()
+    weights.data = np.log1p(weights.data)
+    weights.eliminate_zeros()
+    if opinions:
+        weights = weigh_model_input(weights, listener_ids, artist_ids, opinions)
+    interactions = Interactions(
+        listeners=names,
+        listener_ids=listener_ids,
+        artists=artist_ids,
+        artist_names=[str(n) for n in artists["name"].tolist()],
+        plays=plays,
+        weights=weights,
+        tags=tag_names,
+        artist_tags=artist_tags,
+        now=reference,
+        fingerprint=_fingerprint(
+            plays, artist_tags, names, artist_ids, opinions.digest() if opinions else b""
+        ),
+        listener_index={n: i for i, n in enumerate(names)},
+        artist_index={int(x): j for j, x in enumerate(artist_ids.tolist())},
+    )
+    return Aggregates(
+        interactions=interactions,
+        audience=audience_of(plays),
+        popularity=popularity,
+        co_listening=co,
+        tag_profile=profile,
+        top_tracks=top_tracks_of(table.reshape(-1, 3), artist_ids),
+    )
+
+
+def _tags(
+    listening: Listening, artist_ids: np.ndarray
+) -> tuple[list[str], sp.csr_matrix, sp.csr_matrix]:
+    """(tag names in name order, artist x tag counts, the tag profile computed by Spark)."""
+    tags = _columns(listening.tags, "id", "name")
+    by_name = sorted(zip(tags["name"].tolist(), tags["id"].tolist(), strict=True))
+    tag_names = [str(name) for name, _ in by_name]
+    tag_ids = np.array([int(i) for _, i in by_name], dtype=np.int64)
+    id_order = np.argsort(tag_ids)
+    column_of_sorted = id_order  # position in name order of the k-th smallest id
+
+    def columns_of(ids: np.ndarray) -> np.ndarray:
+        return np.asarray(column_of_sorted[np.searchsorted(tag_ids[id_order], ids)])
+
+    weighted = _columns(
+        tag_weights(listening.artist_tags, len(artist_ids)),
+        "artist_id",
+        "tag_id",
+        "count",
+        "weight",
+    )
+    rows = np.searchsorted(artist_ids, weighted["artist_id"].astype(np.int64))
+    cols = columns_of(weighted["tag_id"].astype(np.int64))
+    shape = (len(artist_ids), len(tag_names))
+    counts = sp.csr_matrix((weighted["count"].astype(np.float64), (rows, cols)), shape=shape)
+    profile = sp.csr_matrix((weighted["weight"].astype(np.float64), (rows, cols)), shape=shape)
+    counts.sum_duplicates()
+    profile.sum_duplicates()
+    return tag_names, counts, profile
