@@ -234,6 +234,8 @@ def forget(
             f"nothing was forgotten: {_trouble(exc)}; the store is as it was: "
             f"{_remedy(exc)} and run the same forget again"
         ) from None
+    except StoreError as exc:  # the store's own account (a full disk, a read-only file, a writer)
+        raise StoreError(f"nothing was forgotten: {exc}") from None
     naming = _files_naming(files, listener)
     return _finished(replace(_finish(store, report), files_naming_listener=naming))
 

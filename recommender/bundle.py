@@ -214,7 +214,7 @@ def read_bundle(folder: Path, manifest_sha256: str | None = None) -> Bundle:
     digest = hashlib.sha256(raw).hexdigest()
     try:
         manifest = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise BundleError(f"{folder} has no readable manifest ({exc}): {HINT}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
         old = isinstance(manifest, dict) and manifest.get("format") == 1
@@ -331,7 +331,7 @@ def _signature(found: os.stat_result) -> list[int]:
 def _stamp_matches(folder: Path, digest: str, stats: dict[str, list[int]]) -> bool:
     try:
         stamp = json.loads(_read_bounded(folder / STAMP, MAX_MANIFEST_BYTES, "stamp"))
-    except (BundleError, ValueError, UnicodeDecodeError):
+    except (BundleError, ValueError, UnicodeDecodeError, RecursionError):
         return False
     return (
         isinstance(stamp, dict) and stamp.get("manifest") == digest and stamp.get("files") == stats
@@ -444,5 +444,5 @@ def _document(path: Path, name: str) -> Any:
     raw = _read_bounded(path, MAX_DOCUMENT_BYTES, "document")
     try:
         return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # nested too deep: not ours
         raise BundleError(f"{path} cannot be read ({exc}): {HINT}") from None
