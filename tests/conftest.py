@@ -82,3 +82,19 @@ def playable_world(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no
     from tests.playable_world import make_world
 
     return make_world(tmp_path_factory.mktemp("playable"))
+
+
+@pytest.fixture(scope="session")
+def spark():  # type: ignore[no-untyped-def]
+    """One local Spark session for the whole run (2 cores, 4 shuffle partitions); the Spark
+    tests skip, naming what to install, only when pyspark or Java 17+ is missing."""
+    from recommender.errors import SparkUnavailable
+    from recommender.spark.session import check_spark, spark_session
+
+    try:
+        check_spark()
+    except SparkUnavailable as exc:
+        pytest.skip(str(exc))
+    session = spark_session("local[2]", shuffle_partitions=4)
+    yield session
+    session.stop()

@@ -1,4 +1,5 @@
-"""Commands that bring data in and describe it: import, stats, demo."""
+"""Commands that bring data in, describe it and take it out for Spark: import, stats, demo,
+export-listens."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from playlists.export import to_json, to_table
 from playlists.offers import stats_with_acceptance
 from recommender.demo import DEMO_LISTENER, prepare_demo
 from recommender.ingest.writer import ImportReport
+from recommender.lake import DEFAULT_BUCKETS, export_listens
 from recommender.sources import READERS, import_path
 from recommender.stats import community_sentence, store_stats
 
@@ -176,4 +178,48 @@ def _program() -> list[str]:
     return [sys.executable, "-m", "playlists"]
 
 
-COMMANDS = [import_command, stats_command, demo_command]
+@click.command("export-listens")
+@click.option(
+    "--parquet",
+    "folder",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="The folder to write (absent or empty): listens partitioned by listener, plus the "
+    "catalogue (docs/scale.md).",
+)
+@click.option(
+    "--buckets",
+    type=click.IntRange(1, 4096),
+    default=DEFAULT_BUCKETS,
+    show_default=True,
+    help="Partitions of the listens (bucket = listener id modulo this).",
+)
+@json_option
+@click.pass_context
+def export_listens_command(ctx: click.Context, folder: Path, buckets: int, as_json: bool) -> None:
+    """Write the store's listens as Parquet for Spark (`train --engine spark`, a cluster).
+
+    Every listen is written, none dropped: each listener's terms travel as columns
+    (personalise, source_ignored, half_life_days, usable). Needs pyarrow
+    (pip install 'tastemaker[spark]').
+    """
+    store = open_store(ctx)
+    done = export_listens(store, folder, buckets)
+    if as_json:
+        echo_json(
+            {
+                "folder": str(done.folder),
+                "listens": done.listens,
+                "usable": done.usable,
+                "listeners": done.listeners,
+                "artists": done.artists,
+                "buckets": done.buckets,
+                "reference_time": done.reference_time,
+            }
+        )
+        return
+    echo(done.describe())
+
+
+COMMANDS = [import_command, stats_command, demo_command, export_listens_command]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 
@@ -15,6 +16,20 @@ from recommender.models import model_names
 from recommender.training import DEFAULT_MODEL, MEMORY_BUDGET_ENV, load_model, train
 
 MODEL_CHOICE = click.Choice(model_names())
+
+engine_option = click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="Where the aggregation stages run: this process, or Apache Spark.",
+)
+master_option = click.option(
+    "--master",
+    default=None,
+    metavar="URL",
+    help="With --engine spark: the Spark master (default: $SPARK_MASTER, else local[*]).",
+)
 
 
 def progress_printer(as_json: bool) -> Callable[[str], None] | None:
@@ -47,6 +62,17 @@ def progress_printer(as_json: bool) -> Callable[[str], None] | None:
     help=f"Refuse up front a store whose train needs more (default: ${MEMORY_BUDGET_ENV}, "
     "else three quarters of this machine's memory).",
 )
+@engine_option
+@master_option
+@click.option(
+    "--listens",
+    "listens_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="With --engine spark: read this `export-listens --parquet` folder instead of "
+    "exporting the store first.",
+)
 @json_option
 @click.pass_context
 def train_command(
@@ -54,22 +80,42 @@ def train_command(
     model_name: str,
     deterministic: bool,
     memory_budget: float | None,
+    engine: str,
+    master: str | None,
+    listens_dir: Path | None,
     as_json: bool,
 ) -> None:
     """Train the model (the tastemaker blend unless --model says otherwise) and the artist
     graph on everything the store may use; prints what each stage cost.
 
-    Progress (per stage and per epoch) goes to stderr when it is a terminal.
+    Progress (per stage and per epoch) goes to stderr when it is a terminal. With --engine
+    spark the aggregation stages run on Spark (pip install 'tastemaker[spark]', Java 17+);
+    the bundle is the same.
     """
     store = open_store(ctx)
     started = time.perf_counter()
-    model = train(
-        store,
-        model=model_name,
-        deterministic=deterministic,
-        progress=progress_printer(as_json),
-        memory_budget=None if memory_budget is None else int(memory_budget * 1e9),
-    )
+    budget = None if memory_budget is None else int(memory_budget * 1e9)
+    progress = progress_printer(as_json)
+    if engine == "spark":
+        from recommender.spark.train import train_on_spark
+
+        model = train_on_spark(
+            store,
+            master=master,
+            listens=listens_dir,
+            model=model_name,
+            deterministic=deterministic,
+            progress=progress,
+            memory_budget=budget,
+        )
+    else:
+        model = train(
+            store,
+            model=model_name,
+            deterministic=deterministic,
+            progress=progress,
+            memory_budget=budget,
+        )
     seconds = time.perf_counter() - started
     summary = {
         "model_id": model.model_id,
