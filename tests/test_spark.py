@@ -6,6 +6,7 @@ Select these with `pytest -m spark`; they run in `make test` too.
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ import scipy.sparse as sp
 from click.testing import CliRunner
 
 from playlists import build_playlist
+from playlists.batch import batch_playlists
 from playlists.cli import main
 from recommender import aggregates as local_engine
 from recommender.aggregates import Aggregates
@@ -214,3 +216,55 @@ def test_missing_java_is_one_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert result.exit_code == 1
     assert result.output.startswith("Error: the Spark engine needs Java")
     assert "Traceback" not in result.output
+
+
+BATCH_LISTENERS = ["listener-001", "listener-002", "listener-003", "listener-004", "nobody"]
+
+
+def _summary(out: Path) -> list[dict[str, Any]]:
+    rows = pq.read_table(out / "summary").to_pylist()
+    return sorted(
+        ({k: v for k, v in r.items() if k != "playlist_id"} for r in rows),
+        key=lambda r: r["listener"],
+    )
+
+
+def _jspf_lines(out: Path) -> list[dict[str, Any]]:
+    lines = [
+        json.loads(line)
+        for part in sorted((out / "playlists").glob("*.jsonl"))
+        for line in part.read_text(encoding="utf-8").splitlines()
+    ]
+    return sorted((doc["playlist"]["track"] for doc in lines), key=json.dumps)
+
+
+def test_batch_playlists_are_the_same_in_process_and_on_spark(
+    two_bundles: tuple[Path, Path], tmp_path: Path
+) -> None:
+    with Store.open(two_bundles[0]) as store:
+        here = batch_playlists(
+            store, tmp_path / "here", length=10, made_at=1_762_000_000, listeners=BATCH_LISTENERS
+        )
+        there = batch_playlists(
+            store,
+            tmp_path / "there",
+            engine="spark",
+            master="local[2]",
+            length=10,
+            made_at=1_762_000_000,
+            listeners=BATCH_LISTENERS,
+        )
+        direct = build_playlist(store, "listener-001", 10, made_at=1_762_000_000)
+    assert (here.built, here.failed) == (there.built, there.failed) == (4, 1)
+    rows = _summary(tmp_path / "here")
+    assert rows == _summary(tmp_path / "there")
+    failed = [r for r in rows if r["error"]]
+    assert [r["listener"] for r in failed] == ["nobody"]
+    assert failed[0]["error"].startswith("UnknownListener")
+    first = next(r for r in rows if r["listener"] == "listener-001")
+    counts = {kind: direct.count(kind) for kind in ("familiar", "discovery", "unexpected")}
+    assert {k: first[k] for k in counts} == counts
+    assert first["unexpected"] == 2  # exactly 20% of 10
+    assert first["notes"] == list(direct.notes)
+    assert _jspf_lines(tmp_path / "here") == _jspf_lines(tmp_path / "there")
+    assert len(_jspf_lines(tmp_path / "here")) == 4

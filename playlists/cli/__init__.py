@@ -76,6 +76,19 @@ def echo_json(value: object) -> None:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+engine_option = click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="Where the aggregation stages run: this process, or Apache Spark.",
+)
+master_option = click.option(
+    "--master",
+    default=None,
+    metavar="URL",
+    help="With --engine spark: the Spark master (default: $SPARK_MASTER, else local[*]).",
+)
 
 
 def _register() -> None:

@@ -73,9 +73,7 @@ def _echo_report(report: ImportReport) -> None:
     for source, count in sorted(report.already_from.items()):
         echo(f"  duplicate {count:,}: already imported from {source}")
     if report.feedback_placed:
-        echo(
-            f"  {report.feedback_placed:,} earlier feedback now placed on its artist or track"
-        )
+        echo(f"  {report.feedback_placed:,} earlier feedback now placed on its artist or track")
     for reason, count in sorted(report.skip_reasons.items()):
         echo(f"  skipped {count:,}: {reason}")
     for reject in report.rejects:

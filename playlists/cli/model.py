@@ -9,27 +9,13 @@ from pathlib import Path
 
 import click
 
-from playlists.cli import echo, echo_json, json_option, open_store
+from playlists.cli import echo, echo_json, engine_option, json_option, master_option, open_store
 from recommender.catalog import resolve_artist
 from recommender.evaluate import DEFAULT_MODELS, SEEDS, evaluate
 from recommender.models import model_names
 from recommender.training import DEFAULT_MODEL, MEMORY_BUDGET_ENV, load_model, train
 
 MODEL_CHOICE = click.Choice(model_names())
-
-engine_option = click.option(
-    "--engine",
-    type=click.Choice(["local", "spark"]),
-    default="local",
-    show_default=True,
-    help="Where the aggregation stages run: this process, or Apache Spark.",
-)
-master_option = click.option(
-    "--master",
-    default=None,
-    metavar="URL",
-    help="With --engine spark: the Spark master (default: $SPARK_MASTER, else local[*]).",
-)
 
 
 def progress_printer(as_json: bool) -> Callable[[str], None] | None:

@@ -1,4 +1,4 @@
-"""Commands that make and show playlists: playlist, explain."""
+"""Commands that make and show playlists: playlist, explain, batch-playlists."""
 
 from __future__ import annotations
 
@@ -6,8 +6,17 @@ from pathlib import Path
 
 import click
 
+from playlists.batch import batch_playlists
 from playlists.build import build_playlist
-from playlists.cli import echo, echo_json, echo_note, json_option, open_store
+from playlists.cli import (
+    echo,
+    echo_json,
+    echo_note,
+    engine_option,
+    json_option,
+    master_option,
+    open_store,
+)
 from playlists.export import FORMATS, ExportOptions, listenbrainz_problem, render, to_table
 from playlists.moment import CONTEXTS
 from playlists.review import explain
@@ -158,4 +167,61 @@ def explain_command(ctx: click.Context, playlist_id: str, as_json: bool) -> None
             echo(f"  {line}")
 
 
-COMMANDS = [playlist_command, explain_command]
+@click.command("batch-playlists")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="The folder to write (absent or empty): playlists/*.jsonl (JSPF, one listener a "
+    "line) and summary/*.parquet (one row per listener).",
+)
+@engine_option
+@master_option
+@click.option(
+    "--length", type=click.IntRange(1, 500), default=30, show_default=True, help="Tracks each."
+)
+@click.option(
+    "--partitions",
+    type=click.IntRange(1, 100_000),
+    default=None,
+    help="With --engine spark: listener partitions (default: Spark's default parallelism).",
+)
+@json_option
+@click.pass_context
+def batch_playlists_command(
+    ctx: click.Context,
+    out: Path,
+    engine: str,
+    master: str | None,
+    length: int,
+    partitions: int | None,
+    as_json: bool,
+) -> None:
+    """Build one playlist for every listener with the newest model, as one batch job.
+
+    Same rules and reasons as `tastemaker playlist`. A listener whose playlist cannot be built
+    is a summary row with its error. Needs pyarrow (pip install 'tastemaker[spark]'); with
+    --engine spark also Java 17+.
+    """
+    store = open_store(ctx)
+    report = batch_playlists(
+        store, out, engine=engine, master=master, length=length, partitions=partitions
+    )
+    if as_json:
+        echo_json(
+            {
+                "out": str(report.out),
+                "engine": report.engine,
+                "listeners": report.listeners,
+                "built": report.built,
+                "failed": report.failed,
+                "seconds": round(report.seconds, 2),
+                "model_id": report.model_id,
+            }
+        )
+        return
+    echo(report.describe())
+
+
+COMMANDS = [playlist_command, explain_command, batch_playlists_command]

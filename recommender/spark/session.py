@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from typing import TYPE_CHECKING
 
 from recommender.errors import SparkUnavailable
@@ -89,6 +90,10 @@ def spark_session(
         .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "2g"))
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
     )
+    if chosen.startswith("local") and not os.environ.get("PYSPARK_PYTHON"):
+        # Local workers run this interpreter (the one with tastemaker installed), not
+        # whatever `python3` is first on PATH; a cluster sets PYSPARK_PYTHON itself.
+        os.environ["PYSPARK_PYTHON"] = sys.executable
     if shuffle_partitions is None and chosen.startswith("local"):
         shuffle_partitions = 8  # Spark's 200 is for clusters; locally it is pure overhead
     if shuffle_partitions is not None:
