@@ -73,3 +73,17 @@ def test_the_command_writes_an_empty_store_and_refuses_a_full_folder(tmp_path: P
     )
     assert again.exit_code == 1
     assert again.output.startswith("Error: ") and "Traceback" not in again.output
+
+
+def test_the_default_path_never_imports_spark() -> None:
+    # `make demo` and a plain `train` must work without Java or pyspark: importing the CLI
+    # (every command registered) and training must not pull pyspark in.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, playlists.cli, recommender.training, playlists.batch;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyspark', 'py4j')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
