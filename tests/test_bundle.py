@@ -26,6 +26,7 @@ from recommender.graph import ArtistGraph
 from recommender.models import TastemakerConfig
 from recommender.store import Store
 from recommender.training import TrainedModel, load_model, train
+from tests.small_disk import run_on_small_disk
 from tests.synthetic import fill_planted
 
 FAST = TastemakerConfig(no_components=8, epochs=5, learning_rate=0.05, ease_share=0.1)
@@ -315,3 +316,25 @@ def test_a_graph_saved_alone_round_trips_and_refuses_tampering(
     (folder / "graph_edges_weight.npy").write_bytes(bytes(data))
     with pytest.raises(GraphFileError, match="checksum"):
         ArtistGraph.load(folder)
+
+
+FULL_DISK_BUNDLE = """
+import json, sys
+from pathlib import Path
+import numpy as np
+from recommender.bundle import write_bundle
+from recommender.errors import ModelNotSaved
+disk = Path(sys.argv[1])
+try:
+    write_bundle(disk / "m", {"a": np.zeros(200_000)}, {}, {"model_id": "m"})
+    print(json.dumps({"error": None}))
+except ModelNotSaved as exc:
+    print(json.dumps({"error": str(exc), "files": sorted(p.name for p in disk.iterdir())}))
+"""
+
+
+def test_a_bundle_on_a_full_disk_is_one_error_and_leaves_nothing(tmp_path: Path) -> None:
+    result = run_on_small_disk(FULL_DISK_BUNDLE, tmp_path / "disk", size_kib=256)
+    assert result["error"] and "nothing was saved" in result["error"], result
+    assert "run `tastemaker train` again" in result["error"]
+    assert result["files"] == []  # the staging folder is gone too
