@@ -496,7 +496,12 @@ def build_profile(
     terms = request.terms
     seed = resolve_artist(store, request.seed_artist)[0] if request.seed_artist else None
     steer_tag = resolve_tag(store, request.tag) if request.tag else None
-    as_of = model.now if model.now is not None else newest_listen(store)
+    # The model's reference time; a model trained on untimed listens has none, and then the
+    # listener's own newest listen is one (an indexed read, where the whole store's newest
+    # would scan every listen on each playlist).
+    as_of = model.now
+    if as_of is None and request.listener_id is not None:
+        as_of = newest_listen(store, request.listener_id)
     excluded_artists = frozenset(artist_ids_named(store, terms.exclude_artists))
     excluded_by_tag = frozenset(artists_tagged(store, terms.exclude_tags))
     steer_tag_artists = None if steer_tag is None else frozenset(artists_tagged(store, [steer_tag]))

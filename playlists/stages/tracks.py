@@ -47,7 +47,6 @@ def top_tracks(
     played first, ties by track id. Only these artists' listens and tracks are read: a
     playlist asks for a few dozen artists, and the store may hold millions of listens."""
     ids = sorted({int(a) for a in artist_ids})
-    plays = track_plays(store, ids)
     found: dict[int, list[TrackRef]] = defaultdict(list)
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
@@ -58,6 +57,8 @@ def top_tracks(
         )
         for track_id, artist_id, title, duration in rows:
             found[int(artist_id)].append(TrackRef(int(track_id), title, duration))
+    # Plays only for artists with tracks (artist-level data such as HetRec's has none).
+    plays = track_plays(store, sorted(found)) if found else {}
     return {
         a: sorted(ts, key=lambda t: (-plays.get(t.track_id or 0, 0), t.track_id))[:per_artist]
         for a, ts in found.items()
