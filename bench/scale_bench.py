@@ -131,6 +131,12 @@ def _error_line(stderr: str) -> str | None:
     return lines[-1][:300] if lines else None
 
 
+# A user's install keeps compiled bytecode (pip writes it); an environment that forbids it
+# (PYTHONDONTWRITEBYTECODE, set on some build machines) makes every command compile the
+# project's sources again, about 0.2 s per command, which no user sees.
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run_child(argv: list[str], log: Path, limits: Limits, timeout_s: float | None = None) -> Run:
     """Run argv with the limits, its output in `log`; never raises for a failing child."""
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -141,6 +147,7 @@ def run_child(argv: list[str], log: Path, limits: Limits, timeout_s: float | Non
         err.flush()
         proc = subprocess.Popen(
             argv,
+            env=CHILD_ENV,
             stdout=out,
             stderr=err,
             stdin=subprocess.DEVNULL,

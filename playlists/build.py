@@ -288,15 +288,24 @@ def _similarity(model: ModelView) -> Similarity:
     vectors = model.item_vectors
     if vectors is None:
         return lambda a, b: 0.0
-    matrix = np.asarray(vectors, dtype=float)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    unit = matrix / np.where(norms == 0, 1.0, norms)
-    row = {int(a): i for i, a in enumerate(model.artist_ids)}
+    ids = np.asarray(model.artist_ids)
+    order = np.argsort(ids, kind="stable")  # trained models keep id order: a no-op there
+    ranked = ids[order]
+    units: dict[int, np.ndarray | None] = {}  # only the playlist's artists are ever asked for
+
+    def unit(artist_id: int) -> np.ndarray | None:
+        if artist_id not in units:
+            k = int(np.searchsorted(ranked, artist_id))
+            found = None
+            if k < len(ranked) and int(ranked[k]) == artist_id:
+                v = np.asarray(vectors[int(order[k])], dtype=float)
+                norm = float(np.linalg.norm(v))
+                found = v / norm if norm else v
+            units[artist_id] = found
+        return units[artist_id]
 
     def similarity(a: int, b: int) -> float:
-        i, j = row.get(a), row.get(b)
-        if i is None or j is None:
-            return 0.0
-        return float(unit[i] @ unit[j])
+        u, v = unit(a), unit(b)
+        return 0.0 if u is None or v is None else float(u @ v)
 
     return similarity

@@ -22,7 +22,7 @@ biggest scene.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Protocol
@@ -95,6 +95,10 @@ class GraphView(Protocol):
 
     def shared_listeners(self, a: int, b: int) -> int: ...
 
+    def listeners_of(self, artist_id: int) -> int: ...  # distinct listeners at train time
+
+    def shared_counts(self, anchors: Sequence[int]) -> Callable[[int], np.ndarray]: ...
+
     def bridge(self, from_artists: Iterable[int], to_artist: int) -> BridgeView | None: ...
 
     def bridges_from(self, from_artists: Iterable[int], max_steps: int = 3) -> BridgeIndexView: ...
@@ -135,6 +139,33 @@ def scene_label(scene: SceneView) -> str:
     return " / ".join(tags) if tags else f"scene {scene.id}"
 
 
+class ArtistNames(Mapping[int, str]):
+    """Artist names by id, read from the store when first asked for: a playlist names a few
+    dozen artists, so reading all of them (160,000 at Last.fm-360K's size) costs more than
+    the rest of the playlist."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._known: dict[int, str | None] = {}
+
+    def __getitem__(self, artist_id: int) -> str:
+        if artist_id not in self._known:
+            row = self._store.conn.execute(
+                "SELECT name FROM artists WHERE id = ?", (int(artist_id),)
+            ).fetchone()
+            self._known[artist_id] = None if row is None else str(row[0])
+        name = self._known[artist_id]
+        if name is None:
+            raise KeyError(artist_id)
+        return name
+
+    def __iter__(self) -> Iterator[int]:
+        return (int(a) for (a,) in self._store.conn.execute("SELECT id FROM artists ORDER BY id"))
+
+    def __len__(self) -> int:
+        return int(self._store.conn.execute("SELECT count(*) FROM artists").fetchone()[0])
+
+
 @dataclass(frozen=True, eq=False)
 class Catalogue:
     """What every listener's playlist shares: the graph and the names of artists and scenes.
@@ -150,9 +181,8 @@ class Catalogue:
 
     @classmethod
     def of(cls, store: Store, graph: GraphView) -> Catalogue:
-        names = {int(a): str(n) for a, n in store.conn.execute("SELECT id, name FROM artists")}
         scene_names = {int(s.id): scene_label(s) for s in graph.scenes}
-        return cls(store, graph, names, scene_names)
+        return cls(store, graph, ArtistNames(store), scene_names)
 
     def scene_of(self, artist_id: int) -> int | None:
         try:
@@ -165,6 +195,27 @@ class Catalogue:
             return int(self.graph.shared_listeners(a, b))
         except TastemakerError:
             return 0
+
+    def shared_counter(self, anchors: Sequence[int]) -> Callable[[int], dict[int, int]]:
+        """{anchor: shared listeners with an artist} for many artists against the same anchors
+        (the numbers of `shared`; 0 for an anchor or artist the graph does not know)."""
+        known = [a for a in dict.fromkeys(anchors) if self._in_graph(a)]
+        count = self.graph.shared_counts(known)
+
+        def shared_with(artist_id: int) -> dict[int, int]:
+            found = dict.fromkeys(anchors, 0)
+            if self._in_graph(artist_id):
+                found.update(zip(known, (int(n) for n in count(artist_id)), strict=True))
+            return found
+
+        return shared_with
+
+    def _in_graph(self, artist_id: int) -> bool:
+        try:
+            self.graph.listeners_of(artist_id)
+        except TastemakerError:
+            return False
+        return True
 
     def lookalike(self, a: int, b: int) -> bool:
         try:
@@ -445,7 +496,12 @@ def build_profile(
     terms = request.terms
     seed = resolve_artist(store, request.seed_artist)[0] if request.seed_artist else None
     steer_tag = resolve_tag(store, request.tag) if request.tag else None
-    as_of = model.now if model.now is not None else newest_listen(store)
+    # The model's reference time; a model trained on untimed listens has none, and then the
+    # listener's own newest listen is one (an indexed read, where the whole store's newest
+    # would scan every listen on each playlist).
+    as_of = model.now
+    if as_of is None and request.listener_id is not None:
+        as_of = newest_listen(store, request.listener_id)
     excluded_artists = frozenset(artist_ids_named(store, terms.exclude_artists))
     excluded_by_tag = frozenset(artists_tagged(store, terms.exclude_tags))
     steer_tag_artists = None if steer_tag is None else frozenset(artists_tagged(store, [steer_tag]))

@@ -12,9 +12,12 @@ they check before they create; a store made before the parts existed keeps every
 
 from __future__ import annotations
 
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from recommender.store import SchemaPart, Store, execute_script, register_schema
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 PLAYLIST_SCHEMA = SchemaPart("playlists")
 

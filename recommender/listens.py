@@ -14,13 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from recommender.store import Store
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 # A condition on the unaliased `listens` table: not from a listener who opted out, not from a
 # source that listener ignores.
+_CHUNK = 500  # ids bound per statement
+
 USABLE = (
     "NOT EXISTS (SELECT 1 FROM terms ut WHERE ut.listener_id = listens.listener_id"
     " AND (ut.personalise = 0 OR EXISTS (SELECT 1 FROM json_each(ut.ignore_sources) j"
@@ -45,6 +49,8 @@ class OwnListen:
 def usable_frame(store: Store) -> pd.DataFrame:
     """Every usable listen as (listener_id, artist_id, track_id, listened_at, plays, source),
     in insertion order: the model input's raw rows."""
+    import pandas as pd  # only here: a playlist never needs it
+
     return pd.read_sql_query(
         "SELECT listener_id, artist_id, track_id, listened_at, plays, source FROM listens"
         f" WHERE {USABLE} ORDER BY id",
@@ -142,21 +148,23 @@ def listener_count(store: Store) -> int:
     )
 
 
-def track_plays(store: Store) -> dict[int, int]:
-    """Plays per track over usable listens (everyone's)."""
-    return {
-        int(t): int(n)
-        for t, n in store.conn.execute(
+def track_plays(store: Store, artist_ids: Sequence[int] | None = None) -> dict[int, int]:
+    """Plays per track over usable listens (everyone's; of all artists, or only these)."""
+    if artist_ids is None:
+        rows = store.conn.execute(
             "SELECT track_id, sum(plays) FROM listens WHERE track_id IS NOT NULL"
             f" AND {USABLE} GROUP BY track_id"
         )
-    }
-
-
-def usable_version(store: Store) -> tuple[object, ...]:
-    """Changes whenever what is usable may have changed: listens or terms written here, or
-    anything committed by another connection. A cache key for derived counts."""
-    newest = store.conn.execute("SELECT max(id), count(*) FROM listens").fetchone()
-    terms = store.conn.execute("SELECT count(*), max(updated_at) FROM terms").fetchone()
-    other = store.conn.execute("PRAGMA data_version").fetchone()[0]
-    return (*newest, *terms, other)
+        return {int(t): int(n) for t, n in rows}
+    found: dict[int, int] = {}
+    ids = [int(a) for a in artist_ids]
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        rows = store.conn.execute(
+            "SELECT track_id, sum(plays) FROM listens WHERE track_id IS NOT NULL"
+            f" AND artist_id IN ({','.join('?' for _ in chunk)}) AND {USABLE}"
+            " GROUP BY track_id",
+            chunk,
+        )
+        found.update((int(t), int(n)) for t, n in rows)
+    return found

@@ -36,15 +36,18 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cached_property
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
 
 from recommender.errors import SchemaTooNew, StoreError
+
+if TYPE_CHECKING:  # imported when first needed: sqlite-utils loads pandas, a third of a second
+    import sqlite_utils
+    from sqlite_utils.migrations import Migrations
 
 DB_ENV = "TASTEMAKER_DB"
 SCHEMA_VERSION = 3  # the store format (PRAGMA user_version), see the module docstring
@@ -56,7 +59,8 @@ MAX_WAIT_SECONDS = 3600  # how long a writer waits for another one in all
 # Tables whose presence marks a tastemaker store of any format.
 _STORE_TABLES = {"listeners", "listens", "artists"}
 
-MigrationStep = Callable[[sqlite_utils.Database], None]
+MigrationStep = Callable[["sqlite_utils.Database"], None]
+MIGRATIONS_TABLE = "_sqlite_migrations"  # where sqlite-utils records applied migrations
 
 
 class SchemaPart:
@@ -69,34 +73,55 @@ class SchemaPart:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._migrations = Migrations(name)
-        self._steps: list[str] = []
+        self._functions: list[tuple[str, MigrationStep]] = []
 
     def step(self, name: str) -> Callable[[MigrationStep], MigrationStep]:
         """Register the decorated function as the next migration. Never edit or reorder a
         released step: append a new one."""
 
         def register(function: MigrationStep) -> MigrationStep:
-            self._migrations(name=name)(function)
-            self._steps.append(name)
+            self._functions.append((name, function))
             return function
 
         return register
 
     @property
     def steps(self) -> tuple[str, ...]:
-        return tuple(self._steps)
+        return tuple(name for name, _ in self._functions)
 
-    def unknown_steps(self, db: sqlite_utils.Database) -> list[str]:
+    def applied(self, conn: sqlite3.Connection) -> list[str]:
+        """The names of this part's steps recorded in the store, in the order applied (read
+        as sqlite-utils records them, so that opening a current store never loads it)."""
+        exists = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (MIGRATIONS_TABLE,)
+        ).fetchone()
+        if exists is None:
+            return []
+        rows = conn.execute(
+            f"SELECT name FROM [{MIGRATIONS_TABLE}] WHERE migration_set = ? ORDER BY rowid",
+            (self.name,),
+        )
+        return [str(name) for (name,) in rows]
+
+    def unknown_steps(self, conn: sqlite3.Connection) -> list[str]:
         """Steps recorded in the store that this code does not have (a newer tastemaker's)."""
-        return [m.name for m in self._migrations.applied(db) if m.name not in self._steps]
+        known = set(self.steps)
+        return [name for name in self.applied(conn) if name not in known]
 
-    def is_current(self, db: sqlite_utils.Database) -> bool:
-        return not self._migrations.pending(db)
+    def is_current(self, conn: sqlite3.Connection) -> bool:
+        return set(self.steps) <= set(self.applied(conn))
 
     def apply(self, db: sqlite_utils.Database) -> None:
         """Run the pending steps, each in its own savepoint, recording each one."""
-        self._migrations.apply(db)
+        self._migrations().apply(db)
+
+    def _migrations(self) -> Migrations:
+        from sqlite_utils.migrations import Migrations
+
+        migrations = Migrations(self.name)
+        for name, function in self._functions:
+            migrations(name=name)(function)
+        return migrations
 
 
 _REGISTERED: dict[str, SchemaPart] = {}
@@ -363,13 +388,13 @@ class Store:
 
     def __init__(
         self,
-        db: sqlite_utils.Database,
+        conn: sqlite3.Connection,
         path: Path | None,
         *,
         read_only: bool = False,
         on_wait: WaitCallback | None = None,
     ) -> None:
-        self.db = db
+        self._conn = conn
         self.path = path
         self.read_only = read_only
         self.on_wait = on_wait  # told while a write waits for another process
@@ -386,11 +411,7 @@ class Store:
         """
         if path is not None and str(path) == ":memory:":
             # Autocommit mode, like the file store: transactions are opened explicitly.
-            store = cls(
-                sqlite_utils.Database(sqlite3.connect(":memory:", isolation_level=None)),
-                None,
-                on_wait=on_wait,
-            )
+            store = cls(sqlite3.connect(":memory:", isolation_level=None), None, on_wait=on_wait)
         else:
             # Absolute, so paths recorded from it (model bundles) hold from any folder.
             target = (Path(path) if path is not None else default_db_path()).expanduser().absolute()
@@ -423,13 +444,14 @@ class Store:
                 _refuse_foreign_schema(conn, target)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the store at {target}: {exc}; {hint}") from exc
-        return cls(sqlite_utils.Database(conn), target, read_only=read_only, on_wait=on_wait)
+        return cls(conn, target, read_only=read_only, on_wait=on_wait)
 
     def _configure(self) -> None:
         try:
             self.conn.execute("PRAGMA foreign_keys = ON")
             if self.path is not None and not self.read_only:
-                self.db.enable_wal()
+                if self.conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    self.conn.execute("PRAGMA journal_mode = wal")
                 self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         except sqlite3.DatabaseError as exc:
@@ -439,7 +461,14 @@ class Store:
 
     @property
     def conn(self) -> sqlite3.Connection:
-        return self.db.conn
+        return self._conn
+
+    @cached_property
+    def db(self) -> sqlite_utils.Database:
+        """The same connection through sqlite-utils (its table helpers and migrations)."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self._conn)
 
     @property
     def version(self) -> int:
@@ -466,13 +495,13 @@ class Store:
         opening one new store do not both migrate it. Cheap once the part is current."""
         if part.name in self._current_parts:
             return
-        newer = part.unknown_steps(self.db)
+        newer = part.unknown_steps(self.conn)
         if newer:
             raise SchemaTooNew(
                 f"the store at {self.path} has {part.name} migrations this tastemaker does not "
                 f"know ({', '.join(newer)}); upgrade tastemaker"
             )
-        if not part.is_current(self.db):
+        if not part.is_current(self.conn):
             self._refuse_if_read_only(f"upgraded ({part.name} tables)")
             if self.conn.in_transaction:  # each step then runs in a savepoint of the caller's
                 part.apply(self.db)

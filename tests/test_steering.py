@@ -12,7 +12,7 @@ import pytest
 from playlists import build_playlist
 from playlists.errors import NotEnoughUnexpected
 from playlists.profile import Catalogue
-from playlists.stages.discovery import MIN_SHARED, strong_link
+from playlists.stages.discovery import MIN_SHARED, strong_enough, strong_link
 from recommender.store import Store
 from recommender.training import TrainedModel, train
 
@@ -112,13 +112,8 @@ def test_every_discovery_link_is_strong_for_its_audiences(
     assert links > 20
 
 
-def test_the_minimum_of_shared_listeners_grows_with_the_audiences(
-    demo: tuple[Store, TrainedModel],
-) -> None:
-    store, model = demo
-    catalogue = Catalogue.of(store, model.graph)
-    catalogue.__dict__["popularity"] = {1: 30, 2: 40, 3: 300, 4: 400}
-    assert not strong_link(catalogue, 1, 2, MIN_SHARED - 1)
-    assert strong_link(catalogue, 1, 2, MIN_SHARED)
-    assert not strong_link(catalogue, 3, 4, MIN_SHARED)  # chance at these audiences
-    assert not strong_link(catalogue, 3, 4, 17) and strong_link(catalogue, 3, 4, 18)
+def test_the_minimum_of_shared_listeners_grows_with_the_audiences() -> None:
+    assert not strong_enough(MIN_SHARED - 1, 30, 40)
+    assert strong_enough(MIN_SHARED, 30, 40)
+    assert not strong_enough(MIN_SHARED, 300, 400)  # chance at these audiences
+    assert not strong_enough(17, 300, 400) and strong_enough(18, 300, 400)  # 0.05 x 346.4

@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from playlists.cli import echo, echo_json, json_option, open_store
-from playlists.web import curators
-from playlists.web.server import DEFAULT_HOST, DEFAULT_PORT
+from playlists.web import DEFAULT_HOST, DEFAULT_PORT, curators
 
 
 @click.command("serve")

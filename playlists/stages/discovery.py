@@ -38,9 +38,16 @@ def strong_link(catalogue: Catalogue, a: int, b: int, shared: int) -> bool:
     """Whether `shared` listeners of artists a and b are enough to explain one by the other."""
     if shared < MIN_SHARED:
         return False
-    audiences = catalogue.popularity
-    scale = math.sqrt(audiences.get(a, 0) * audiences.get(b, 0))
-    return shared >= math.ceil(MIN_COSINE * scale)
+    # The audiences from the graph, like `shared`: one snapshot of the listening (the store's
+    # counts may have moved on since the train), and no pass over the listens per playlist.
+    graph = catalogue.graph
+    return strong_enough(shared, graph.listeners_of(a), graph.listeners_of(b))
+
+
+def strong_enough(shared: int, audience_a: int, audience_b: int) -> bool:
+    """At least MIN_SHARED listeners, and MIN_COSINE of the audiences' geometric mean."""
+    scale = math.sqrt(audience_a * audience_b)
+    return shared >= MIN_SHARED and shared >= math.ceil(MIN_COSINE * scale)
 
 
 class DiscoveryStage:
@@ -81,6 +88,7 @@ class DiscoveryStage:
             rest = [a for a in ordered if a != seed and a not in explained]
             ordered = ([seed] if seed in column_of else []) + near + rest
         picks: list[Pick] = []
+        shared_with = catalogue.shared_counter(anchors)
         for artist_id in ordered:
             if len(picks) >= limit:
                 break
@@ -88,8 +96,9 @@ class DiscoveryStage:
                 continue
             if any(catalogue.lookalike(artist_id, a) for a in anchors[:LOOKALIKE_ANCHORS]):
                 continue
+            shared = shared_with(artist_id)
             heard = sorted(
-                ((catalogue.shared(a, artist_id), a) for a in anchors if a != artist_id),
+                ((shared[a], a) for a in anchors if a != artist_id),
                 key=lambda x: (-x[0], x[1]),
             )
             if profile.seed_is_new:

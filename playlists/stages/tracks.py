@@ -7,7 +7,6 @@ listens). Artist-level data (HetRec) has no tracks: the artist itself is the ent
 
 from __future__ import annotations
 
-import weakref
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import NamedTuple
 from playlists.model import Candidate, Reason
 from playlists.profile import Catalogue
 from playlists.stages.base import Tally
-from recommender.listens import track_plays, usable_version
+from recommender.listens import track_plays
 from recommender.store import Store
 
 
@@ -38,37 +37,32 @@ class Pick:
     score: float
 
 
-_TRACKS_CACHE: weakref.WeakKeyDictionary[Store, tuple[object, dict[int, list[TrackRef]]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _tracks_by_popularity(store: Store) -> dict[int, list[TrackRef]]:
-    """Every artist's tracks, most played first (by everyone), cached until listens change."""
-    version = usable_version(store)
-    cached = _TRACKS_CACHE.get(store)
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    plays = track_plays(store)
-    found: dict[int, list[tuple[int, str | None, int | None]]] = defaultdict(list)
-    for track_id, artist_id, title, duration in store.conn.execute(
-        "SELECT id, artist_id, title, duration_ms FROM tracks"
-    ):
-        found[int(artist_id)].append((int(track_id), title, duration))
-    ranked = {
-        a: [TrackRef(*t) for t in sorted(ts, key=lambda t: (-plays.get(t[0], 0), t[0]))]
-        for a, ts in found.items()
-    }
-    _TRACKS_CACHE[store] = (version, ranked)
-    return ranked
+_CHUNK = 500  # artist ids bound per statement
 
 
 def top_tracks(
     store: Store, artist_ids: Sequence[int], per_artist: int | None
 ) -> dict[int, list[TrackRef]]:
-    """Each artist's most played tracks over everyone's usable listens (all: None)."""
-    ranked = _tracks_by_popularity(store)
-    return {a: ranked[a][:per_artist] for a in artist_ids if a in ranked}
+    """Each artist's most played tracks over everyone's usable listens (all: None), most
+    played first, ties by track id. Only these artists' listens and tracks are read: a
+    playlist asks for a few dozen artists, and the store may hold millions of listens."""
+    ids = sorted({int(a) for a in artist_ids})
+    found: dict[int, list[TrackRef]] = defaultdict(list)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        rows = store.conn.execute(
+            "SELECT id, artist_id, title, duration_ms FROM tracks"
+            f" WHERE artist_id IN ({','.join('?' for _ in chunk)})",
+            chunk,
+        )
+        for track_id, artist_id, title, duration in rows:
+            found[int(artist_id)].append(TrackRef(int(track_id), title, duration))
+    # Plays only for artists with tracks (artist-level data such as HetRec's has none).
+    plays = track_plays(store, sorted(found)) if found else {}
+    return {
+        a: sorted(ts, key=lambda t: (-plays.get(t.track_id or 0, 0), t.track_id))[:per_artist]
+        for a, ts in found.items()
+    }
 
 
 def interleave(per_artist: Sequence[Sequence[Candidate]]) -> list[Candidate]:

@@ -47,8 +47,9 @@ class UnexpectedStage:
         outside = top[
             (scenes[top] >= 0) & ~np.isin(scenes[top], sorted(home | profile.avoid_scenes))
         ]
-        order = profile.steer([int(model.artist_ids[j]) for j in outside])
-        column_of = {int(model.artist_ids[j]): int(j) for j in outside}
+        outside_ids = np.asarray(model.artist_ids)[outside].tolist()  # C-speed, not per item
+        order = profile.steer(outside_ids)
+        column_of = dict(zip(outside_ids, outside.tolist(), strict=True))
         wanted = spare(request.mix.most(UNEXPECTED))
         bridged = reach(catalogue, tally, order, starts, profile.avoid_scenes, wanted)
         picks = []

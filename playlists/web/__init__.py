@@ -6,3 +6,6 @@ server). `templates/` and `static/` hold the pages' one template set and stylesh
 with the static `report --html` page (`playlists.report`); importing this package alone pulls
 in nothing, so the report can read them without Flask.
 """
+
+DEFAULT_HOST = "127.0.0.1"  # `tastemaker serve` listens here unless told otherwise
+DEFAULT_PORT = 8765

@@ -7,10 +7,9 @@ from collections.abc import Callable
 
 from waitress import create_server
 
+from playlists.web import DEFAULT_HOST, DEFAULT_PORT
 from playlists.web.app import create_app
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8765
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 THREADS = 4
 

@@ -33,7 +33,7 @@ def search(
 
     distances, predecessors, _ = csgraph.dijkstra(
         costs,
-        directed=False,
+        directed=True,  # `costs` holds each edge both ways
         indices=sources,
         min_only=True,
         return_predecessors=True,

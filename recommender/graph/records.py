@@ -265,7 +265,8 @@ class Edges:
         return int(self.shared[found])
 
     def costs(self) -> sp.csr_matrix:
-        """Edge costs -log(weight) as the upper-triangle matrix the bridge search walks.
+        """Edge costs -log(weight), each edge both ways: the matrix the bridge search walks
+        (made once per loaded graph, so each search needs no transpose of its own).
 
         The shortest-path code indexes without checks, so every index is checked first.
         """
@@ -278,10 +279,12 @@ class Edges:
         ):
             raise _bad("edge weights")
         # Shrunk weights are below 1, so every cost is positive and stays an edge.
-        return sp.csr_matrix(
+        upper = sp.csr_matrix(
             (-np.log(np.asarray(self.weight, dtype=np.float64)), self.high, self.indptr),
             shape=(n, n),
         )
+        both: sp.csr_matrix = (upper + upper.T).tocsr()
+        return both
 
     @classmethod
     def build(
