@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from recommender.feedback import model_opinions, weigh_model_input
+from recommender.feedback import ModelOpinions, model_opinions, weigh_model_input
 from recommender.listens import USABLE, newest_listen
 from recommender.store import Store
 
@@ -139,33 +139,52 @@ def load_interactions(
     plays_matrix = sp.csr_matrix((decayed, (rows, cols)), shape=shape, dtype=np.float64)
     del decayed, rows, cols
     plays_matrix.sum_duplicates()
-    weights = plays_matrix.copy()
+    tag_names, artist_tags = _artist_tags(store, artist_ids)
+    return from_plays(
+        plays_matrix,
+        listener_ids,
+        [name for _, name in kept],
+        artist_ids,
+        [str(r[1]) for r in artist_rows],
+        tag_names,
+        artist_tags,
+        now,
+        model_opinions(store) if feedback else None,
+    )
+
+
+def from_plays(
+    plays: sp.csr_matrix,
+    listener_ids: np.ndarray,
+    listeners: list[str],
+    artist_ids: np.ndarray,
+    artist_names: list[str],
+    tags: list[str],
+    artist_tags: sp.csr_matrix,
+    now: int | None,
+    opinions: ModelOpinions | None = None,
+) -> Interactions:
+    """Interactions from decayed plays, whichever engine summed them: log-scaled weights with
+    the feedback applied, and the fingerprint of exactly that."""
+    weights = plays.copy()
     weights.data = np.log1p(weights.data)
     weights.eliminate_zeros()
-    opinions = model_opinions(store) if feedback else None
     if opinions:
         weights = weigh_model_input(weights, listener_ids, artist_ids, opinions)
-
-    tag_names, artist_tags = _artist_tags(store, artist_ids)
-    names = [name for _, name in kept]
     return Interactions(
-        listeners=names,
+        listeners=listeners,
         listener_ids=listener_ids,
         artists=artist_ids,
-        artist_names=[str(r[1]) for r in artist_rows],
-        plays=plays_matrix,
+        artist_names=artist_names,
+        plays=plays,
         weights=weights,
-        tags=tag_names,
+        tags=tags,
         artist_tags=artist_tags,
         now=now,
         fingerprint=_fingerprint(
-            plays_matrix,
-            artist_tags,
-            names,
-            artist_ids,
-            opinions.digest() if opinions else b"",
+            plays, artist_tags, listeners, artist_ids, opinions.digest() if opinions else b""
         ),
-        listener_index={n: i for i, n in enumerate(names)},
+        listener_index={n: i for i, n in enumerate(listeners)},
         artist_index={int(a): j for j, a in enumerate(artist_ids.tolist())},
     )
 

@@ -34,8 +34,8 @@ from recommender.aggregates import (
     audience_of,
     top_tracks_of,
 )
-from recommender.feedback import ModelOpinions, weigh_model_input
-from recommender.interactions import DAY, Interactions, _fingerprint
+from recommender.feedback import ModelOpinions
+from recommender.interactions import DAY, from_plays
 from recommender.spark.listening import Listening
 
 if TYPE_CHECKING:
@@ -190,26 +190,16 @@ def _compute(
     )
 
     tag_names, artist_tags, profile = _tags(listening, artist_ids)
-    weights = plays.copy()
-    weights.data = np.log1p(weights.data)
-    weights.eliminate_zeros()
-    if opinions:
-        weights = weigh_model_input(weights, listener_ids, artist_ids, opinions)
-    interactions = Interactions(
-        listeners=names,
-        listener_ids=listener_ids,
-        artists=artist_ids,
-        artist_names=[str(n) for n in artists["name"].tolist()],
-        plays=plays,
-        weights=weights,
-        tags=tag_names,
-        artist_tags=artist_tags,
-        now=reference,
-        fingerprint=_fingerprint(
-            plays, artist_tags, names, artist_ids, opinions.digest() if opinions else b""
-        ),
-        listener_index={n: i for i, n in enumerate(names)},
-        artist_index={int(x): j for j, x in enumerate(artist_ids.tolist())},
+    interactions = from_plays(
+        plays,
+        listener_ids,
+        names,
+        artist_ids,
+        [str(n) for n in artists["name"].tolist()],
+        tag_names,
+        artist_tags,
+        reference,
+        opinions,
     )
     return Aggregates(
         interactions=interactions,
