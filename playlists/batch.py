@@ -22,8 +22,6 @@ partitioning and the writes are Spark's.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -35,7 +33,7 @@ from playlists.export.jspf import to_jspf_dict
 from playlists.model import KINDS, Playlist
 from playlists.request import DEFAULT_LENGTH
 from recommender.errors import LakeError
-from recommender.lake import require_pyarrow
+from recommender.lake import new_folder, require_pyarrow
 from recommender.store import Store
 from recommender.training import TrainedModel, load_model
 
@@ -140,8 +138,6 @@ def batch_playlists(
         raise LakeError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
     require_pyarrow()
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise LakeError(f"{out} already exists and is not an empty folder: name a new one")
     if store.path is None:
         raise LakeError("batch playlists need a store on disk: pass --db PATH")
     model = load_model(store)
@@ -157,21 +153,11 @@ def batch_playlists(
     else:
         names = list(listeners)
     started = time.perf_counter()
-    parent = out.absolute().parent
-    if not parent.is_dir():
-        raise LakeError(f"the folder {parent} does not exist: create it first")
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
-    try:
+    with new_folder(out) as work:
         if engine == "spark":
             built, failed = _on_spark(job, names, work, master, partitions)
         else:
             built, failed = _in_process(store, model, job, names, work)
-        if out.exists():
-            out.rmdir()
-        work.replace(out)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return BatchReport(
         out, engine, len(names), built, failed, time.perf_counter() - started, job.model_id
     )

@@ -30,6 +30,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,6 +109,71 @@ def export_listens(store: Store, folder: Path, buckets: int = DEFAULT_BUCKETS) -
     if buckets < 1:
         raise LakeError(f"--buckets must be at least 1, not {buckets}")
     folder = Path(folder)
+    try:
+        with new_folder(folder) as work:
+            counts = _write_listens(store, work / LISTENS, buckets, pa, ds)
+            listeners = _write_listeners(store, work / "listeners.parquet", pa, pq)
+            artists = _write_table(
+                store,
+                work / "artists.parquet",
+                "SELECT id, name FROM artists ORDER BY id",
+                pa.schema([("id", pa.int64()), ("name", pa.string())]),
+                pa,
+                pq,
+            )
+            _write_table(
+                store,
+                work / "tags.parquet",
+                "SELECT id, name FROM tags WHERE id IN (SELECT DISTINCT tag_id FROM artist_tags)"
+                " ORDER BY id",
+                pa.schema([("id", pa.int64()), ("name", pa.string())]),
+                pa,
+                pq,
+            )
+            _write_table(
+                store,
+                work / "artist_tags.parquet",
+                "SELECT artist_id, tag_id, sum(count) FROM artist_tags GROUP BY artist_id, tag_id"
+                " ORDER BY artist_id, tag_id",
+                pa.schema(
+                    [("artist_id", pa.int64()), ("tag_id", pa.int64()), ("count", pa.int64())]
+                ),
+                pa,
+                pq,
+            )
+            reference = store.conn.execute(
+                f"SELECT max(listened_at) FROM listens WHERE {USABLE}"
+            ).fetchone()[0]
+            summary = ListensExport(
+                folder=folder,
+                listens=counts[0],
+                usable=counts[1],
+                listeners=listeners,
+                artists=artists,
+                buckets=buckets,
+                reference_time=None if reference is None else int(reference),
+            )
+            manifest = {
+                "format": FORMAT,
+                "listens": summary.listens,
+                "usable": summary.usable,
+                "listeners": summary.listeners,
+                "artists": summary.artists,
+                "buckets": buckets,
+                "reference_time": summary.reference_time,
+            }
+            (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise LakeError(f"cannot write the Parquet export to {folder}: {exc}") from exc
+    return summary
+
+
+@contextmanager
+def new_folder(folder: Path) -> Iterator[Path]:
+    """A hidden staging folder beside `folder` (which must be absent or empty), renamed to
+    `folder` when the block completes and removed when it fails: no reader ever sees half of
+    an export or a batch."""
+    folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise LakeError(f"{folder} already exists and is not an empty folder: name a new one")
     parent = folder.absolute().parent
@@ -114,66 +181,13 @@ def export_listens(store: Store, folder: Path, buckets: int = DEFAULT_BUCKETS) -
         raise LakeError(f"the folder {parent} does not exist: create it first")
     work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
     try:
-        counts = _write_listens(store, work / LISTENS, buckets, pa, ds)
-        listeners = _write_listeners(store, work / "listeners.parquet", pa, pq)
-        artists = _write_table(
-            store,
-            work / "artists.parquet",
-            "SELECT id, name FROM artists ORDER BY id",
-            pa.schema([("id", pa.int64()), ("name", pa.string())]),
-            pa,
-            pq,
-        )
-        _write_table(
-            store,
-            work / "tags.parquet",
-            "SELECT id, name FROM tags WHERE id IN (SELECT DISTINCT tag_id FROM artist_tags)"
-            " ORDER BY id",
-            pa.schema([("id", pa.int64()), ("name", pa.string())]),
-            pa,
-            pq,
-        )
-        _write_table(
-            store,
-            work / "artist_tags.parquet",
-            "SELECT artist_id, tag_id, sum(count) FROM artist_tags GROUP BY artist_id, tag_id"
-            " ORDER BY artist_id, tag_id",
-            pa.schema([("artist_id", pa.int64()), ("tag_id", pa.int64()), ("count", pa.int64())]),
-            pa,
-            pq,
-        )
-        reference = store.conn.execute(
-            f"SELECT max(listened_at) FROM listens WHERE {USABLE}"
-        ).fetchone()[0]
-        summary = ListensExport(
-            folder=folder,
-            listens=counts[0],
-            usable=counts[1],
-            listeners=listeners,
-            artists=artists,
-            buckets=buckets,
-            reference_time=None if reference is None else int(reference),
-        )
-        manifest = {
-            "format": FORMAT,
-            "listens": summary.listens,
-            "usable": summary.usable,
-            "listeners": summary.listeners,
-            "artists": summary.artists,
-            "buckets": buckets,
-            "reference_time": summary.reference_time,
-        }
-        (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        yield work
         if folder.exists():
             folder.rmdir()  # empty, checked above
         os.replace(work, folder)
-    except OSError as exc:
-        shutil.rmtree(work, ignore_errors=True)
-        raise LakeError(f"cannot write the Parquet export to {folder}: {exc}") from exc
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return summary
 
 
 def _write_listens(store: Store, target: Path, buckets: int, pa: Any, ds: Any) -> tuple[int, int]:
