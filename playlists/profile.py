@@ -418,18 +418,22 @@ class ModelScores:
 
     artist_ids: np.ndarray
     values: np.ndarray  # aligned with artist_ids
-    ranks: np.ndarray
 
     @classmethod
     def of(cls, artist_ids: np.ndarray, scores: np.ndarray) -> ModelScores:
         ids = np.array(artist_ids)
         values = np.array(scores, dtype=float)
-        ranks = np.empty(len(values), dtype=np.int64)
-        # Ties are broken by column order.
-        ranks[np.argsort(-values, kind="stable")] = np.arange(1, len(values) + 1)
-        for array in (ids, values, ranks):
+        for array in (ids, values):
             array.setflags(write=False)
-        return cls(ids, values, ranks)
+        return cls(ids, values)
+
+    def rank(self, column: int) -> int:
+        """The place of this column's score among all (1 = top; ties by column order): two
+        counts, so that a playlist asking for a few dozen ranks never sorts every artist."""
+        value = self.values[column]
+        higher = int(np.count_nonzero(self.values > value))
+        tied_before = int(np.count_nonzero(self.values[:column] == value))
+        return higher + tied_before + 1
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,7 +12,7 @@ from playlists.model import UNEXPECTED
 from playlists.profile import Catalogue, ListenerProfile
 from playlists.reasons import UnexpectedEvidence
 from playlists.request import PlaylistRequest
-from playlists.stages.base import ANCHORS, StageResult, Tally
+from playlists.stages.base import ANCHORS, StageResult, Tally, best_first
 from playlists.stages.bridges import reach, spread_scenes
 from playlists.stages.tracks import Pick, with_tracks
 
@@ -42,8 +42,8 @@ class UnexpectedStage:
         ][:ANCHORS]
         scenes = catalogue.scene_columns(model.artist_ids)
         unheard = np.flatnonzero(~np.isin(model.artist_ids, sorted(profile.history)))
-        unheard = unheard[np.argsort(-model.values[unheard], kind="stable")]
-        top = unheard[: max(1, int(len(unheard) * UNEXPECTED_TOP_FRACTION))]
+        k = max(1, int(len(unheard) * UNEXPECTED_TOP_FRACTION))
+        top = unheard[best_first(model.values[unheard], k)]
         outside = top[
             (scenes[top] >= 0) & ~np.isin(scenes[top], sorted(home | profile.avoid_scenes))
         ]
@@ -60,7 +60,7 @@ class UnexpectedStage:
                 artist_id=b.artist_id,
                 route=b.route(catalogue),
                 model_score=float(model.values[j]),
-                model_rank=int(model.ranks[j]),
+                model_rank=model.rank(j),
             )
             picks.append(Pick(b.artist_id, evidence.reason(), float(model.values[j])))
         summary = (
