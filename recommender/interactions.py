@@ -85,6 +85,21 @@ def decay(ages_seconds: np.ndarray, half_life_days: np.ndarray) -> np.ndarray:
     return np.asarray(np.power(0.5, ages / (half_life_days * DAY)))
 
 
+READ_CHUNK = 500_000  # listen rows turned into arrays at a time
+
+
+def _usable_rows(store: Store) -> Iterator[np.ndarray]:
+    """Every usable listen as int64 rows (listener_id, artist_id, listened_at or 0,
+    listened_at is null, plays), in insertion order, a chunk at a time: a Python object per
+    value exists for one chunk only, so memory stays bounded at any size."""
+    cursor = store.conn.execute(
+        "SELECT listener_id, artist_id, ifnull(listened_at, 0), listened_at IS NULL, plays"
+        f" FROM listens WHERE {USABLE} ORDER BY id"
+    )
+    while rows := cursor.fetchmany(READ_CHUNK):
+        yield np.array(rows, dtype=np.int64).reshape(-1, 5)
+
+
 def load_interactions(
     store: Store, now: int | None = None, *, feedback: bool = True
 ) -> Interactions:
