@@ -146,7 +146,13 @@ class Groups:
 def head_artists(train: sp.csr_matrix, share: float = HEAD_SHARE) -> np.ndarray:
     """Mask of the fewest most-played artists whose plays reach `share` of all plays (ties in
     column order)."""
-    plays = np.asarray(train.sum(axis=0)).ravel()
+    return head_of(np.asarray(train.sum(axis=0)).ravel(), share)
+
+
+def head_of(plays: np.ndarray, share: float = HEAD_SHARE) -> np.ndarray:
+    """Mask of the fewest largest `plays` (one per artist) reaching `share` of their sum, ties
+    in order: the head; everything else is the long tail."""
+    plays = np.asarray(plays, dtype=np.float64)
     head = np.zeros(len(plays), dtype=bool)
     total = plays.sum()
     if total <= 0:
