@@ -234,6 +234,14 @@ def forget(
             f"nothing was forgotten: {_trouble(exc)}; the store is as it was: "
             f"{_remedy(exc)} and run the same forget again"
         ) from None
+    except StoreError as exc:  # the store's own account of the same trouble
+        if isinstance(exc.__cause__, sqlite3.OperationalError):
+            cause = exc.__cause__
+            raise StoreError(
+                f"nothing was forgotten: {_trouble(cause)}; the store is as it was: "
+                f"{_remedy(cause)} and run the same forget again"
+            ) from None
+        raise StoreError(f"nothing was forgotten: {exc}") from None
     naming = _files_naming(files, listener)
     return _finished(replace(_finish(store, report), files_naming_listener=naming))
 
@@ -588,11 +596,23 @@ def _disk_full(exc: BaseException) -> bool:
 
 
 def _trouble(exc: sqlite3.OperationalError) -> str:
-    return "the disk is full" if _disk_full(exc) else f"the store was busy ({exc})"
+    if _disk_full(exc):
+        return "the disk is full"
+    if _read_only(exc):
+        return "the store is read-only"
+    return f"the store was busy ({exc})"
 
 
 def _remedy(exc: sqlite3.OperationalError) -> str:
-    return "free some space" if _disk_full(exc) else "stop other tastemaker processes"
+    if _disk_full(exc):
+        return "free some space"
+    if _read_only(exc):
+        return "make the store's file and folder writable"
+    return "stop other tastemaker processes"
+
+
+def _read_only(exc: sqlite3.OperationalError) -> bool:
+    return "readonly" in str(exc).lower() or "read-only" in str(exc).lower()
 
 
 def _file_bytes(store: Store) -> int | None:

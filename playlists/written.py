@@ -20,6 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from playlists.schema import ensure_playlist_schema
+from recommender.errors import StoreError
 from recommender.files import Content, Written, write_output
 from recommender.store import Store, utc_now
 
@@ -77,7 +78,7 @@ def write_listener_file(
                 },
                 pk="path",
             )
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, StoreError) as exc:  # StoreError: the store's account of a write refused
         return SavedFile(
             written,
             f"the store could not note this file ({exc}): `tastemaker forget` will not list it",

@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 from numpy.lib import format as npy_format
 
-from recommender.errors import BundleError
+from recommender.errors import BundleError, ModelNotSaved
 
 BUNDLE_FORMAT = 2
 MANIFEST = "manifest.json"
@@ -170,10 +170,28 @@ def write_bundle(
         digest = hashlib.sha256(text).hexdigest()
         _write_stamp(staging, digest, files)  # just hashed: the first load need not hash again
         os.replace(staging, target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        # numpy reports a short write without an errno ("N requested and M written"), so the
+        # disk is asked directly.
+        disk_full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or _nearly_full(target)
+        why = "the disk is full" if disk_full else (exc.strerror or str(exc))
+        remedy = "free some space" if disk_full else "make the models folder writable"
+        raise ModelNotSaved(
+            f"the model could not be written to {target.parent} ({why}): nothing was saved and "
+            f"the previous model is still used; {remedy} and run `tastemaker train` again"
+        ) from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target, digest
+
+
+def _nearly_full(target: Path) -> bool:
+    try:
+        return shutil.disk_usage(target.parent).free < _CHUNK
+    except OSError:
+        return False
 
 
 def _check_spec(check: Check | None) -> dict[str, Any]:
@@ -214,7 +232,7 @@ def read_bundle(folder: Path, manifest_sha256: str | None = None) -> Bundle:
     digest = hashlib.sha256(raw).hexdigest()
     try:
         manifest = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise BundleError(f"{folder} has no readable manifest ({exc}): {HINT}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
         old = isinstance(manifest, dict) and manifest.get("format") == 1
@@ -331,7 +349,7 @@ def _signature(found: os.stat_result) -> list[int]:
 def _stamp_matches(folder: Path, digest: str, stats: dict[str, list[int]]) -> bool:
     try:
         stamp = json.loads(_read_bounded(folder / STAMP, MAX_MANIFEST_BYTES, "stamp"))
-    except (BundleError, ValueError, UnicodeDecodeError):
+    except (BundleError, ValueError, UnicodeDecodeError, RecursionError):
         return False
     return (
         isinstance(stamp, dict) and stamp.get("manifest") == digest and stamp.get("files") == stats
@@ -444,5 +462,5 @@ def _document(path: Path, name: str) -> Any:
     raw = _read_bounded(path, MAX_DOCUMENT_BYTES, "document")
     try:
         return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # nested too deep: not ours
         raise BundleError(f"{path} cannot be read ({exc}): {HINT}") from None

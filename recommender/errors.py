@@ -54,6 +54,10 @@ class BundleError(TastemakerError):
     """A saved model bundle is torn, tampered with, or not a tastemaker bundle."""
 
 
+class ModelNotSaved(TastemakerError):
+    """A trained model could not be written (a full disk, a read-only models folder)."""
+
+
 class UnsafeArchive(IngestError):
     """A zip that is refused as suspicious (too many files, paths leading outside it)."""
 

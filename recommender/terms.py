@@ -72,12 +72,10 @@ class Terms:
     def validated(self) -> Terms:
         """These terms, or InvalidTerms naming the first value of the wrong type or out of
         range (a value from a file may be anything: a string, infinity, a list of numbers)."""
-        for name in ("surprise", "half_life_days"):
+        for name in ("surprise", "half_life_days"):  # infinity and NaN: the range checks below
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise InvalidTerms(f"{name} must be a number, got {value!r}")
-            if not math.isfinite(value):
-                raise InvalidTerms(f"{name} must be a finite number, got {value!r}")
         if isinstance(self.no_repeat_days, bool) or not isinstance(self.no_repeat_days, int):
             raise InvalidTerms(
                 f"no_repeat_days must be a whole number, got {self.no_repeat_days!r}"

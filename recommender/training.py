@@ -42,6 +42,7 @@ from recommender.errors import (
     BundleError,
     ModelConfigError,
     ModelMissing,
+    ModelNotSaved,
     ModelStale,
     NothingToTrain,
     TooBigForMemory,
@@ -497,7 +498,7 @@ def _save(
         path, digest = write_bundle(
             folder / model_id, arrays, {"graph": g_document}, manifest, checks
         )
-    except OSError:
+    except ModelNotSaved:
         check_generation(store, generation)  # a forget removed the half-written folder
         raise
     stages.done("save", started, f"{_folder_mb(path):.1f} MB")

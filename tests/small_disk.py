@@ -86,3 +86,25 @@ def run_on_small_disk(
     result: dict[str, Any] = json.loads(lines[-1])
     result["simulated"] = simulated
     return result
+
+
+def run_with_read_only(
+    script: str, folder: Path, *args: str, timeout: float = 120
+) -> dict[str, Any]:
+    """Run `script` with `sys.argv[1:]` = `args` while `folder` is a read-only bind mount of
+    itself in a private mount namespace: writes there fail with EROFS even for root, which
+    file permissions never stop. Returns the JSON object the script printed last; raises
+    AssertionError when no namespace can be made here (callers check `small_disk_works()`)."""
+    command = _unshare()
+    assert command is not None and small_disk_works(), "no private mount namespace here"
+    source = folder.parent / f"{folder.name}-read-only-script.py"
+    source.write_text(script, encoding="utf-8")
+    mount = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"'
+    argv = [*command, "sh", "-c", mount, "sh", str(folder), sys.executable, str(source), *args]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise AssertionError(f"read-only script failed ({done.returncode}): {done.stderr}")
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result

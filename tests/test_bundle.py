@@ -26,6 +26,7 @@ from recommender.graph import ArtistGraph
 from recommender.models import TastemakerConfig
 from recommender.store import Store
 from recommender.training import TrainedModel, load_model, train
+from tests.small_disk import run_on_small_disk, run_with_read_only, small_disk_works
 from tests.synthetic import fill_planted
 
 FAST = TastemakerConfig(no_components=8, epochs=5, learning_rate=0.05, ease_share=0.1)
@@ -275,12 +276,29 @@ def test_a_read_only_bundle_loads_and_is_verified_each_time(
     (folder / STAMP).unlink()
     folder.chmod(0o555)
     try:
-        if os.access(folder, os.W_OK):
-            pytest.skip("running as a user who can write anywhere (root)")
-        assert load_model(file_store).scores("p00").shape == (len(trained.artist_ids),)
-        assert not (folder / STAMP).exists()
+        if not os.access(folder, os.W_OK):
+            assert load_model(file_store).scores("p00").shape == (len(trained.artist_ids),)
+            assert not (folder / STAMP).exists()
+            return
     finally:
         folder.chmod(0o755)
+    # Root writes through any permission: a read-only mount stops it, as on a read-only disk.
+    if not small_disk_works():
+        pytest.skip("root, and no private mount namespace for a read-only mount")
+    assert file_store.path is not None
+    result = run_with_read_only(READ_ONLY_LOAD, folder, str(file_store.path))
+    assert result == {"shape": [len(trained.artist_ids)], "stamp": False}
+
+
+READ_ONLY_LOAD = """
+import json, sys
+from recommender.store import Store
+from recommender.training import load_model
+with Store.open(sys.argv[1]) as store:
+    model = load_model(store)
+    shape = list(model.scores("p00").shape)
+    print(json.dumps({"shape": shape, "stamp": (model.path / ".verified").exists()}))
+"""
 
 
 def test_arrays_are_memory_mapped_read_only(trained: TrainedModel, file_store: Store) -> None:
@@ -315,3 +333,25 @@ def test_a_graph_saved_alone_round_trips_and_refuses_tampering(
     (folder / "graph_edges_weight.npy").write_bytes(bytes(data))
     with pytest.raises(GraphFileError, match="checksum"):
         ArtistGraph.load(folder)
+
+
+FULL_DISK_BUNDLE = """
+import json, sys
+from pathlib import Path
+import numpy as np
+from recommender.bundle import write_bundle
+from recommender.errors import ModelNotSaved
+disk = Path(sys.argv[1])
+try:
+    write_bundle(disk / "m", {"a": np.zeros(200_000)}, {}, {"model_id": "m"})
+    print(json.dumps({"error": None}))
+except ModelNotSaved as exc:
+    print(json.dumps({"error": str(exc), "files": sorted(p.name for p in disk.iterdir())}))
+"""
+
+
+def test_a_bundle_on_a_full_disk_is_one_error_and_leaves_nothing(tmp_path: Path) -> None:
+    result = run_on_small_disk(FULL_DISK_BUNDLE, tmp_path / "disk", size_kib=256)
+    assert result["error"] and "nothing was saved" in result["error"], result
+    assert "run `tastemaker train` again" in result["error"]
+    assert result["files"] == []  # the staging folder is gone too

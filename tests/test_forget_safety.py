@@ -101,7 +101,7 @@ def _killed_train_debris(db: Path) -> tuple[Path, Path]:
     staging = models / ".20990101T000000000000Z-deadbeef.partial"
     staging.mkdir(parents=True)
     (staging / "mappings.json").write_text(json.dumps({"listeners": [SECRET]}))
-    unrecorded = write_bundle(
+    unrecorded, _ = write_bundle(
         models / "20990101T000001000000Z-deadbeef",
         {"x": np.zeros(2)},
         {"listeners": [SECRET]},
