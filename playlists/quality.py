@@ -52,7 +52,7 @@ from recommender.store import Store
 
 ALPHA = 0.01
 RECENT_DAYS = 90
-CHART_TAGS = 8  # tags drawn in the page's tag-mix chart
+CHART_TAGS = 6  # tags drawn in the page's tag-mix chart
 DAY = 86_400
 
 

@@ -538,6 +538,17 @@ def audit_text(report: AuditReport) -> list[str]:
     return lines
 
 
+def _html_table(rows: dict[str, dict[str, Any]], metrics: tuple[str, ...]) -> list[str]:
+    """One table: a row per model, a column per metric (mean +- spread)."""
+    e = html.escape
+    lines = ["<table><tr><th>model</th>" + "".join(f"<th>{e(m)}</th>" for m in metrics) + "</tr>"]
+    for model, values in rows.items():
+        cells = "".join(f"<td>{_cell(values[m], values.get(f'{m}_sd'))}</td>" for m in metrics)
+        lines.append(f"<tr><td>{e(model)}</td>{cells}</tr>")
+    lines.append("</table>")
+    return lines
+
+
 def audit_html(report: AuditReport) -> str:
     """A self-contained page (no script, nothing fetched) of the audit; every name escaped."""
     e = html.escape
@@ -558,33 +569,12 @@ def audit_html(report: AuditReport) -> str:
         d = groups[name]
         out.append(
             f"<h2>{e(name)}</h2><p>{d['listeners']} listeners; {e(str(d['unit']))} from"
-            f" {d['from']:.4g} to {d['to']:.4g}.</p><table><tr><th>model</th>"
-            + "".join(f"<th>{e(m)}</th>" for m in GROUP_METRICS)
-            + "</tr>"
+            f" {d['from']:.4g} to {d['to']:.4g}.</p>"
         )
-        for model, metrics in values.items():
-            out.append(
-                f"<tr><td>{e(model)}</td>"
-                + "".join(
-                    f"<td>{_cell(metrics[m], metrics.get(f'{m}_sd'))}</td>" for m in GROUP_METRICS
-                )
-                + "</tr>"
-            )
-        out.append("</table>")
-    out.append(
-        "<h2>Artists</h2><table><tr><th>model</th>"
-        + "".join(f"<th>{e(m)}</th>" for m in ARTIST_METRICS)
-        + "</tr>"
-    )
-    for model, metrics in report["artists"].items():
-        out.append(
-            f"<tr><td>{e(model)}</td>"
-            + "".join(
-                f"<td>{_cell(metrics[m], metrics.get(f'{m}_sd'))}</td>" for m in ARTIST_METRICS
-            )
-            + "</tr>"
-        )
-    out.append("</table><h2>Features the model uses</h2><ul>")
+        out += _html_table(values, GROUP_METRICS)
+    out.append("<h2>Artists</h2>")
+    out += _html_table(report["artists"], ARTIST_METRICS)
+    out.append("<h2>Features the model uses</h2><ul>")
     for f in report["features"]:
         out.append(f"<li>{e(str(f['name']))} ({e(str(f['level']))}): {e(str(f['meaning']))}</li>")
     out.append("</ul></body></html>\n")

@@ -107,7 +107,7 @@ def test_the_page_draws_the_tag_mix_inline_without_script(store: Store) -> None:
     page = render_report(store, pid)
     chart = page[page.index("<svg") : page.index("</svg>")]
     assert "<script" not in page and "<b>ska" not in chart and "&lt;b&gt;ska" in chart
-    # Bars are share x 160 px: street punk's recent bar 8/9 x 160.
-    widths = re.findall(r'class="recent" x="130" y="\d+" width="([\d.]+)"', chart)
-    assert [float(w) for w in widths] == [round(8 / 9 * 160, 1), 0.0, round(1 / 9 * 160, 1)]
+    # Bars are share x 150 px: street punk's recent bar 8/9 x 150.
+    widths = re.findall(r'class="recent" x="120" y="\d+" width="([\d.]+)"', chart)
+    assert [float(w) for w in widths] == [round(8 / 9 * 150, 1), 0.0, round(1 / 9 * 150, 1)]
     assert 'data-key="popularity_lift" value="0.0"' in page

@@ -27,6 +27,23 @@ def progress_printer(as_json: bool) -> Callable[[str], None] | None:
     return lambda line: echo(line, err=True)
 
 
+# Options `evaluate` and `audit` share.
+models_option = click.option(
+    "--model",
+    "model_names_",
+    type=MODEL_CHOICE,
+    multiple=True,
+    help=f"Only this model (repeat for more; default: {', '.join(DEFAULT_MODELS)}).",
+)
+seeds_option = click.option(
+    "--seeds",
+    type=click.IntRange(1, 20),
+    default=SEEDS,
+    show_default=True,
+    help="Fits of each model whose training is random (LightFM): mean and spread reported.",
+)
+
+
 @click.command("train")
 @click.option(
     "--model",
@@ -99,20 +116,8 @@ def train_command(
 
 
 @click.command("evaluate")
-@click.option(
-    "--model",
-    "model_names_",
-    type=MODEL_CHOICE,
-    multiple=True,
-    help=f"Evaluate only this model (repeat for more; default: {', '.join(DEFAULT_MODELS)}).",
-)
-@click.option(
-    "--seeds",
-    type=click.IntRange(1, 20),
-    default=SEEDS,
-    show_default=True,
-    help="Fits of each model whose training is random (LightFM): mean and spread reported.",
-)
+@models_option
+@seeds_option
 @click.option(
     "--groups",
     is_flag=True,
@@ -157,13 +162,7 @@ def evaluate_command(
 
 
 @click.command("audit")
-@click.option(
-    "--model",
-    "model_names_",
-    type=MODEL_CHOICE,
-    multiple=True,
-    help=f"Audit only this model (repeat for more; default: {', '.join(DEFAULT_MODELS)}).",
-)
+@models_option
 @click.option(
     "--split",
     "split_name",
@@ -172,13 +171,7 @@ def evaluate_command(
     show_default=True,
     help="Which evaluation split to audit.",
 )
-@click.option(
-    "--seeds",
-    type=click.IntRange(1, 20),
-    default=SEEDS,
-    show_default=True,
-    help="Fits of each model whose training is random (LightFM): mean and spread reported.",
-)
+@seeds_option
 @click.option(
     "--html",
     "html_file",
