@@ -54,6 +54,7 @@ import scipy.sparse as sp
 from recommender.evaluate import (
     SEED,
     SEEDS,
+    SPLITS,
     ModelChoice,
     Split,
     evaluate_scorer,
@@ -486,7 +487,7 @@ def evaluate_with_groups(
     reports = audit_interactions(
         load_interactions(store),
         models,
-        ("random", "discovery"),
+        SPLITS,
         seed,
         progress,
         seeds=seeds,

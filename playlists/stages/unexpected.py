@@ -57,9 +57,9 @@ class UnexpectedStage:
         tally = Tally(profile)
         model = profile.scores
         home = profile.home_scenes
-        starts = [h.artist_id for h in profile.liked if catalogue.scene_of(h.artist_id) in home][
-            :ANCHORS
-        ]
+        starts = [
+            h.artist_id for h in profile.liked if catalogue.scene_of(h.artist_id) in home
+        ][:ANCHORS]
         scenes = catalogue.scene_columns(model.artist_ids)
         unheard = np.flatnonzero(~np.isin(model.artist_ids, sorted(profile.history)))
         unheard = unheard[np.argsort(-model.values[unheard], kind="stable")]
