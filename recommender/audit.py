@@ -510,20 +510,28 @@ def _cell(value: Any, spread: Any = None) -> str:
     return text
 
 
+def head_sentence(report: AuditReport) -> str:
+    """How big the head is and what share of plays the long tail holds."""
+    groups = report["groups"]
+    head = groups["head"]
+    return (
+        f"{head['artists']} artists with {head['plays_share']:.1%} of plays;"
+        f" long tail {groups['long_tail_plays']:.1%} of plays"
+    )
+
+
+def group_sentence(report: AuditReport, name: str) -> str:
+    """A group's size and the thresholds that drew it."""
+    d = report["groups"][name]
+    return f"{d['listeners']} listeners, {d['unit']} from {d['from']:.4g} to {d['to']:.4g}"
+
+
 def audit_text(report: AuditReport) -> list[str]:
     """The audit as the lines `tastemaker audit` prints."""
     lines = [f"split: {report['split']} (mean over seeds)"]
-    groups = report["groups"]
-    head = groups["head"]
-    lines.append(
-        f"head: {head['artists']} artists with {head['plays_share']:.1%} of plays;"
-        f" long tail {groups['long_tail_plays']:.1%} of plays"
-    )
+    lines.append(f"head: {head_sentence(report)}")
     for name, values in report["listener_groups"].items():
-        d = groups[name]
-        lines.append(
-            f"{name}: {d['listeners']} listeners, {d['unit']} from {d['from']:.4g} to {d['to']:.4g}"
-        )
+        lines.append(f"{name}: {group_sentence(report, name)}")
         lines.append("  " + f"{'model':<14}" + "".join(f"{m:>17}" for m in GROUP_METRICS))
         for model, metrics in values.items():
             cells = "".join(
@@ -561,17 +569,9 @@ def audit_html(report: AuditReport) -> str:
         "th:first-child,td:first-child{text-align:left}</style></head><body>",
         f"<h1>Bias audit ({e(str(report['split']))} split)</h1>",
     ]
-    groups = report["groups"]
-    out.append(
-        f"<p>Head: {groups['head']['artists']} artists with"
-        f" {groups['head']['plays_share']:.1%} of plays.</p>"
-    )
+    out.append(f"<p>Head: {e(head_sentence(report))}.</p>")
     for name, values in report["listener_groups"].items():
-        d = groups[name]
-        out.append(
-            f"<h2>{e(name)}</h2><p>{d['listeners']} listeners; {e(str(d['unit']))} from"
-            f" {d['from']:.4g} to {d['to']:.4g}.</p>"
-        )
+        out.append(f"<h2>{e(name)}</h2><p>{e(group_sentence(report, name))}.</p>")
         out += _html_table(values, GROUP_METRICS)
     out.append("<h2>Artists</h2>")
     out += _html_table(report["artists"], ARTIST_METRICS)
