@@ -166,6 +166,25 @@ class ArtistNames(Mapping[int, str]):
         return int(self._store.conn.execute("SELECT count(*) FROM artists").fetchone()[0])
 
 
+class GraphAudiences(Mapping[int, int]):
+    """The graph's listeners per artist as a mapping (`Catalogue.audiences`)."""
+
+    def __init__(self, graph: GraphView) -> None:
+        self._graph = graph
+
+    def __getitem__(self, artist_id: int) -> int:
+        try:
+            return int(self._graph.listeners_of(artist_id))
+        except TastemakerError:
+            raise KeyError(artist_id) from None
+
+    def __iter__(self) -> Iterator[int]:
+        return (int(a) for a in self._graph.artist_ids)
+
+    def __len__(self) -> int:
+        return len(self._graph.artist_ids)
+
+
 @dataclass(frozen=True, eq=False)
 class Catalogue:
     """What every listener's playlist shares: the graph and the names of artists and scenes.
@@ -195,6 +214,12 @@ class Catalogue:
             return int(self.graph.shared_listeners(a, b))
         except TastemakerError:
             return 0
+
+    @property
+    def audiences(self) -> Mapping[int, int]:
+        """Distinct listeners per artist at train time (the graph's: the snapshot its shared
+        counts come from), read per artist asked for; 0 for an artist the graph lacks."""
+        return GraphAudiences(self.graph)
 
     def shared_counter(self, anchors: Sequence[int]) -> Callable[[int], dict[int, int]]:
         """{anchor: shared listeners with an artist} for many artists against the same anchors

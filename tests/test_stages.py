@@ -333,3 +333,12 @@ def test_best_first_is_the_head_of_a_stable_sort() -> None:
         full = np.argsort(-values, kind="stable")
         for k in (1, 3, 10, len(values)):
             assert best_first(values, k).tolist() == full[:k].tolist()
+
+
+def test_unexpected_tries_artists_no_better_known_than_the_listeners_median_first() -> None:
+    from playlists.stages.unexpected import known_no_better
+
+    popularity = {1: 50, 2: 5, 3: 20, 4: 1, 5: 10, 6: 30, 7: 20}
+    # Own artists 5, 6, 7 have 10, 30, 20 listeners: median 20. At most 20 first, in order.
+    assert known_no_better([1, 2, 3, 4], popularity, {5, 6, 7}) == [2, 3, 4, 1]
+    assert known_no_better([1, 2], popularity, set()) == [1, 2]

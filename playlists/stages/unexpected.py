@@ -1,10 +1,14 @@
 """Unexpected: artists new to the listener OUTSIDE their scenes (and outside the look-alikes of
 their scenes), in the top `UNEXPECTED_TOP_FRACTION` of the model's scores for them among
 unheard artists, and reached through a real co-listening bridge from one of their artists in a
-home scene. Picks are spread over the scenes they come from, one track per artist.
+home scene. Artists no better known than the listener's own median artist are tried first
+(`known_no_better`). Picks are spread over the scenes they come from, one track per artist.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from statistics import median
 
 import numpy as np
 
@@ -17,6 +21,22 @@ from playlists.stages.bridges import reach, spread_scenes
 from playlists.stages.tracks import Pick, with_tracks
 
 UNEXPECTED_TOP_FRACTION = 0.5  # "still scored well": top half of the unheard artists
+
+
+def known_no_better(
+    order: Sequence[int], popularity: Mapping[int, int], history: Iterable[int]
+) -> list[int]:
+    """`order` with the artists at most as well known (listeners) as the listener's own median
+    artist first, the better-known after, each part in its order: a surprise should be a
+    discovery, not the catalogue's best-known artist (bench/surprise_bench.py). The candidates
+    are the same, so a playlist that could be made still can."""
+    own = [popularity.get(a, 0) for a in history]
+    if not own:
+        return list(order)
+    cap = median(own)
+    return [a for a in order if popularity.get(a, 0) <= cap] + [
+        a for a in order if popularity.get(a, 0) > cap
+    ]
 
 
 def spare(wanted: int) -> int:
@@ -48,7 +68,7 @@ class UnexpectedStage:
             (scenes[top] >= 0) & ~np.isin(scenes[top], sorted(home | profile.avoid_scenes))
         ]
         outside_ids = np.asarray(model.artist_ids)[outside].tolist()  # C-speed, not per item
-        order = profile.steer(outside_ids)
+        order = known_no_better(profile.steer(outside_ids), catalogue.audiences, profile.history)
         column_of = dict(zip(outside_ids, outside.tolist(), strict=True))
         wanted = spare(request.mix.most(UNEXPECTED))
         bridged = reach(catalogue, tally, order, starts, profile.avoid_scenes, wanted)
