@@ -166,6 +166,25 @@ class ArtistNames(Mapping[int, str]):
         return int(self._store.conn.execute("SELECT count(*) FROM artists").fetchone()[0])
 
 
+class GraphAudiences(Mapping[int, int]):
+    """The graph's listeners per artist as a mapping (`Catalogue.audiences`)."""
+
+    def __init__(self, graph: GraphView) -> None:
+        self._graph = graph
+
+    def __getitem__(self, artist_id: int) -> int:
+        try:
+            return int(self._graph.listeners_of(artist_id))
+        except TastemakerError:
+            raise KeyError(artist_id) from None
+
+    def __iter__(self) -> Iterator[int]:
+        return (int(a) for a in self._graph.artist_ids)
+
+    def __len__(self) -> int:
+        return len(self._graph.artist_ids)
+
+
 @dataclass(frozen=True, eq=False)
 class Catalogue:
     """What every listener's playlist shares: the graph and the names of artists and scenes.
@@ -195,6 +214,12 @@ class Catalogue:
             return int(self.graph.shared_listeners(a, b))
         except TastemakerError:
             return 0
+
+    @property
+    def audiences(self) -> Mapping[int, int]:
+        """Distinct listeners per artist at train time (the graph's: the snapshot its shared
+        counts come from), read per artist asked for; 0 for an artist the graph lacks."""
+        return GraphAudiences(self.graph)
 
     def shared_counter(self, anchors: Sequence[int]) -> Callable[[int], dict[int, int]]:
         """{anchor: shared listeners with an artist} for many artists against the same anchors
@@ -418,18 +443,22 @@ class ModelScores:
 
     artist_ids: np.ndarray
     values: np.ndarray  # aligned with artist_ids
-    ranks: np.ndarray
 
     @classmethod
     def of(cls, artist_ids: np.ndarray, scores: np.ndarray) -> ModelScores:
         ids = np.array(artist_ids)
         values = np.array(scores, dtype=float)
-        ranks = np.empty(len(values), dtype=np.int64)
-        # Ties are broken by column order.
-        ranks[np.argsort(-values, kind="stable")] = np.arange(1, len(values) + 1)
-        for array in (ids, values, ranks):
+        for array in (ids, values):
             array.setflags(write=False)
-        return cls(ids, values, ranks)
+        return cls(ids, values)
+
+    def rank(self, column: int) -> int:
+        """The place of this column's score among all (1 = top; ties by column order): two
+        counts, so that a playlist asking for a few dozen ranks never sorts every artist."""
+        value = self.values[column]
+        higher = int(np.count_nonzero(self.values > value))
+        tied_before = int(np.count_nonzero(self.values[:column] == value))
+        return higher + tied_before + 1
 
 
 @dataclass(frozen=True, eq=False)

@@ -21,7 +21,16 @@ playlist of n entries with artists a_1..a_n:
   RECENT_DAYS before the playlist's `as_of`, else the newest listen, plus timestamp-less
   aggregate rows) and by one per entry for q; both are then normalised to sum to 1.
   0 = the playlist mirrors the listener's recent listening. None when the listener has no
-  tagged recent listening (a non-personalised playlist).
+  tagged recent listening (a non-personalised playlist). `tag_chart` holds the CHART_TAGS
+  largest tags of either mix, for the page's bar chart.
+- **Popularity lift** (Delta GAP, as in `tastemaker audit`): mean listeners(a_i) over the entries
+  divided by the mean listeners(a) over the listener's own artists (each once), minus 1.
+  Positive: the playlist leans to better-known artists than the listener plays.
+- **Long-tail share of new picks**: of the entries whose artist the listener has never played,
+  the share outside the head (the fewest most-played artists of the store making 20% of all
+  plays, `recommender.audit.head_of`).
+- **Unexpected picks' popularity**: the median listeners(a) of the unexpected entries beside
+  the median over the listener's own artists (a surprise should be a discovery, not a hit).
 """
 
 from __future__ import annotations
@@ -33,13 +42,17 @@ from datetime import datetime
 from statistics import median
 from typing import Any
 
+import numpy as np
+
 from playlists import storage
 from playlists.model import UNEXPECTED
 from recommender import listens
+from recommender.audit import head_of
 from recommender.store import Store
 
 ALPHA = 0.01
 RECENT_DAYS = 90
+CHART_TAGS = 6  # tags drawn in the page's tag-mix chart
 DAY = 86_400
 
 
@@ -61,6 +74,13 @@ class Quality:
     store_listeners: int
     calibration_kl: float | None
     recent_days: int
+    popularity_lift: float | None = None
+    new_picks: int = 0
+    long_tail_new_share: float | None = None
+    head_artists: int = 0
+    own_median_listeners: float | None = None
+    unexpected_median_listeners: float | None = None
+    tag_chart: tuple[tuple[str, float, float], ...] = ()  # (tag, recent share, playlist share)
     alpha: float = ALPHA
 
     def to_dict(self) -> dict[str, Any]:
@@ -94,10 +114,19 @@ def playlist_quality(store: Store, playlist_id: str) -> Quality:
         novelty = sum(-math.log2(max(c, 1) / total) for c in counts) / n
 
     calibration = None
+    chart: tuple[tuple[str, float, float], ...] = ()
+    own: set[int] = set()
     if head.listener_id is not None and n:
         recent = recent_tag_mix(store, head.listener_id, params.get("as_of"))
+        mix = playlist_tag_mix(artists, tags)
         if recent:
-            calibration = kl_calibration(recent, playlist_tag_mix(artists, tags), ALPHA)
+            calibration = kl_calibration(recent, mix, ALPHA)
+            chart = tag_chart(recent, mix)
+        own = {row.artist_id for row in listens.own_listens(store, head.listener_id)}
+    own_counts = list(listens.artist_listeners(store, sorted(own)).values()) if own else []
+    head_ids = head_artist_ids(store)
+    new = [a for a in artists if a not in own] if own else []
+    unexpected = [listeners.get(t.artist_id, 0) for t in playlist.tracks if t.kind == UNEXPECTED]
     return Quality(
         entries=n,
         surprise_requested=None if surprise is None else float(surprise),
@@ -113,6 +142,13 @@ def playlist_quality(store: Store, playlist_id: str) -> Quality:
         store_listeners=total,
         calibration_kl=calibration,
         recent_days=RECENT_DAYS,
+        popularity_lift=popularity_lift(counts, own_counts),
+        new_picks=len(new),
+        long_tail_new_share=(sum(a not in head_ids for a in new) / len(new) if new else None),
+        head_artists=len(head_ids),
+        own_median_listeners=float(median(own_counts)) if own_counts else None,
+        unexpected_median_listeners=float(median(unexpected)) if unexpected else None,
+        tag_chart=chart,
     )
 
 
@@ -181,6 +217,33 @@ def recent_tag_mix(store: Store, listener_id: int, as_of: str | None) -> dict[st
         plays[row.artist_id] += row.plays
     tags = artist_tag_vectors(store, set(plays))
     return _mix([(tags.get(a, {}), n) for a, n in plays.items()])
+
+
+def popularity_lift(entries: list[int], own: list[int]) -> float | None:
+    """Mean of `entries` (listeners per entry's artist) over the mean of `own` (per artist of
+    the listener's), minus 1; None without both."""
+    if not entries or not own or sum(own) == 0:
+        return None
+    return (sum(entries) / len(entries)) / (sum(own) / len(own)) - 1.0
+
+
+def head_artist_ids(store: Store) -> set[int]:
+    """The store's head: the fewest most-played artists making 20% of all usable plays."""
+    plays = listens.artist_plays(store)
+    ids = sorted(plays)
+    mask = head_of(np.array([plays[a] for a in ids], dtype=np.float64))
+    return {a for a, inside in zip(ids, mask.tolist(), strict=True) if inside}
+
+
+def tag_chart(
+    recent: dict[str, float], playlist: dict[str, float], size: int = CHART_TAGS
+) -> tuple[tuple[str, float, float], ...]:
+    """The `size` tags with the largest share in either mix (ties by name), with both shares."""
+    tags = sorted(
+        set(recent) | set(playlist),
+        key=lambda t: (-max(recent.get(t, 0.0), playlist.get(t, 0.0)), t),
+    )[:size]
+    return tuple((t, recent.get(t, 0.0), playlist.get(t, 0.0)) for t in tags)
 
 
 def kl_calibration(p: dict[str, float], q: dict[str, float], alpha: float = ALPHA) -> float:

@@ -19,7 +19,7 @@ import dataclasses
 import math
 import statistics
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -123,10 +123,16 @@ def ndcg(hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
     return np.asarray(dcg / ideal)
 
 
-def novelty(ranked: np.ndarray, popularity: np.ndarray, n_listeners: int) -> float:
-    """Mean self-information -log2 p of recommended artists, p = (listeners + 1) / (all + 1)."""
+def self_information(ranked: np.ndarray, popularity: np.ndarray, n_listeners: int) -> np.ndarray:
+    """Per list, the mean self-information -log2 p of its artists, p = (listeners + 1) / (all +
+    1): how surprising the list is to a listener who knows what everyone plays."""
     share = (popularity[ranked] + 1.0) / (n_listeners + 1.0)
-    return float(np.mean(-np.log2(share)))
+    return np.asarray(np.mean(-np.log2(share), axis=-1))
+
+
+def novelty(ranked: np.ndarray, popularity: np.ndarray, n_listeners: int) -> float:
+    """Mean self-information of recommended artists over all the lists (`self_information`)."""
+    return float(np.mean(self_information(ranked, popularity, n_listeners)))
 
 
 def intra_list_diversity(ranked: np.ndarray, tags: sp.csr_matrix) -> float:
@@ -169,6 +175,34 @@ def score_batch(n_items: int, budget: int = SCORE_BATCH_BYTES) -> int:
     return max(1, min(256, budget // max(1, 24 * n_items)))
 
 
+def evaluated_rows(split_: Split) -> np.ndarray:
+    """The listeners (rows) that have held-out artists: the ones every metric averages over."""
+    return np.flatnonzero(np.diff(split_.test.indptr) > 0)
+
+
+def ranked_batches(
+    scorer: RowScorer,
+    split_: Split,
+    train_weights: sp.csr_matrix,
+    depth: int = max(CUTOFFS),
+    batch: int | None = None,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(rows, their top `depth` artists best first) for every evaluated listener, a batch of
+    listeners at a time (`score_batch`), never a training artist."""
+    batch = score_batch(split_.test.shape[1]) if batch is None else batch
+    rows = evaluated_rows(split_)
+    for start in range(0, len(rows), batch):
+        chunk = rows[start : start + batch]
+        scores = scorer.score_rows(train_weights, chunk)
+        yield chunk, top_k(scores, split_.train[chunk], depth)
+
+
+def listener_counts(train: sp.csr_matrix) -> tuple[np.ndarray, int]:
+    """(training listeners per artist, listeners with any training artist)."""
+    popularity = np.diff(sp.csc_matrix(train).indptr).astype(np.float64)
+    return popularity, int(np.count_nonzero(np.diff(train.indptr)))
+
+
 def evaluate_scorer(
     scorer: RowScorer,
     split_: Split,
@@ -177,18 +211,11 @@ def evaluate_scorer(
     batch: int | None = None,
 ) -> dict[str, float | None]:
     """Every metric at every cutoff for one fitted model on one split."""
-    n_users, n_items = split_.test.shape
-    batch = score_batch(n_items) if batch is None else batch
-    rows = np.flatnonzero(np.diff(split_.test.indptr) > 0)
-    popularity = np.diff(sp.csc_matrix(split_.train).indptr).astype(np.float64)
+    n_items = split_.test.shape[1]
+    popularity, n_listeners = listener_counts(split_.train)
     cold = popularity == 0
-    n_listeners = int(np.count_nonzero(np.diff(split_.train.indptr)))
-    deepest = max(CUTOFFS)
     acc = {k: _Accumulator(k) for k in CUTOFFS}
-    for start in range(0, len(rows), batch):
-        chunk = rows[start : start + batch]
-        scores = scorer.score_rows(train_weights, chunk)
-        ranked = top_k(scores, split_.train[chunk], deepest)
+    for chunk, ranked in ranked_batches(scorer, split_, train_weights, batch=batch):
         test = split_.test[chunk]
         hits = hits_matrix(ranked, test)
         n_rel = np.diff(test.indptr)
@@ -287,6 +314,50 @@ def evaluate_interactions(
     `models` names registered models (`DEFAULT_MODELS` when None), or maps names to settings.
     `seed` seeds the split itself.
     """
+    tags = tag_profile(interactions.artist_tags, min_artists=1)
+    report: Report = {}
+    runs: dict[tuple[str, str], list[dict[str, float | None]]] = {}
+    for fit in fits(interactions, models, splits, seed, num_threads, seeds):
+        metrics = evaluate_scorer(fit.scorer, fit.split, fit.view.weights, tags)
+        metrics["fit_seconds"] = round(fit.seconds, 2)
+        runs.setdefault((fit.split.name, fit.model), []).append(metrics)
+        if progress is not None:
+            progress(
+                f"{fit.describe()}: ndcg@10 {metrics['ndcg@10']:.4f}"
+                f" coverage@10 {metrics['coverage@10']:.3f} in {fit.seconds:.1f} s"
+            )
+    for (kind, name), model_runs in runs.items():
+        report.setdefault(kind, {})[name] = summarise(model_runs)
+    return report
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One model fitted on the training part of one split: what each measurement starts from."""
+
+    split: Split
+    view: Interactions  # what the model saw (the held-out artists hidden)
+    model: str  # registry name
+    seed: int | None  # the fit's random seed; None for a model without randomness
+    scorer: RowScorer
+    seconds: float  # fit time
+
+    def describe(self) -> str:
+        which = "" if self.seed is None else f" seed {self.seed}"
+        return f"{self.split.name} {self.model}{which}"
+
+
+def fits(
+    interactions: Interactions,
+    models: ModelChoice | None = None,
+    splits: Iterable[str] = SPLITS,
+    seed: int = SEED,
+    num_threads: int = DEFAULT_THREADS,
+    seeds: int = SEEDS,
+) -> Iterator[Fit]:
+    """Every model fitted on every split's training part, one `Fit` at a time: a model whose
+    fit is random `seeds` times (seeds 42, 43, ...), any other once. Everything is checked
+    before the first fit. `seed` seeds the split itself."""
     chosen = _chosen_models(models)
     kinds = _check_splits(splits)
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
@@ -295,31 +366,18 @@ def evaluate_interactions(
         raise NothingToEvaluate(
             "no listener has two or more artists to hold one out: import more listening first"
         )
-    tags = tag_profile(interactions.artist_tags, min_artists=1)
-    report: Report = {}
     for kind in kinds:
         split_ = split(interactions.plays, kind, seed=seed)
         view = training_view(interactions, split_.train)
-        report[kind] = {}
         for name, config in chosen.items():
             random = seeded(config, name, DEFAULT_SEED) is not None
-            runs = []
             for run in range(seeds if random else 1):
                 settings = seeded(config, name, DEFAULT_SEED + run) if random else config
                 started = time.perf_counter()
                 scorer = make_scorer(name, settings, num_threads=num_threads).fit(view)
                 fitted = time.perf_counter() - started
-                metrics = evaluate_scorer(scorer, split_, view.weights, tags)
-                metrics["fit_seconds"] = round(fitted, 2)
-                runs.append(metrics)
-                if progress is not None:
-                    which = f" seed {DEFAULT_SEED + run}" if random else ""
-                    progress(
-                        f"{kind} {name}{which}: ndcg@10 {metrics['ndcg@10']:.4f}"
-                        f" coverage@10 {metrics['coverage@10']:.3f} in {fitted:.1f} s"
-                    )
-            report[kind][name] = summarise(runs)
-    return report
+                run_seed = DEFAULT_SEED + run if random else None
+                yield Fit(split_, view, name, run_seed, scorer, fitted)
 
 
 def evaluate(

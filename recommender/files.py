@@ -77,13 +77,13 @@ def output_target(path: str | os.PathLike[str]) -> tuple[Path, bool, bool]:
             ) from None
         if not stat.S_ISREG(info.st_mode):
             raise UnsafeOutput(
-                f"{asked} is a symbolic link to {target}, which is {_kind(info.st_mode)}: "
+                f"{asked} is a symbolic link to {target}, which is {file_kind(info.st_mode)}: "
                 "tastemaker only replaces regular files; choose another path"
             )
     if info is not None and not stat.S_ISREG(info.st_mode):
         hint = "name a file inside it" if stat.S_ISDIR(info.st_mode) else "choose another path"
         raise UnsafeOutput(
-            f"{asked} is {_kind(info.st_mode)}, not a regular file: tastemaker only replaces "
+            f"{asked} is {file_kind(info.st_mode)}, not a regular file: tastemaker only replaces "
             f"regular files; {hint}"
         )
     folder = target.parent
@@ -101,7 +101,8 @@ def output_target(path: str | os.PathLike[str]) -> tuple[Path, bool, bool]:
     return target, info is not None, through_link
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file of this `st_mode` is, for an error that says why it is refused."""
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):

@@ -148,6 +148,16 @@ def listener_count(store: Store) -> int:
     )
 
 
+def artist_plays(store: Store) -> dict[int, int]:
+    """Plays per artist over usable listens (everyone's)."""
+    return {
+        int(a): int(n)
+        for a, n in store.conn.execute(
+            f"SELECT artist_id, sum(plays) FROM listens WHERE {USABLE} GROUP BY artist_id"
+        )
+    }
+
+
 def track_plays(store: Store, artist_ids: Sequence[int] | None = None) -> dict[int, int]:
     """Plays per track over usable listens (everyone's; of all artists, or only these)."""
     if artist_ids is None:

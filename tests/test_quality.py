@@ -1,11 +1,18 @@
 from __future__ import annotations
 
 import math
+import re
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from playlists.quality import intra_list_diversity, kl_calibration, playlist_quality
+from playlists.quality import (
+    intra_list_diversity,
+    kl_calibration,
+    playlist_quality,
+    popularity_lift,
+)
+from playlists.report import render_report
 from recommender.store import Store
 from tests.review_fixtures import world_with_playlist
 
@@ -68,3 +75,39 @@ def test_calibration_reads_only_the_listens_the_listener_lets_us_use(store: Stor
     assert playlist_quality(store, pid).calibration_kl == before
     update_terms(store, "ana", personalise=False)
     assert playlist_quality(store, pid).calibration_kl is None
+
+
+def test_bias_figures_of_the_hand_built_playlist(store: Store) -> None:
+    pid = world_with_playlist(store)
+    q = playlist_quality(store, pid)
+    # Listeners per artist: Rancid 2, Cock Sparrer 2 (ana's own), Cockney Rejects 2, the
+    # unexpected pick 2: the playlist is exactly as well known as ana's own artists.
+    assert q.popularity_lift == 0.0
+    assert (q.own_median_listeners, q.unexpected_median_listeners) == (2.0, 2.0)
+    # Plays per artist 5, 3, 2, 3, 1, 2 (16): the head (3.2 plays) is Rancid alone; the two new
+    # picks (Cockney Rejects, the unexpected one) are both in the long tail.
+    assert (q.head_artists, q.new_picks, q.long_tail_new_share) == (1, 2, 1.0)
+    # p = (street punk 8/9, hardcore 1/9), q = (street punk .6875, hardcore .125, ska .1875).
+    tags = [t for t, _, _ in q.tag_chart]
+    assert tags == ["street punk", "ska", "hardcore"]
+    assert [round(r, 4) for _, r, _ in q.tag_chart] == [round(8 / 9, 4), 0.0, round(1 / 9, 4)]
+    assert [round(m, 4) for _, _, m in q.tag_chart] == [0.6875, 0.1875, 0.125]
+
+
+def test_popularity_lift_by_hand() -> None:
+    assert popularity_lift([4, 2], [1, 2]) == 1.0
+    assert popularity_lift([1, 1], [2, 2]) == -0.5
+    assert popularity_lift([], [2]) is None and popularity_lift([1], []) is None
+
+
+def test_the_page_draws_the_tag_mix_inline_without_script(store: Store) -> None:
+    pid = world_with_playlist(store)
+    with store.transaction() as conn:  # a tag name that must be escaped inside the chart
+        conn.execute("UPDATE tags SET name = '<b>ska</b>' WHERE name = 'ska'")
+    page = render_report(store, pid)
+    chart = page[page.index("<svg") : page.index("</svg>")]
+    assert "<script" not in page and "<b>ska" not in chart and "&lt;b&gt;ska" in chart
+    # Bars are share x 150 px: street punk's recent bar 8/9 x 150.
+    widths = re.findall(r'class="recent" x="120" y="\d+" width="([\d.]+)"', chart)
+    assert [float(w) for w in widths] == [round(8 / 9 * 150, 1), 0.0, round(1 / 9 * 150, 1)]
+    assert 'data-key="popularity_lift" value="0.0"' in page

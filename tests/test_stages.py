@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import pytest
 
 from playlists import build_playlist
@@ -311,3 +312,33 @@ def test_a_new_kind_assembles_from_hand_built_candidates() -> None:
     assert len(playlist) == 10
     assert [i for i, c in enumerate(playlist) if c.kind == FRIEND_SHARED] == [1, 5, 8]
     assert [c.artist_id for c in playlist if c.kind == FRIEND_SHARED] == [100, 101, 102]
+
+
+def test_a_model_rank_is_the_place_in_the_stable_order_of_scores() -> None:
+    from playlists.profile import ModelScores
+
+    values = np.array([0.5, 0.9, 0.5, -np.inf, 0.9, 0.1])
+    scores = ModelScores.of(np.arange(10, 16), values)
+    order = np.argsort(-values, kind="stable")  # ties by column: what `rank` must agree with
+    expected = {int(j): place for place, j in enumerate(order, start=1)}
+    assert [scores.rank(j) for j in range(6)] == [expected[j] for j in range(6)]
+    assert [scores.rank(j) for j in range(6)] == [3, 1, 4, 6, 2, 5]
+
+
+def test_best_first_is_the_head_of_a_stable_sort() -> None:
+    from playlists.stages.base import best_first
+
+    rng = np.random.default_rng(7)
+    for values in (rng.integers(0, 5, 200).astype(float), rng.random(50), np.zeros(9)):
+        full = np.argsort(-values, kind="stable")
+        for k in (1, 3, 10, len(values)):
+            assert best_first(values, k).tolist() == full[:k].tolist()
+
+
+def test_unexpected_tries_artists_no_better_known_than_the_listeners_median_first() -> None:
+    from playlists.stages.unexpected import known_no_better
+
+    popularity = {1: 50, 2: 5, 3: 20, 4: 1, 5: 10, 6: 30, 7: 20}
+    # Own artists 5, 6, 7 have 10, 30, 20 listeners: median 20. At most 20 first, in order.
+    assert known_no_better([1, 2, 3, 4], popularity, {5, 6, 7}) == [2, 3, 4, 1]
+    assert known_no_better([1, 2], popularity, set()) == [1, 2]

@@ -6,12 +6,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from playlists.cli import echo, echo_json, engine_option, json_option, master_option, open_store
+from recommender.audit import audit, audit_text, evaluate_with_groups, write_audit_html
 from recommender.catalog import resolve_artist
-from recommender.evaluate import DEFAULT_MODELS, SEEDS, evaluate
+from recommender.evaluate import DEFAULT_MODELS, SEEDS, SPLITS, evaluate
 from recommender.models import model_names
 from recommender.training import DEFAULT_MODEL, MEMORY_BUDGET_ENV, load_model, train
 
@@ -23,6 +25,23 @@ def progress_printer(as_json: bool) -> Callable[[str], None] | None:
     if as_json or not sys.stderr.isatty():
         return None
     return lambda line: echo(line, err=True)
+
+
+# Options `evaluate` and `audit` share.
+models_option = click.option(
+    "--model",
+    "model_names_",
+    type=MODEL_CHOICE,
+    multiple=True,
+    help=f"Only this model (repeat for more; default: {', '.join(DEFAULT_MODELS)}).",
+)
+seeds_option = click.option(
+    "--seeds",
+    type=click.IntRange(1, 20),
+    default=SEEDS,
+    show_default=True,
+    help="Fits of each model whose training is random (LightFM): mean and spread reported.",
+)
 
 
 @click.command("train")
@@ -128,24 +147,18 @@ def train_command(
 
 
 @click.command("evaluate")
+@models_option
+@seeds_option
 @click.option(
-    "--model",
-    "model_names_",
-    type=MODEL_CHOICE,
-    multiple=True,
-    help=f"Evaluate only this model (repeat for more; default: {', '.join(DEFAULT_MODELS)}).",
-)
-@click.option(
-    "--seeds",
-    type=click.IntRange(1, 20),
-    default=SEEDS,
-    show_default=True,
-    help="Fits of each model whose training is random (LightFM): mean and spread reported.",
+    "--groups",
+    is_flag=True,
+    help="Also audit listener groups and artists on both splits, from the same fits "
+    "(see `tastemaker audit`).",
 )
 @json_option
 @click.pass_context
 def evaluate_command(
-    ctx: click.Context, model_names_: tuple[str, ...], seeds: int, as_json: bool
+    ctx: click.Context, model_names_: tuple[str, ...], seeds: int, groups: bool, as_json: bool
 ) -> None:
     """Score the tastemaker model and its baselines side by side on held-out listening.
 
@@ -155,12 +168,14 @@ def evaluate_command(
     stderr when it is a terminal.
     """
     store = open_store(ctx)
-    report = evaluate(
-        store, models=model_names_ or None, progress=progress_printer(as_json), seeds=seeds
+    run = evaluate_with_groups if groups else evaluate
+    report: dict[str, Any] = dict(
+        run(store, models=model_names_ or None, progress=progress_printer(as_json), seeds=seeds)
     )
     if as_json:
         echo_json(report)
         return
+    audits = report.pop("groups", {})
     metrics = ["recall@10", "precision@10", "coverage@10", "novelty@10", "diversity@10"]
     metrics += ["cold_recall@10", "ndcg@50", "recall@50", "fit_seconds"]
     for split_name, models in report.items():
@@ -172,6 +187,62 @@ def evaluate_command(
                 f"{'-':>15}" if values.get(m) is None else f"{values[m]:>15.4f}" for m in metrics
             )
             echo(f"  {name:<13}{spread:>18}{cells}")
+    for audited in audits.values():
+        for line in audit_text(audited):
+            echo(line)
+
+
+@click.command("audit")
+@models_option
+@click.option(
+    "--split",
+    "split_name",
+    type=click.Choice(SPLITS),
+    default="random",
+    show_default=True,
+    help="Which evaluation split to audit.",
+)
+@seeds_option
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the audit as a self-contained HTML page to FILE.",
+)
+@json_option
+@click.pass_context
+def audit_command(
+    ctx: click.Context,
+    model_names_: tuple[str, ...],
+    split_name: str,
+    seeds: int,
+    html_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Who is served worse: accuracy, popularity lift and calibration per listener group.
+
+    Listeners are grouped by mainstreaminess (thirds), activity (thirds by artists) and as
+    new listeners; artists by head and long tail. Every figure is the mean over --seeds fits
+    (`<metric>_sd` in JSON). Lists the features the model uses. Writes nothing to the store.
+    """
+    store = open_store(ctx)
+    report = audit(
+        store,
+        models=model_names_ or None,
+        split=split_name,
+        progress=progress_printer(as_json),
+        seeds=seeds,
+    )
+    if html_file is not None:
+        written = write_audit_html(report, html_file)
+        if not as_json:
+            echo(f"audit page written to {written.describe()}")
+    if as_json:
+        echo_json(report)
+        return
+    for line in audit_text(report):
+        echo(line)
 
 
 @click.command("similar")
@@ -238,4 +309,4 @@ def scenes_command(ctx: click.Context, as_json: bool) -> None:
             echo(f"     looks like, but a different audience: {', '.join(alike)}")
 
 
-COMMANDS = [train_command, evaluate_command, similar_command, scenes_command]
+COMMANDS = [train_command, evaluate_command, audit_command, similar_command, scenes_command]

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
+
 from playlists.model import Candidate
 from playlists.profile import Catalogue, ListenerProfile
 from playlists.request import PlaylistRequest
@@ -179,3 +181,17 @@ class Tally:
             skipped_left_out=self.skipped_left_out,
             rested=frozenset(self.rested),
         )
+
+
+def best_first(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the `k` highest values, highest first, ties in position order: what a
+    stable sort of all of them would put first, without sorting the rest (at 100,000
+    artists a full sort is a tenth of a playlist)."""
+    negated = -np.asarray(values, dtype=float)
+    if k >= len(negated) or np.isnan(negated).any():
+        return np.argsort(negated, kind="stable")[:k]
+    kth = np.partition(negated, k - 1)[k - 1]
+    less = np.flatnonzero(negated < kth)
+    chosen = np.concatenate([less, np.flatnonzero(negated == kth)[: k - len(less)]])
+    chosen.sort()
+    return chosen[np.argsort(negated[chosen], kind="stable")]

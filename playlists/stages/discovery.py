@@ -118,7 +118,7 @@ class DiscoveryStage:
                 because_of=tuple(HeardWith(catalogue.names[a], a, n) for n, a in because),
                 scene=catalogue.scene_ref(catalogue.scene_of(artist_id)),
                 model_score=float(model.values[j]),
-                model_rank=int(model.ranks[j]),
+                model_rank=model.rank(j),
             )
             picks.append(Pick(artist_id, evidence.reason(), float(model.values[j])))
         candidates = with_tracks(catalogue, tally, picks, DISCOVERY, request.artist_cap)

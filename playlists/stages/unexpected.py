@@ -1,10 +1,14 @@
 """Unexpected: artists new to the listener OUTSIDE their scenes (and outside the look-alikes of
 their scenes), in the top `UNEXPECTED_TOP_FRACTION` of the model's scores for them among
 unheard artists, and reached through a real co-listening bridge from one of their artists in a
-home scene. Picks are spread over the scenes they come from, one track per artist.
+home scene. Artists no better known than the listener's own median artist are tried first
+(`known_no_better`). Picks are spread over the scenes they come from, one track per artist.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from statistics import median
 
 import numpy as np
 
@@ -12,11 +16,27 @@ from playlists.model import UNEXPECTED
 from playlists.profile import Catalogue, ListenerProfile
 from playlists.reasons import UnexpectedEvidence
 from playlists.request import PlaylistRequest
-from playlists.stages.base import ANCHORS, StageResult, Tally
+from playlists.stages.base import ANCHORS, StageResult, Tally, best_first
 from playlists.stages.bridges import reach, spread_scenes
 from playlists.stages.tracks import Pick, with_tracks
 
 UNEXPECTED_TOP_FRACTION = 0.5  # "still scored well": top half of the unheard artists
+
+
+def known_no_better(
+    order: Sequence[int], popularity: Mapping[int, int], history: Iterable[int]
+) -> list[int]:
+    """`order` with the artists at most as well known (listeners) as the listener's own median
+    artist first, the better-known after, each part in its order: a surprise should be a
+    discovery, not the catalogue's best-known artist (bench/surprise_bench.py). The candidates
+    are the same, so a playlist that could be made still can."""
+    own = [popularity.get(a, 0) for a in history]
+    if not own:
+        return list(order)
+    cap = median(own)
+    return [a for a in order if popularity.get(a, 0) <= cap] + [
+        a for a in order if popularity.get(a, 0) > cap
+    ]
 
 
 def spare(wanted: int) -> int:
@@ -42,13 +62,13 @@ class UnexpectedStage:
         ][:ANCHORS]
         scenes = catalogue.scene_columns(model.artist_ids)
         unheard = np.flatnonzero(~np.isin(model.artist_ids, sorted(profile.history)))
-        unheard = unheard[np.argsort(-model.values[unheard], kind="stable")]
-        top = unheard[: max(1, int(len(unheard) * UNEXPECTED_TOP_FRACTION))]
+        k = max(1, int(len(unheard) * UNEXPECTED_TOP_FRACTION))
+        top = unheard[best_first(model.values[unheard], k)]
         outside = top[
             (scenes[top] >= 0) & ~np.isin(scenes[top], sorted(home | profile.avoid_scenes))
         ]
         outside_ids = np.asarray(model.artist_ids)[outside].tolist()  # C-speed, not per item
-        order = profile.steer(outside_ids)
+        order = known_no_better(profile.steer(outside_ids), catalogue.audiences, profile.history)
         column_of = dict(zip(outside_ids, outside.tolist(), strict=True))
         wanted = spare(request.mix.most(UNEXPECTED))
         bridged = reach(catalogue, tally, order, starts, profile.avoid_scenes, wanted)
@@ -60,7 +80,7 @@ class UnexpectedStage:
                 artist_id=b.artist_id,
                 route=b.route(catalogue),
                 model_score=float(model.values[j]),
-                model_rank=int(model.ranks[j]),
+                model_rank=model.rank(j),
             )
             picks.append(Pick(b.artist_id, evidence.reason(), float(model.values[j])))
         summary = (

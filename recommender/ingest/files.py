@@ -16,18 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from recommender.errors import IngestError
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    return "not a regular file"
+from recommender.files import file_kind
 
 
 def _stat(path: Path) -> os.stat_result:
@@ -44,7 +33,7 @@ def check_import_path(path: Path) -> None:
     mode = _stat(path).st_mode
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         raise IngestError(
-            f"{path} is {_kind(mode)}, not an export file or folder: pass the file you "
+            f"{path} is {file_kind(mode)}, not an export file or folder: pass the file you "
             "downloaded (or its unpacked folder)"
         )
 
@@ -53,7 +42,7 @@ def require_regular_file(path: Path, what: str = "an export file") -> None:
     """IngestError unless `path` is a regular file (after following a symlink)."""
     mode = _stat(path).st_mode
     if not stat.S_ISREG(mode):
-        raise IngestError(f"{path} is {_kind(mode)}, not {what}: pass the file itself")
+        raise IngestError(f"{path} is {file_kind(mode)}, not {what}: pass the file itself")
 
 
 @dataclass
@@ -87,7 +76,7 @@ def folder_files(folder: Path) -> FolderFiles:
                 found.left_out.append(f"{relative} (unreadable)")
                 continue
             if not stat.S_ISREG(mode):
-                found.left_out.append(f"{relative} ({_kind(mode)})")
+                found.left_out.append(f"{relative} ({file_kind(mode)})")
                 continue
             found.files.append((relative, path))
     found.files.sort()
