@@ -89,7 +89,9 @@ def _print_report(report: FeedbackReport) -> None:
         what = f"{row.artist} - {row.title}" if row.title else row.artist
         state = "" if in_force else "  (a newer one takes it back)"
         pending = "  (pending: not in the store yet)" if row.pending else ""
-        echo(f"  {row.kind:<5} {what}  {iso(row.at) or 'no time'}  [{row.source}]{state}{pending}")
+        echo(
+            f"  {row.kind:<5} {what}  {iso(row.at) or 'no time'}  [{row.source}]{state}{pending}"
+        )
     for tally in report.skips:
         what = f"{tally.artist} - {tally.title}" if tally.title else tally.artist
         echo(f"  skip  {what}  {tally.skips} times, last {iso(tally.last_at) or 'no time'}")
