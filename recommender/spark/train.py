@@ -15,6 +15,7 @@ from pathlib import Path
 
 from recommender.aggregates import Aggregates
 from recommender.feedback import model_opinions
+from recommender.generation import check_generation, data_generation
 from recommender.graph import GraphParams
 from recommender.graph.build import co_listening_spec
 from recommender.lake import export_listens
@@ -62,7 +63,11 @@ def train_on_spark(
     memory_budget: int | None = None,
 ) -> TrainedModel:
     """`training.train` with the aggregates computed by Spark (see the module docstring)."""
+    # The listens are read (exported) before `train` reads the forget generation itself, so
+    # check here that no forget landed while Spark worked: those listens must not be trained on.
+    seen = data_generation(store)
     aggregates = spark_aggregates(store, master=master, listens=listens, progress=progress)
+    check_generation(store, seen)
     return train(
         store,
         model=model,
