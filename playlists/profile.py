@@ -87,6 +87,9 @@ class GraphView(Protocol):
     @property
     def scene_labels(self) -> np.ndarray: ...  # scene per entry of artist_ids, -1 for none
 
+    @property
+    def listener_counts(self) -> np.ndarray: ...  # listeners per entry of artist_ids
+
     def scene_of(self, artist_id: int) -> int | None: ...
 
     def is_lookalike(self, a: int, b: int) -> bool: ...
@@ -267,6 +270,13 @@ class Catalogue:
             [-1 if (s := self.scene_of(int(a))) is None else s for a in artist_ids],
             dtype=np.int64,
         )
+
+    def audience_columns(self, artist_ids: np.ndarray) -> np.ndarray:
+        """The graph's listeners per entry of `artist_ids` (0 for an artist it lacks), read
+        straight from the graph when the two are aligned."""
+        if np.array_equal(np.asarray(self.graph.artist_ids), artist_ids):
+            return np.asarray(self.graph.listener_counts, dtype=np.int64)
+        return np.array([self.audiences.get(int(a), 0) for a in artist_ids], dtype=np.int64)
 
     @cached_property
     def popularity(self) -> Mapping[int, int]:

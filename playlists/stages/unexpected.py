@@ -67,8 +67,13 @@ class UnexpectedStage:
         outside = top[
             (scenes[top] >= 0) & ~np.isin(scenes[top], sorted(home | profile.avoid_scenes))
         ]
-        outside_ids = np.asarray(model.artist_ids)[outside].tolist()  # C-speed, not per item
-        order = known_no_better(profile.steer(outside_ids), catalogue.audiences, profile.history)
+        ids = np.asarray(model.artist_ids)
+        outside_ids = ids[outside].tolist()  # C-speed, not per item
+        # The audiences of the candidates from one array (there may be tens of thousands).
+        counts = catalogue.audience_columns(ids)[outside].tolist()
+        audience = dict(zip(outside_ids, counts, strict=True))
+        audience.update((a, catalogue.audiences.get(a, 0)) for a in profile.history)
+        order = known_no_better(profile.steer(outside_ids), audience, profile.history)
         column_of = dict(zip(outside_ids, outside.tolist(), strict=True))
         wanted = spare(request.mix.most(UNEXPECTED))
         bridged = reach(catalogue, tally, order, starts, profile.avoid_scenes, wanted)
