@@ -230,17 +230,10 @@ def forget(
                 store, listener, listener_id, selection, all_data, playlist_ids, bytes_before
             )
     except sqlite3.OperationalError as exc:
-        raise StoreError(
-            f"nothing was forgotten: {_trouble(exc)}; the store is as it was: "
-            f"{_remedy(exc)} and run the same forget again"
-        ) from None
+        raise _nothing_forgotten(exc) from None
     except StoreError as exc:  # the store's own account of the same trouble
         if isinstance(exc.__cause__, sqlite3.OperationalError):
-            cause = exc.__cause__
-            raise StoreError(
-                f"nothing was forgotten: {_trouble(cause)}; the store is as it was: "
-                f"{_remedy(cause)} and run the same forget again"
-            ) from None
+            raise _nothing_forgotten(exc.__cause__) from None
         raise StoreError(f"nothing was forgotten: {exc}") from None
     naming = _files_naming(files, listener)
     return _finished(replace(_finish(store, report), files_naming_listener=naming))
@@ -593,6 +586,13 @@ def _disk_full(exc: BaseException) -> bool:
             return True
         seen = seen.__context__
     return False
+
+
+def _nothing_forgotten(exc: sqlite3.OperationalError) -> StoreError:
+    return StoreError(
+        f"nothing was forgotten: {_trouble(exc)}; the store is as it was: "
+        f"{_remedy(exc)} and run the same forget again"
+    )
 
 
 def _trouble(exc: sqlite3.OperationalError) -> str:

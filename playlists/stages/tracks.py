@@ -37,9 +37,6 @@ class Pick:
     score: float
 
 
-_CHUNK = 500  # artist ids bound per statement
-
-
 def top_tracks(
     store: Store, artist_ids: Sequence[int], per_artist: int | None
 ) -> dict[int, list[TrackRef]]:
@@ -48,15 +45,8 @@ def top_tracks(
     playlist asks for a few dozen artists, and the store may hold millions of listens."""
     ids = sorted({int(a) for a in artist_ids})
     found: dict[int, list[TrackRef]] = defaultdict(list)
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        rows = store.conn.execute(
-            "SELECT id, artist_id, title, duration_ms FROM tracks"
-            f" WHERE artist_id IN ({','.join('?' for _ in chunk)})",
-            chunk,
-        )
-        for track_id, artist_id, title, duration in rows:
-            found[int(artist_id)].append(TrackRef(int(track_id), title, duration))
+    for r in store.rows_in("tracks", "artist_id", ids, select="id, artist_id, title, duration_ms"):
+        found[int(r["artist_id"])].append(TrackRef(int(r["id"]), r["title"], r["duration_ms"]))
     # Plays only for artists with tracks (artist-level data such as HetRec's has none).
     plays = track_plays(store, sorted(found)) if found else {}
     return {

@@ -72,7 +72,8 @@ class UnexpectedStage:
         # The audiences of the candidates from one array (there may be tens of thousands).
         counts = catalogue.audience_columns(ids)[outside].tolist()
         audience = dict(zip(outside_ids, counts, strict=True))
-        audience.update((a, catalogue.audiences.get(a, 0)) for a in profile.history)
+        audiences = catalogue.audiences
+        audience.update((a, audiences.get(a, 0)) for a in profile.history)
         order = known_no_better(profile.steer(outside_ids), audience, profile.history)
         column_of = dict(zip(outside_ids, outside.tolist(), strict=True))
         wanted = spare(request.mix.most(UNEXPECTED))
