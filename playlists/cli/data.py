@@ -28,7 +28,11 @@ def _progress(rows: int) -> None:
 @click.command("import")
 @click.argument("fmt", metavar="FORMAT", type=click.Choice(sorted(READERS)))
 @click.argument(
-    "paths", metavar="PATH...", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+    "paths",
+    metavar="PATH...",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
 )
 @click.option("--listener", help="Whose listens these are (for personal exports).")
 @click.option(
