@@ -124,9 +124,7 @@ def import_paths(
     return reports
 
 
-def _stopped_at(
-    target: Path, exc: TastemakerError, reports: list[ImportReport], total: int
-) -> str:
+def _stopped_at(target: Path, exc: TastemakerError, reports: list[ImportReport], total: int) -> str:
     done = len(reports)
     if not done:
         return f"{target}: {exc} (nothing was imported)"
