@@ -62,6 +62,7 @@ from recommender.terms_storage import write_terms
 __all__ = ["BATCH", "ImportReport", "checksum", "import_records"]
 
 BATCH = 5000
+IMPORT_CACHE_MB = 256  # SQLite's page cache during an import (see Store.page_cache)
 # Rejects kept with their location in the report; the count goes on past it, so that a huge
 # file of garbage cannot fill memory with reject records.
 LISTED_REJECTS = 1000
@@ -175,7 +176,7 @@ def import_records(
     if digest is None:
         digest = checksum(path) if path.exists() else ""
     try:
-        with store.transaction():
+        with store.page_cache(IMPORT_CACHE_MB), store.transaction():
             writer = _write(store, fmt, path, records, listener, progress, report, digest, started)
             if refuse_unread and report.rejected and not writer.read_any:
                 raise NothingRead(
