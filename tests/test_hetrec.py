@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -16,7 +17,7 @@ from recommender.errors import IngestError
 from recommender.ingest import Artist, Listen, Record
 from recommender.ingest.writer import import_records
 from recommender.resources import demo_dir
-from recommender.sources import import_path
+from recommender.sources import hetrec, import_path
 from recommender.store import Store
 from tests.hetrec_fixtures import GOOD, write_folder
 
@@ -178,3 +179,21 @@ def test_real_hetrec_folder(hetrec_dir: Path, tmp_path: Path) -> None:
         "tags an artist that is not in artists.dat": 1_538,
     }
     assert (counts["artists"], counts["listens"], counts["listeners"]) == (17_631, 92_812, 1_892)
+
+
+@pytest.mark.parametrize("bucket_rows", [1, 7, 1_000_000])
+def test_distinct_taggers_are_counted_the_same_in_any_number_of_buckets(
+    monkeypatch: pytest.MonkeyPatch, bucket_rows: int
+) -> None:
+    monkeypatch.setattr(hetrec, "BUCKET_ROWS", bucket_rows)
+    rng = random.Random(7)
+    artists, tags = [str(a) for a in range(1, 30)], [f"tag{t}" for t in range(12)]
+    taggers = hetrec._Taggers(artists, tags)
+    expected: dict[tuple[str, str], set[str]] = {}  # insertion order = first tagged
+    for _ in range(2_000):
+        artist, tag, user = rng.choice(artists), rng.choice(tags), str(rng.randrange(40))
+        taggers.add(artist, tag, user)
+        expected.setdefault((artist, tag), set()).add(user)
+    got = list(taggers.counts())
+    assert got == [(a, t, len(users)) for (a, t), users in expected.items()]
+    assert any(len(users) > 1 for users in expected.values())  # distinctness was exercised

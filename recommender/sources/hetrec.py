@@ -32,6 +32,7 @@ HEADERS = {
 ENCODINGS = {"tags.dat": "latin-1"}
 MAX_LINE_BYTES = 1 << 20
 MAX_DIGITS = 15
+BUCKET_ROWS = 2_000_000  # tagging rows counted at a time (see _Taggers.counts)
 
 
 def _rows(folder: Path, name: str) -> Iterator[tuple[str, int, list[str] | str]]:
@@ -181,20 +182,41 @@ class _Taggers:
         self.users.append(self.user_index.setdefault(user, len(self.user_index)))
 
     def counts(self) -> Iterator[tuple[str, str, int]]:
-        """(artist id, tag, distinct taggers) per pair, in first-tagged order."""
+        """(artist id, tag, distinct taggers) per pair, in first-tagged order.
+
+        The rows are sorted a bucket of pairs at a time (about BUCKET_ROWS rows each), so
+        the extra memory is bounded however many tagging rows there are: sorting Last.fm-
+        360K's 30 M rows at once took over 1 GB beside the 360 MB of rows themselves.
+        """
         if not self.pairs:
             return
         import numpy as np  # only for tag files: the other readers never need it
 
         pairs = np.frombuffer(self.pairs, dtype=np.int64)
         users = np.frombuffer(self.users, dtype=np.int32)
-        order = np.lexsort((users, pairs))
-        pairs_sorted, users_sorted = pairs[order], users[order]
-        new = np.ones(len(order), dtype=bool)
-        new[1:] = (pairs_sorted[1:] != pairs_sorted[:-1]) | (users_sorted[1:] != users_sorted[:-1])
-        distinct_pairs = pairs_sorted[new]
-        unique, count = np.unique(distinct_pairs, return_counts=True)
-        _, first = np.unique(pairs, return_index=True)  # aligned with `unique` (both sorted)
+        buckets = max(1, -(-len(pairs) // BUCKET_ROWS))
+        bucket_of = np.empty(len(pairs), dtype=np.uint8 if buckets < 256 else np.int64)
+        np.remainder(pairs, buckets, out=bucket_of, casting="unsafe")
+        found_pairs, found_first, found_counts = [], [], []
+        for bucket in range(buckets):
+            rows = np.flatnonzero(bucket_of == bucket)
+            if not len(rows):
+                continue
+            bucket_pairs, bucket_users = pairs[rows], users[rows]
+            order = np.lexsort((bucket_users, bucket_pairs))  # stable: by pair, then tagger
+            rows, bucket_pairs, bucket_users = rows[order], bucket_pairs[order], bucket_users[order]
+            new_pair = np.ones(len(rows), dtype=bool)
+            new_pair[1:] = bucket_pairs[1:] != bucket_pairs[:-1]
+            new_tagger = new_pair.copy()
+            new_tagger[1:] |= bucket_users[1:] != bucket_users[:-1]
+            starts = np.flatnonzero(new_pair)
+            found_pairs.append(bucket_pairs[starts])
+            found_first.append(np.minimum.reduceat(rows, starts))
+            found_counts.append(np.add.reduceat(new_tagger.astype(np.int64), starts))
+        del bucket_of
+        unique, first, count = (
+            np.concatenate(found) for found in (found_pairs, found_first, found_counts)
+        )
         n_tags = len(self.tags)
         for k in np.argsort(first, kind="stable"):
             pair = int(unique[k])
