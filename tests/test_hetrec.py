@@ -197,3 +197,16 @@ def test_distinct_taggers_are_counted_the_same_in_any_number_of_buckets(
     got = list(taggers.counts())
     assert got == [(a, t, len(users)) for (a, t), users in expected.items()]
     assert any(len(users) > 1 for users in expected.values())  # distinctness was exercised
+
+
+def test_progress_goes_on_through_the_tagging_rows(store: Store, tmp_path: Path) -> None:
+    """The tagging rows become tag records only at the end; progress must not go quiet."""
+    tagging = [f"{u}\t{1 + u % 3}\t{1 + u % 2}\t1\t4\t2009" for u in range(2, 120_002)]
+    folder = write_folder(tmp_path / "h", {**GOOD, "user_taggedartists.dat": tagging})
+    reported: list[int] = []
+    report = import_path(store, "hetrec", folder, progress=reported.append)
+    assert report.rejected == 0
+    # 3 artists and 3 listens, then 120,000 tagging rows: two reports, both in the tagging
+    # rows (without them the import's dozen records would report nothing).
+    assert len(reported) == 2 and 50_000 <= reported[0] < 100_000 <= reported[1] < 120_006
+    assert store.counts()["artist_tags"] == 6  # (artist, tag) pairs, as before

@@ -19,7 +19,15 @@ from pathlib import Path
 
 from recommender.errors import IngestError
 from recommender.ingest.files import folder_member
-from recommender.ingest.records import Artist, ArtistTag, Listen, Record, Rejected, Skipped
+from recommender.ingest.records import (
+    Artist,
+    ArtistTag,
+    Listen,
+    Record,
+    Rejected,
+    RowsRead,
+    Skipped,
+)
 from recommender.names import tag_key
 
 FILES = ("artists.dat", "tags.dat", "user_artists.dat", "user_taggedartists.dat")
@@ -32,6 +40,7 @@ HEADERS = {
 ENCODINGS = {"tags.dat": "latin-1"}
 MAX_LINE_BYTES = 1 << 20
 MAX_DIGITS = 15
+PROGRESS_ROWS = 50_000  # tagging rows between two progress records
 BUCKET_ROWS = 2_000_000  # tagging rows counted at a time (see _Taggers.counts)
 
 
@@ -140,7 +149,9 @@ def read(folder: Path) -> Iterator[Record]:
     # Tag weight = how many distinct listeners gave the tag to the artist. HetRec lists some
     # tags twice under different ids ("Rock", "rock"); they are one tag here.
     taggers = _Taggers(list(artist_names), sorted({tag_key(t) for t in tag_names.values()}))
-    for location, _, fields in _rows(folder, "user_taggedartists.dat"):
+    for location, number, fields in _rows(folder, "user_taggedartists.dat"):
+        if number % PROGRESS_ROWS == 0:
+            yield RowsRead(PROGRESS_ROWS)  # a tagging row is not a record until the end
         if isinstance(fields, str):
             yield Rejected(location, fields)
             continue
