@@ -200,9 +200,11 @@ class _Taggers:
     def counts(self) -> Iterator[tuple[str, str, int]]:
         """(artist id, tag, distinct taggers) per pair, in first-tagged order.
 
-        The rows are sorted a bucket of pairs at a time (about BUCKET_ROWS rows each), so
-        the extra memory is bounded however many tagging rows there are: sorting Last.fm-
-        360K's 30 M rows at once took over 1 GB beside the 360 MB of rows themselves.
+        Memory stays bounded beside the rows themselves (12 bytes each) however many rows
+        and pairs there are: the rows are sorted a bucket of pairs at a time (about
+        BUCKET_ROWS rows each), each pair's count is written at its first row (4 bytes a
+        row), and the pairs are yielded by walking those rows in order. Last.fm-360K's
+        30 M tagging rows hold 17 M distinct pairs: sorting them at once took over 1 GB.
         """
         if not self.pairs:
             return
@@ -213,7 +215,7 @@ class _Taggers:
         buckets = max(1, -(-len(pairs) // BUCKET_ROWS))
         bucket_of = np.empty(len(pairs), dtype=np.uint8 if buckets < 256 else np.int64)
         np.remainder(pairs, buckets, out=bucket_of, casting="unsafe")
-        found_pairs, found_first, found_counts = [], [], []
+        count_at_first = np.zeros(len(pairs), dtype=np.int32)  # 0: not a pair's first row
         for bucket in range(buckets):
             rows = np.flatnonzero(bucket_of == bucket)
             if not len(rows):
@@ -226,14 +228,13 @@ class _Taggers:
             new_tagger = new_pair.copy()
             new_tagger[1:] |= bucket_users[1:] != bucket_users[:-1]
             starts = np.flatnonzero(new_pair)
-            found_pairs.append(bucket_pairs[starts])
-            found_first.append(np.minimum.reduceat(rows, starts))
-            found_counts.append(np.add.reduceat(new_tagger.astype(np.int64), starts))
+            first = np.minimum.reduceat(rows, starts)
+            count_at_first[first] = np.add.reduceat(new_tagger.astype(np.int32), starts)
         del bucket_of
-        unique, first, count = (
-            np.concatenate(found) for found in (found_pairs, found_first, found_counts)
-        )
         n_tags = len(self.tags)
-        for k in np.argsort(first, kind="stable"):
-            pair = int(unique[k])
-            yield self.artists[pair // n_tags], self.tags[pair % n_tags], int(count[k])
+        for low in range(0, len(pairs), BUCKET_ROWS):
+            counts = count_at_first[low : low + BUCKET_ROWS]
+            firsts = np.flatnonzero(counts)
+            chunk = zip(pairs[low + firsts].tolist(), counts[firsts].tolist(), strict=True)
+            for pair, count in chunk:
+                yield self.artists[pair // n_tags], self.tags[pair % n_tags], count
