@@ -518,6 +518,22 @@ class Store:
             )
 
     @contextmanager
+    def page_cache(self, mb: int) -> Iterator[None]:
+        """SQLite's page cache at `mb` MB for a bulk write, then back to what it was.
+
+        SQLite's default is 2 MB. An import inserts into indexes whose pages lie all over a
+        large store (listens by artist), so once those outgrow the cache every insert is a
+        page miss: 3 M listens took 45 CPU-s and 114 s with 2 MB, 25 CPU-s and 56 s with
+        256 MB. The cache takes memory only as pages are read.
+        """
+        before = int(self.conn.execute("PRAGMA cache_size").fetchone()[0])
+        self.conn.execute(f"PRAGMA cache_size = {-int(mb) * 1024}")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA cache_size = {before}")
+
+    @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: everything inside lands, or nothing does.
 
