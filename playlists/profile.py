@@ -21,6 +21,7 @@ biggest scene.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -213,6 +214,8 @@ class Catalogue:
     names: Mapping[int, str]
     scene_names: Mapping[int, str]
     plays: TrackPlaysView | None = None  # None: every count read from the store
+    # Scenes already looked up: every stage asks for the scenes of the listener's artists.
+    _scenes: dict[int, int | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, store: Store, graph: GraphView, plays: TrackPlaysView | None = None) -> Catalogue:
@@ -228,10 +231,26 @@ class Catalogue:
         return self.plays.track_plays(self.store, artist_ids)
 
     def scene_of(self, artist_id: int) -> int | None:
-        try:
-            return self.graph.scene_of(artist_id)
-        except TastemakerError:
-            return None
+        key = int(artist_id)
+        if key not in self._scenes:
+            try:
+                self._scenes[key] = self.graph.scene_of(key)
+            except TastemakerError:
+                self._scenes[key] = None
+        return self._scenes[key]
+
+    def scenes_of(self, artist_ids: Sequence[int]) -> list[int | None]:
+        """`scene_of` for many artists with one binary search (the graph's ids ascend)."""
+        known = np.asarray(self.graph.artist_ids, dtype=np.int64)
+        wanted = np.asarray(artist_ids, dtype=np.int64)
+        if not len(known) or not len(wanted):
+            return [None] * len(wanted)
+        at = np.searchsorted(known, wanted).clip(max=len(known) - 1)
+        labels = np.asarray(self.graph.scene_labels, dtype=np.int64)[at]
+        labels[known[at] != wanted] = -1
+        found = [None if label < 0 else int(label) for label in labels.tolist()]
+        self._scenes.update(zip(wanted.tolist(), found, strict=True))
+        return found
 
     def shared(self, a: int, b: int) -> int:
         try:
@@ -244,6 +263,17 @@ class Catalogue:
         """Distinct listeners per artist at train time (the graph's: the snapshot its shared
         counts come from), read per artist asked for; 0 for an artist the graph lacks."""
         return GraphAudiences(self.graph)
+
+    def audiences_of(self, artist_ids: Sequence[int]) -> list[int]:
+        """`audiences.get(a, 0)` for many artists with one binary search (the graph's ids are
+        ascending): a listener's history holds thousands of artists."""
+        known = np.asarray(self.graph.artist_ids, dtype=np.int64)
+        wanted = np.asarray(artist_ids, dtype=np.int64)
+        if not len(known) or not len(wanted):
+            return [0] * len(wanted)
+        at = np.searchsorted(known, wanted).clip(max=len(known) - 1)
+        counts = np.asarray(self.graph.listener_counts, dtype=np.int64)[at]
+        return [int(n) for n in np.where(known[at] == wanted, counts, 0).tolist()]
 
     def shared_counter(self, anchors: Sequence[int]) -> Callable[[int], dict[int, int]]:
         """{anchor: shared listeners with an artist} for many artists against the same anchors
@@ -374,10 +404,7 @@ def listener_history(
     np.fmax.at(last, artist_of, when)
     tracks = _track_histories(store, listens)
     times = _listen_times(listens, artist_of, n) if moment is not None else None
-    names = {
-        int(r["id"]): str(r["name"])
-        for r in store.rows_in("artists", "id", artist_ids.tolist(), select="id, name")
-    }
+    names = dict(store.values_in("artists", "id", artist_ids.tolist(), select="id, name"))
     history: dict[int, ArtistHistory] = {}
     for j in np.argsort(first_row, kind="stable").tolist():
         artist_id = int(artist_ids[j])
@@ -396,7 +423,8 @@ def listener_history(
 
 
 def _whole(ts: float) -> int | None:
-    return None if np.isnan(ts) else int(ts)
+    """A time from a float array as whole seconds (NaN, no timed listen: None)."""
+    return None if math.isnan(ts) else int(ts)
 
 
 def _track_histories(
@@ -417,14 +445,20 @@ def _track_histories(
     last = np.full(len(pairs), np.nan)
     np.fmax.at(last, pair_of, listens.listened_at[on_track])
     about = {
-        int(r["id"]): (r["title"], r["duration_ms"])
-        for r in store.rows_in(
+        int(t): (title, duration)
+        for t, title, duration in store.values_in(
             "tracks", "id", np.unique(pairs[:, 1]).tolist(), select="id, title, duration_ms"
         )
     }
+    # Grouped by artist, each artist's most played first (ties: the lower track id).
+    order = np.lexsort((pairs[:, 1], -plays, pairs[:, 0]))
     per_artist: dict[int, list[TrackHistory]] = defaultdict(list)
-    for (artist_id, track_id), n, ts in zip(
-        pairs.tolist(), plays.tolist(), last.tolist(), strict=True
+    for artist_id, track_id, n, ts in zip(
+        pairs[order, 0].tolist(),
+        pairs[order, 1].tolist(),
+        plays[order].tolist(),
+        last[order].tolist(),
+        strict=True,
     ):
         title, duration = about.get(track_id, (None, None))
         per_artist[artist_id].append(
@@ -432,13 +466,11 @@ def _track_histories(
                 track_id,
                 title,
                 None if duration is None else int(duration),
-                int(n),
+                n,
                 _whole(ts),
             )
         )
-    return {
-        a: tuple(sorted(ts, key=lambda t: (-t.plays, t.track_id))) for a, ts in per_artist.items()
-    }
+    return {a: tuple(ts) for a, ts in per_artist.items()}
 
 
 def _listen_times(listens: OwnListenArrays, artist_of: np.ndarray, n: int) -> list[np.ndarray]:
@@ -461,8 +493,8 @@ def home_scenes(catalogue: Catalogue, history: Iterable[ArtistHistory]) -> set[i
     """
     weight: dict[int, float] = defaultdict(float)
     artists: Counter[int] = Counter()
-    for h in history:
-        scene = catalogue.scene_of(h.artist_id)
+    history = list(history)
+    for h, scene in zip(history, catalogue.scenes_of([h.artist_id for h in history]), strict=True):
         if scene is not None:
             weight[scene] += h.recency_weight
             artists[scene] += 1

@@ -44,11 +44,11 @@ def top_tracks(
     asks for a few dozen artists, and the store may hold millions of listens of them."""
     ids = sorted({int(a) for a in artist_ids})
     found: dict[int, list[TrackRef]] = defaultdict(list)
-    rows = catalogue.store.rows_in(
+    rows = catalogue.store.values_in(
         "tracks", "artist_id", ids, select="id, artist_id, title, duration_ms"
     )
-    for r in rows:
-        found[int(r["artist_id"])].append(TrackRef(int(r["id"]), r["title"], r["duration_ms"]))
+    for track_id, artist_id, title, duration_ms in rows:
+        found[int(artist_id)].append(TrackRef(int(track_id), title, duration_ms))
     # Plays only for artists with tracks (artist-level data such as HetRec's has none).
     plays = catalogue.track_plays(sorted(found)) if found else {}
     return {
