@@ -33,6 +33,7 @@ import os
 import resource
 import shutil
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -341,7 +342,7 @@ def bench_world(
             argv = [*cli, "import", "hetrec", str(plan.data)]
             imported = _stage([run_child(argv, logs / "import.log", limits)])
         else:
-            imported = _import_listener_folders(plan, cli, logs, limits)
+            imported = _import_listener_folders(plan, cli, logs, limits, db)
         imported.extra["store_mb"] = _folder_mb(store_dir)
         if not record("import", imported).ok:
             return result
@@ -382,20 +383,19 @@ def bench_world(
     return result
 
 
-def _import_listener_folders(plan: WorldPlan, cli: list[str], logs: Path, limits: Limits) -> Stage:
-    """One `tastemaker import listenbrainz` per listener folder, summed; stops at the budget."""
+def _import_listener_folders(
+    plan: WorldPlan, cli: list[str], logs: Path, limits: Limits, db: Path
+) -> Stage:
+    """One `tastemaker import listenbrainz` over every listener's export folder, as an operator
+    gathering a community's exports runs it; each folder lands as its own import."""
     folders = sorted(p for p in plan.data.iterdir() if p.is_dir())
-    runs: list[Run] = []
-    started = time.perf_counter()
-    for folder in folders:
-        left = limits.timeout_s - (time.perf_counter() - started)
-        argv = [*cli, "import", "listenbrainz", str(folder)]
-        run = run_child(argv, logs / "import" / f"{folder.name}.log", limits, timeout_s=left)
-        runs.append(run)
-        if not run.ok:
-            break
-    stage = _stage(runs, summed=True)
-    stage.extra["listeners_imported"] = sum(r.ok for r in runs)
+    argv = [*cli, "import", "listenbrainz", *map(str, folders)]
+    run = run_child(argv, logs / "import.log", limits)
+    stage = _stage([run])
+    # Each export that landed left its listener (a failure stops the command at its export).
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        landed = conn.execute("SELECT count(*) FROM listeners").fetchone()[0]
+    stage.extra["listeners_imported"] = int(landed)
     stage.extra["listeners"] = len(folders)
     return stage
 

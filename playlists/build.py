@@ -109,7 +109,7 @@ def build_playlist(
     if model is None:
         model = load_default_model(store)
     request, missing = _what_the_data_supports(request, model)
-    catalogue = Catalogue.of(store, model.graph)
+    catalogue = Catalogue.of(store, model.graph, model)
     profile = build_profile(store, request, model, catalogue)
     results = propose(stages, request, profile, catalogue)
     try:

@@ -21,6 +21,7 @@ biggest scene.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +41,13 @@ from recommender.errors import TastemakerError
 from recommender.feedback import ListenerFeedback, listener_feedback
 from recommender.interactions import decay
 from recommender.library import PlayableSet, playable_tracks
-from recommender.listens import artist_listeners, newest_listen, own_listens
+from recommender.listens import (
+    OwnListenArrays,
+    artist_listeners,
+    newest_listen,
+    own_listen_arrays,
+    track_plays,
+)
 from recommender.store import Store
 
 HOME_SCENE_SHARE = 0.15  # a scene is home when it holds this share of recent listening
@@ -107,7 +114,13 @@ class GraphView(Protocol):
     def bridges_from(self, from_artists: Iterable[int], max_steps: int = 3) -> BridgeIndexView: ...
 
 
-class ModelView(Protocol):
+class TrackPlaysView(Protocol):
+    """Plays per track over everyone's usable listens (`TrainedModel.track_plays`)."""
+
+    def track_plays(self, store: Store, artist_ids: Sequence[int]) -> Mapping[int, int]: ...
+
+
+class ModelView(TrackPlaysView, Protocol):
     """The parts of `recommender.training.TrainedModel` a playlist uses."""
 
     @property
@@ -200,17 +213,44 @@ class Catalogue:
     graph: GraphView
     names: Mapping[int, str]
     scene_names: Mapping[int, str]
+    plays: TrackPlaysView | None = None  # None: every count read from the store
+    # Scenes already looked up: every stage asks for the scenes of the listener's artists.
+    _scenes: dict[int, int | None] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def of(cls, store: Store, graph: GraphView) -> Catalogue:
+    def of(cls, store: Store, graph: GraphView, plays: TrackPlaysView | None = None) -> Catalogue:
+        """The catalogue over `graph`; `plays` (the model) answers `track_plays`."""
         scene_names = {int(s.id): scene_label(s) for s in graph.scenes}
-        return cls(store, graph, ArtistNames(store), scene_names)
+        return cls(store, graph, ArtistNames(store), scene_names, plays)
+
+    def track_plays(self, artist_ids: Sequence[int]) -> Mapping[int, int]:
+        """Plays per track of these artists over everyone's usable listens, as the store holds
+        them now (the model's counts are used only while they are exactly that)."""
+        if self.plays is None:
+            return track_plays(self.store, artist_ids)
+        return self.plays.track_plays(self.store, artist_ids)
 
     def scene_of(self, artist_id: int) -> int | None:
-        try:
-            return self.graph.scene_of(artist_id)
-        except TastemakerError:
-            return None
+        key = int(artist_id)
+        if key not in self._scenes:
+            try:
+                self._scenes[key] = self.graph.scene_of(key)
+            except TastemakerError:
+                self._scenes[key] = None
+        return self._scenes[key]
+
+    def scenes_of(self, artist_ids: Sequence[int]) -> list[int | None]:
+        """`scene_of` for many artists with one binary search (the graph's ids ascend)."""
+        known = np.asarray(self.graph.artist_ids, dtype=np.int64)
+        wanted = np.asarray(artist_ids, dtype=np.int64)
+        if not len(known) or not len(wanted):
+            return [None] * len(wanted)
+        at = np.searchsorted(known, wanted).clip(max=len(known) - 1)
+        labels = np.asarray(self.graph.scene_labels, dtype=np.int64)[at]
+        labels[known[at] != wanted] = -1
+        found = [None if label < 0 else int(label) for label in labels.tolist()]
+        self._scenes.update(zip(wanted.tolist(), found, strict=True))
+        return found
 
     def shared(self, a: int, b: int) -> int:
         try:
@@ -223,6 +263,17 @@ class Catalogue:
         """Distinct listeners per artist at train time (the graph's: the snapshot its shared
         counts come from), read per artist asked for; 0 for an artist the graph lacks."""
         return GraphAudiences(self.graph)
+
+    def audiences_of(self, artist_ids: Sequence[int]) -> list[int]:
+        """`audiences.get(a, 0)` for many artists with one binary search (the graph's ids are
+        ascending): a listener's history holds thousands of artists."""
+        known = np.asarray(self.graph.artist_ids, dtype=np.int64)
+        wanted = np.asarray(artist_ids, dtype=np.int64)
+        if not len(known) or not len(wanted):
+            return [0] * len(wanted)
+        at = np.searchsorted(known, wanted).clip(max=len(known) - 1)
+        counts = np.asarray(self.graph.listener_counts, dtype=np.int64)[at]
+        return [int(n) for n in np.where(known[at] == wanted, counts, 0).tolist()]
 
     def shared_counter(self, anchors: Sequence[int]) -> Callable[[int], dict[int, int]]:
         """{anchor: shared listeners with an artist} for many artists against the same anchors
@@ -316,25 +367,6 @@ class ArtistHistory:
         return self.recency_weight if self.moment_weight is None else self.moment_weight
 
 
-@dataclass
-class _ArtistTally:
-    name: str
-    plays: int = 0
-    weight: float = 0.0
-    moment_weight: float = 0.0
-    first: int | None = None
-    last: int | None = None
-    times: list[int] = field(default_factory=list)
-
-
-@dataclass
-class _TrackTally:
-    title: str | None
-    duration_ms: int | None
-    plays: int = 0
-    last: int | None = None
-
-
 def listener_history(
     store: Store,
     listener_id: int,
@@ -346,59 +378,110 @@ def listener_history(
 ) -> dict[int, ArtistHistory]:
     """The listener's listens per artist and track, from the sources they let us use; plays
     fade with `half_life_days` counted back from `as_of`, and with a `moment` are also weighed
-    by its kernel (`playlists.moment`)."""
-    rows = own_listens(store, listener_id, ignore_sources=ignore_sources)
-    if not rows:
+    by its kernel (`playlists.moment`). Artists come in the order of their first listen.
+
+    Tallied with arrays, not per listen: a listener with years of history has tens of
+    thousands of listens. The weights are summed in listen order, as a running total would."""
+    listens = own_listen_arrays(store, listener_id, ignore_sources=ignore_sources)
+    if not len(listens):
         return {}
-    when = np.array([np.nan if r.listened_at is None else float(r.listened_at) for r in rows])
-    plays = np.array([float(r.plays) for r in rows])
+    when = listens.listened_at
+    plays = listens.plays.astype(float)
     weights = plays if as_of is None else plays * decay(as_of - when, np.array(half_life_days))
-    kernel = np.ones(len(rows)) if moment is None else moment.weights(when)
-    artists: dict[int, _ArtistTally] = {}
-    tracks: dict[tuple[int, int], _TrackTally] = {}
-    for row, weight, near in zip(rows, weights, kernel, strict=True):
-        artist = artists.setdefault(row.artist_id, _ArtistTally(row.artist))
-        artist.plays += row.plays
-        artist.weight += float(weight)
-        artist.moment_weight += float(weight * near)
-        if row.listened_at is not None:
-            if moment is not None:  # for the artist's peak part of the week
-                artist.times.extend([row.listened_at] * row.plays)
-            artist.first = _earliest(artist.first, row.listened_at)
-            artist.last = _latest(artist.last, row.listened_at)
-        if row.track_id is not None:
-            key = (row.artist_id, row.track_id)
-            track = tracks.setdefault(key, _TrackTally(row.title, row.duration_ms))
-            track.plays += row.plays
-            if row.listened_at is not None:
-                track.last = _latest(track.last, row.listened_at)
-    per_artist: dict[int, list[TrackHistory]] = defaultdict(list)
-    for (artist_id, track_id), t in tracks.items():
-        per_artist[artist_id].append(
-            TrackHistory(track_id, t.title, t.duration_ms, t.plays, t.last)
-        )
-    return {
-        artist_id: ArtistHistory(
+    artist_ids, first_row, artist_of = np.unique(
+        listens.artist_ids, return_index=True, return_inverse=True
+    )
+    artist_of = artist_of.reshape(-1)
+    n = len(artist_ids)
+    # bincount adds in row order, so these are the running totals bit for bit.
+    recency = np.bincount(artist_of, weights=weights, minlength=n)
+    near = weights if moment is None else weights * moment.weights(when)
+    at_moment = np.bincount(artist_of, weights=near, minlength=n)
+    artist_plays = np.zeros(n, dtype=np.int64)
+    np.add.at(artist_plays, artist_of, listens.plays)
+    first, last = np.full(n, np.nan), np.full(n, np.nan)
+    np.fmin.at(first, artist_of, when)  # fmin/fmax skip NaN (timestamp-less rows)
+    np.fmax.at(last, artist_of, when)
+    tracks = _track_histories(store, listens)
+    times = _listen_times(listens, artist_of, n) if moment is not None else None
+    names = dict(store.values_in("artists", "id", artist_ids.tolist(), select="id, name"))
+    history: dict[int, ArtistHistory] = {}
+    for j in np.argsort(first_row, kind="stable").tolist():
+        artist_id = int(artist_ids[j])
+        history[artist_id] = ArtistHistory(
             artist_id=artist_id,
-            artist=a.name,
-            plays=a.plays,
-            first_played_at=a.first,
-            last_played_at=a.last,
-            recency_weight=a.weight,
-            tracks=tuple(sorted(per_artist[artist_id], key=lambda t: (-t.plays, t.track_id))),
-            moment_weight=None if moment is None else a.moment_weight,
-            peak=None if moment is None else moment.peak(np.array(a.times, dtype=float)),
+            artist=names[artist_id],
+            plays=int(artist_plays[j]),
+            first_played_at=_whole(first[j]),
+            last_played_at=_whole(last[j]),
+            recency_weight=float(recency[j]),
+            tracks=tracks.get(artist_id, ()),
+            moment_weight=None if moment is None else float(at_moment[j]),
+            peak=None if moment is None or times is None else moment.peak(times[j]),
         )
-        for artist_id, a in artists.items()
+    return history
+
+
+def _whole(ts: float) -> int | None:
+    """A time from a float array as whole seconds (NaN, no timed listen: None)."""
+    return None if math.isnan(ts) else int(ts)
+
+
+def _track_histories(
+    store: Store, listens: OwnListenArrays
+) -> dict[int, tuple[TrackHistory, ...]]:
+    """Each artist's tracks in these listens, most played first (ties: the lower track id)."""
+    on_track = listens.track_ids >= 0
+    if not on_track.any():
+        return {}
+    artists, tracks = listens.artist_ids[on_track], listens.track_ids[on_track]
+    # One int64 key per (artist, track): np.unique over rows of a 2-D array is ten times slower.
+    span = int(tracks.max()) + 1
+    keys, pair_of = np.unique(artists * span + tracks, return_inverse=True)
+    pair_of = pair_of.reshape(-1)
+    pairs = np.stack([keys // span, keys % span], axis=1)
+    plays = np.zeros(len(pairs), dtype=np.int64)
+    np.add.at(plays, pair_of, listens.plays[on_track])
+    last = np.full(len(pairs), np.nan)
+    np.fmax.at(last, pair_of, listens.listened_at[on_track])
+    about = {
+        int(t): (title, duration)
+        for t, title, duration in store.values_in(
+            "tracks", "id", np.unique(pairs[:, 1]).tolist(), select="id, title, duration_ms"
+        )
     }
+    # Grouped by artist, each artist's most played first (ties: the lower track id).
+    order = np.lexsort((pairs[:, 1], -plays, pairs[:, 0]))
+    per_artist: dict[int, list[TrackHistory]] = defaultdict(list)
+    for artist_id, track_id, n, ts in zip(
+        pairs[order, 0].tolist(),
+        pairs[order, 1].tolist(),
+        plays[order].tolist(),
+        last[order].tolist(),
+        strict=True,
+    ):
+        title, duration = about.get(track_id, (None, None))
+        per_artist[artist_id].append(
+            TrackHistory(
+                track_id,
+                title,
+                None if duration is None else int(duration),
+                n,
+                _whole(ts),
+            )
+        )
+    return {a: tuple(ts) for a, ts in per_artist.items()}
 
 
-def _earliest(current: int | None, ts: int) -> int:
-    return ts if current is None else min(current, ts)
-
-
-def _latest(current: int | None, ts: int) -> int:
-    return ts if current is None else max(current, ts)
+def _listen_times(listens: OwnListenArrays, artist_of: np.ndarray, n: int) -> list[np.ndarray]:
+    """Per artist, the time of every timed play (a listen of N plays counts N times)."""
+    timed = ~np.isnan(listens.listened_at)
+    owner = np.repeat(artist_of[timed], listens.plays[timed])
+    stamps = np.repeat(listens.listened_at[timed], listens.plays[timed])
+    order = np.argsort(owner, kind="stable")
+    bounds = np.searchsorted(owner[order], np.arange(n + 1))
+    ordered = stamps[order]
+    return [ordered[bounds[j] : bounds[j + 1]] for j in range(n)]
 
 
 def home_scenes(catalogue: Catalogue, history: Iterable[ArtistHistory]) -> set[int]:
@@ -410,8 +493,8 @@ def home_scenes(catalogue: Catalogue, history: Iterable[ArtistHistory]) -> set[i
     """
     weight: dict[int, float] = defaultdict(float)
     artists: Counter[int] = Counter()
-    for h in history:
-        scene = catalogue.scene_of(h.artist_id)
+    history = list(history)
+    for h, scene in zip(history, catalogue.scenes_of([h.artist_id for h in history]), strict=True):
         if scene is not None:
             weight[scene] += h.recency_weight
             artists[scene] += 1

@@ -53,6 +53,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from playlists.errors import UnknownKind
@@ -61,6 +62,7 @@ from playlists.model import DISCOVERY, FAMILIAR, UNEXPECTED, Reason
 DAY = 86_400
 
 
+@lru_cache(maxsize=65_536)  # a playlist's reasons quote the same few thousand times many times
 def iso(ts: int | None) -> str | None:
     """Unix seconds as ISO 8601 UTC (None stays None)."""
     if ts is None:
@@ -68,6 +70,7 @@ def iso(ts: int | None) -> str | None:
     return datetime.fromtimestamp(int(ts), UTC).isoformat(timespec="seconds")
 
 
+@lru_cache(maxsize=65_536)
 def unix(text: str | None) -> int | None:
     if text is None:
         return None

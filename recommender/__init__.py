@@ -14,7 +14,7 @@ from recommender.catalog import resolve_artist, resolve_listener, resolve_tag
 from recommender.errors import TastemakerError
 from recommender.ingest.records import IMPORT_FORMATS
 from recommender.ingest.writer import ImportReport
-from recommender.sources import import_path
+from recommender.sources import import_path, import_paths
 from recommender.stats import store_stats
 from recommender.store import Store
 from recommender.terms import Terms
@@ -38,6 +38,7 @@ __all__ = [
     "TrainedModel",
     "describe_terms",
     "import_path",
+    "import_paths",
     "load_model",
     "load_terms",
     "resolve_artist",

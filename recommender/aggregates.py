@@ -12,6 +12,9 @@ Every model and the artist graph start from a handful of aggregates of the usabl
 - `tag_profile`: one L2-normalised, IDF-weighted row of tags per artist (`features.tag_profile`);
 - `top_tracks`: every artist's tracks, most played first (`TopTracks`).
 
+`usable_stamp(store)` says which usable listening that is: numbers kept from it (the bundle's top
+tracks) stand for the store only while the store's stamp is the same.
+
 `compute(store, spec)` makes them from a store. The Spark engine (issue 16) is meant to compute
 the same `Aggregates` from Parquet and hand them to the same model and graph code: nothing
 downstream reads the store.
@@ -25,6 +28,8 @@ way).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -32,7 +37,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommender.features import tag_profile
+from recommender.generation import data_generation
 from recommender.interactions import Interactions, load_interactions
+from recommender.listens import USABLE, usable_state
 from recommender.store import Store
 
 # Entries of the pair product held in memory at once (about 24 bytes each while a block is
@@ -90,6 +97,12 @@ class TopTracks:
         if n is not None:
             end = min(end, start + n)
         return self.track_ids[start:end]
+
+    def plays_of(self, position: int) -> dict[int, int]:
+        """{track id: plays} of the artist at this position."""
+        start, end = int(self.indptr[position]), int(self.indptr[position + 1])
+        ids, plays = self.track_ids[start:end].tolist(), self.plays[start:end].tolist()
+        return dict(zip(ids, plays, strict=True))
 
 
 @dataclass(frozen=True)
@@ -263,10 +276,16 @@ def shared_counts(
     return out
 
 
+def usable_stamp(store: Store) -> str:
+    """A digest of which listens are usable now: the newest listen, every listener's terms that
+    leave listens out, and the forget generation (`recommender.listens.usable_state`). Equal
+    stamps mean the same usable listens; a few indexed reads, cheap enough for every playlist."""
+    state = [usable_state(store), data_generation(store)]
+    return hashlib.sha256(json.dumps(state).encode()).hexdigest()
+
+
 def top_tracks(store: Store, interactions: Interactions) -> TopTracks:
     """Every artist's tracks by usable plays (everyone's), most played first."""
-    from recommender.listens import USABLE
-
     rows = store.conn.execute(
         "SELECT artist_id, track_id, sum(plays) FROM listens WHERE track_id IS NOT NULL"
         f" AND {USABLE} GROUP BY artist_id, track_id"

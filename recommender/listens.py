@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from recommender.store import Store
 
 if TYPE_CHECKING:
@@ -58,6 +60,29 @@ def usable_frame(store: Store) -> pd.DataFrame:
     )
 
 
+def _own_condition(
+    listener_id: int,
+    ignore_sources: Sequence[str] | None,
+    since: int | None,
+    until: int | None,
+) -> tuple[str, list[object]]:
+    """The WHERE clause (and its arguments) of one listener's usable listens; see own_listens."""
+    args: list[object] = [listener_id]
+    if ignore_sources is None:
+        condition = USABLE
+    else:
+        marks = ",".join("?" for _ in ignore_sources)
+        condition = f"listens.source NOT IN ({marks})" if ignore_sources else "1"
+        args.extend(ignore_sources)
+    if since is not None:
+        condition += " AND (listens.listened_at IS NULL OR listens.listened_at > ?)"
+        args.append(since)
+    if until is not None:
+        condition += " AND (listens.listened_at IS NULL OR listens.listened_at <= ?)"
+        args.append(until)
+    return f"listens.listener_id = ? AND {condition}", args
+
+
 def own_listens(
     store: Store,
     listener_id: int,
@@ -72,27 +97,14 @@ def own_listens(
     instead (a playlist built with terms given in code). Timestamp-less aggregate rows (HetRec)
     are in every window. Nothing is returned for a listener who turned personalisation off.
     """
-    args: list[object]
-    if ignore_sources is None:
-        condition, args = USABLE, []
-    else:
-        marks = ",".join("?" for _ in ignore_sources)
-        condition = f"listens.source NOT IN ({marks})" if ignore_sources else "1"
-        args = list(ignore_sources)
-    window = ""
-    if since is not None:
-        window += " AND (listens.listened_at IS NULL OR listens.listened_at > ?)"
-        args.append(since)
-    if until is not None:
-        window += " AND (listens.listened_at IS NULL OR listens.listened_at <= ?)"
-        args.append(until)
+    where, args = _own_condition(listener_id, ignore_sources, since, until)
     rows = store.conn.execute(
         "SELECT listens.artist_id, a.name, listens.track_id, t.title, t.duration_ms,"
         " listens.listened_at, listens.plays, listens.source FROM listens"
         " JOIN artists a ON a.id = listens.artist_id"
         " LEFT JOIN tracks t ON t.id = listens.track_id"
-        f" WHERE listens.listener_id = ? AND {condition}{window} ORDER BY listens.id",
-        (listener_id, *args),
+        f" WHERE {where} ORDER BY listens.id",
+        args,
     ).fetchall()
     return [
         OwnListen(
@@ -108,6 +120,43 @@ def own_listens(
         for artist_id, artist, track_id, title, duration, listened_at, plays, source in rows
     ]
 
+
+@dataclass(frozen=True)
+class OwnListenArrays:
+    """One listener's usable listens as aligned arrays, in insertion order (`own_listens`
+    without names or sources): a listener with years of history has tens of thousands of
+    listens, and one Python object per listen costs more than the rest of a playlist."""
+
+    artist_ids: np.ndarray  # int64
+    track_ids: np.ndarray  # int64, -1 for an artist-level listen
+    listened_at: np.ndarray  # float64 Unix seconds, NaN for a timestamp-less row
+    plays: np.ndarray  # int64
+
+    def __len__(self) -> int:
+        return len(self.artist_ids)
+
+
+def own_listen_arrays(
+    store: Store, listener_id: int, *, ignore_sources: Sequence[str] | None = None
+) -> OwnListenArrays:
+    """The listens `own_listens` returns (same terms, same order), as arrays."""
+    where, args = _own_condition(listener_id, ignore_sources, None, None)
+    rows = store.conn.execute(
+        "SELECT listens.id, listens.artist_id, ifnull(listens.track_id, -1), listens.plays,"
+        f" listens.listened_at FROM listens WHERE {where}",
+        args,
+    ).fetchall()
+    # One float array (None becomes NaN; ids, plays and Unix seconds are exact far beyond any
+    # store), put in insertion order here: cheaper than SQLite sorting the rows it found
+    # through the listener's time index.
+    table = np.array(rows, dtype=np.float64).reshape(-1, 5)
+    table = table[np.argsort(table[:, 0], kind="stable")]
+    return OwnListenArrays(
+        artist_ids=table[:, 1].astype(np.int64),
+        track_ids=table[:, 2].astype(np.int64),
+        listened_at=table[:, 4].copy(),
+        plays=table[:, 3].astype(np.int64),
+    )
 
 def newest_listen(store: Store, listener_id: int | None = None) -> int | None:
     """The newest usable listen's time (of one listener, or of the whole store)."""
@@ -156,6 +205,21 @@ def artist_plays(store: Store) -> dict[int, int]:
             f"SELECT artist_id, sum(plays) FROM listens WHERE {USABLE} GROUP BY artist_id"
         )
     }
+
+
+def usable_state(store: Store) -> list[object]:
+    """What decides which listens are usable, in a few indexed reads: the newest listen's id
+    and every listener's terms that leave listens out (personalisation off, ignored sources).
+
+    Listens are only ever added (with rising ids) or deleted by `forget`, which raises the data
+    generation (`recommender.generation`); so this state and that generation together tell
+    whether the usable listens are still those some numbers were computed from."""
+    newest = store.conn.execute("SELECT max(id) FROM listens").fetchone()[0]
+    restricting = store.conn.execute(
+        "SELECT listener_id, personalise = 0, ignore_sources FROM terms"
+        " WHERE personalise = 0 OR ignore_sources <> '[]' ORDER BY listener_id"
+    ).fetchall()
+    return [newest, [list(row) for row in restricting]]
 
 
 def track_plays(store: Store, artist_ids: Sequence[int] | None = None) -> dict[int, int]:

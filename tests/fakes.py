@@ -6,12 +6,14 @@ stages can be tested on the demo world (and HetRec) without training.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from recommender.graph import ArtistGraph
+from recommender.listens import track_plays
 from recommender.store import Store
 
 
@@ -36,6 +38,9 @@ class FakeModel:
         ]
         newest = self.store.conn.execute("SELECT max(listened_at) FROM listens").fetchone()[0]
         self.now = None if newest is None else int(newest)
+
+    def track_plays(self, store: Store, artist_ids: Sequence[int]) -> dict[int, int]:
+        return track_plays(store, artist_ids)  # always the store's: the fake has no counts
 
     def scores(self, listener: str) -> np.ndarray:
         mine = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -16,7 +17,7 @@ from recommender.errors import IngestError
 from recommender.ingest import Artist, Listen, Record
 from recommender.ingest.writer import import_records
 from recommender.resources import demo_dir
-from recommender.sources import import_path
+from recommender.sources import hetrec, import_path
 from recommender.store import Store
 from tests.hetrec_fixtures import GOOD, write_folder
 
@@ -82,11 +83,12 @@ def test_malformed_rows_are_counted_with_their_location(store: Store, tmp_path: 
         ("artists.dat:5", "artist id 1 is listed twice"),
         ("artists.dat:6", "artist id must be a positive integer and the name non-empty"),
         ("tags.dat:5", "tag id must be a positive integer and the tag non-empty"),
+        # The tagging rows are read before the listens (see the reader's memory note).
+        ("user_taggedartists.dat:5", "tag id 77 is not in tags.dat"),
         ("user_artists.dat:5", "user id and weight must be positive integers"),
         ("user_artists.dat:6", "user id and weight must be positive integers"),
         ("user_artists.dat:7", "artist id 99 is not in artists.dat"),
         ("user_artists.dat:8", "expected 3 tab-separated fields, got 2"),
-        ("user_taggedartists.dat:5", "tag id 77 is not in tags.dat"),
     ]
     assert report.skip_reasons == {"tags an artist that is not in artists.dat": 1}
     assert store.counts()["artists"] == 3
@@ -178,3 +180,34 @@ def test_real_hetrec_folder(hetrec_dir: Path, tmp_path: Path) -> None:
         "tags an artist that is not in artists.dat": 1_538,
     }
     assert (counts["artists"], counts["listens"], counts["listeners"]) == (17_631, 92_812, 1_892)
+
+
+@pytest.mark.parametrize("bucket_rows", [1, 7, 1_000_000])
+def test_distinct_taggers_are_counted_the_same_in_any_number_of_buckets(
+    monkeypatch: pytest.MonkeyPatch, bucket_rows: int
+) -> None:
+    monkeypatch.setattr(hetrec, "BUCKET_ROWS", bucket_rows)
+    rng = random.Random(7)
+    artists, tags = [str(a) for a in range(1, 30)], [f"tag{t}" for t in range(12)]
+    taggers = hetrec._Taggers(artists, tags)
+    expected: dict[tuple[str, str], set[str]] = {}  # insertion order = first tagged
+    for _ in range(2_000):
+        artist, tag, user = rng.choice(artists), rng.choice(tags), str(rng.randrange(40))
+        taggers.add(artist, tag, user)
+        expected.setdefault((artist, tag), set()).add(user)
+    got = list(taggers.counts())
+    assert got == [(a, t, len(users)) for (a, t), users in expected.items()]
+    assert any(len(users) > 1 for users in expected.values())  # distinctness was exercised
+
+
+def test_progress_goes_on_through_the_tagging_rows(store: Store, tmp_path: Path) -> None:
+    """The tagging rows become tag records only at the end; progress must not go quiet."""
+    tagging = [f"{u}\t{1 + u % 3}\t{1 + u % 2}\t1\t4\t2009" for u in range(2, 120_002)]
+    folder = write_folder(tmp_path / "h", {**GOOD, "user_taggedartists.dat": tagging})
+    reported: list[int] = []
+    report = import_path(store, "hetrec", folder, progress=reported.append)
+    assert report.rejected == 0
+    # 3 artists and 3 listens, then 120,000 tagging rows: two reports, both in the tagging
+    # rows (without them the import's dozen records would report nothing).
+    assert len(reported) == 2 and 50_000 <= reported[0] < 100_000 <= reported[1] < 120_006
+    assert store.counts()["artist_tags"] == 6  # (artist, tag) pairs, as before

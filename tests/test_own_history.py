@@ -348,3 +348,76 @@ def test_zip_exports_still_import_with_extra_files(store: Store, tmp_path: Path)
          "listens/2024/5.jsonl": jsonl(rows), "pinned_recording.jsonl": ""},
     )  # fmt: skip
     assert import_path(store, "listenbrainz", path).imported == 1
+
+
+# -- a community's exports in one command ----------------------------------------------------
+
+
+def _community_exports(tmp_path: Path) -> list[Path]:
+    """Three listeners' ListenBrainz export zips, as an operator gathers them."""
+    exports = []
+    for n, user in enumerate(("ana", "bo", "cy")):
+        rows = [
+            lb_export_listen(utc("2024-05-01T12:00") + 600 * k, artist, f"Song {k}")
+            for k, artist in enumerate(("Rancid", "Operation Ivy", f"Band of {user}"))
+        ]
+        exports.append(lb_export_zip(tmp_path / f"{n}-{user}.zip", user, rows))
+    return exports
+
+
+def test_several_exports_import_in_one_command_each_as_its_own_import(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    exports = _community_exports(tmp_path)
+    result = CliRunner().invoke(
+        main, ["--db", str(db), "import", "listenbrainz", *map(str, exports), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    reports = json.loads(result.output)
+    assert [r["listener"] for r in reports] == ["ana", "bo", "cy"]
+    assert [r["imported"] for r in reports] == [3, 3, 3]
+    assert [r["path"] for r in reports] == [str(p) for p in exports]
+    # The second and third are told how much of their history the store already knows.
+    assert reports[0]["community"] is None
+    assert reports[2]["community"]["known_artists"] == 2
+    assert reports[2]["community"]["other_listeners"] == 2
+    with Store.open(db) as store:
+        paths = [row[0] for row in store.conn.execute("SELECT path FROM imports ORDER BY id")]
+        assert paths == [str(p) for p in exports]  # forget and export-data follow each one
+
+
+def test_one_path_still_prints_its_report_as_an_object(tmp_path: Path) -> None:
+    (export, *_) = _community_exports(tmp_path)
+    result = CliRunner().invoke(
+        main, ["--db", str(tmp_path / "s.db"), "import", "listenbrainz", str(export), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["listener"] == "ana"
+
+
+def test_a_bad_export_stops_the_run_and_those_before_it_stay(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    first, second, third = _community_exports(tmp_path)
+    second.write_bytes(b"PK\x03\x04 this zip was cut short")
+    result = CliRunner().invoke(
+        main, ["--db", str(db), "import", "listenbrainz", str(first), str(second), str(third)]
+    )
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert f"{second}:" in result.output
+    assert "the 1 of 3 paths before it landed and stay" in result.output
+    with Store.open(db) as store:
+        assert snapshot(store)["listens"] == 3  # ana's, whole; nothing of bo's or cy's
+        names = [row[0] for row in store.conn.execute("SELECT name FROM listeners")]
+        assert names == ["ana"]
+
+
+def test_the_same_export_named_twice_is_refused_before_anything_lands(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    (export, *_) = _community_exports(tmp_path)
+    result = CliRunner().invoke(
+        main, ["--db", str(db), "import", "listenbrainz", str(export), str(export)]
+    )
+    assert result.exit_code == 1
+    assert "is named more than once: name each export once" in result.output
+    with Store.open(db) as store:
+        assert snapshot(store)["listens"] == 0

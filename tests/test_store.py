@@ -194,3 +194,11 @@ def test_an_owner_registers_its_part_and_ensures_it_on_first_use(
     with Store.open(tmp_path / "late.db") as late:
         assert "test_notes" in late.db.table_names()
         assert "playlists" in late.db.table_names()
+
+
+def test_page_cache_grows_for_a_bulk_write_and_returns_to_what_it_was(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "s.db") as store:
+        before = store.conn.execute("PRAGMA cache_size").fetchone()[0]
+        with store.page_cache(64):
+            assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == -64 * 1024
+        assert store.conn.execute("PRAGMA cache_size").fetchone()[0] == before

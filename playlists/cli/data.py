@@ -17,7 +17,7 @@ from playlists.offers import stats_with_acceptance
 from recommender.demo import DEMO_LISTENER, prepare_demo
 from recommender.ingest.writer import ImportReport
 from recommender.lake import DEFAULT_BUCKETS, export_listens
-from recommender.sources import READERS, import_path
+from recommender.sources import READERS, import_paths
 from recommender.stats import community_sentence, store_stats
 
 
@@ -27,7 +27,13 @@ def _progress(rows: int) -> None:
 
 @click.command("import")
 @click.argument("fmt", metavar="FORMAT", type=click.Choice(sorted(READERS)))
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument(
+    "paths",
+    metavar="PATH...",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+)
 @click.option("--listener", help="Whose listens these are (for personal exports).")
 @click.option(
     "--encoding",
@@ -38,25 +44,35 @@ def _progress(rows: int) -> None:
 def import_command(
     ctx: click.Context,
     fmt: str,
-    path: Path,
+    paths: tuple[Path, ...],
     listener: str | None,
     encoding: str | None,
     as_json: bool,
 ) -> None:
-    """Import PATH in FORMAT. All of it lands, or none of it does.
+    """Import each PATH in FORMAT. All of a PATH lands, or none of it does.
+
+    Several PATHs (a community's exports) are imported in order in one process; the first
+    that fails stops the command, and those before it stay imported.
 
     Personal exports: listenbrainz (export zip or a listens file), spotify (Extended
     Streaming History or account-data zip, folder or file), lastfm (scrobble CSV or
     .scrobbler.log). Research data: hetrec (the HetRec 2011 Last.fm 2k folder).
     """
     store = open_store(ctx)
-    report = import_path(store, fmt, path, listener=listener, progress=_progress, encoding=encoding)
+
+    def landed(report: ImportReport) -> None:
+        if as_json:
+            return
+        _echo_report(report)
+        if report.listener and not listener:
+            echo(f"  listener: {report.listener} (named by the export)")
+
+    reports = import_paths(
+        store, fmt, paths, listener=listener, progress=_progress, encoding=encoding, landed=landed
+    )
     if as_json:
-        echo_json(report.as_dict())
-        return
-    _echo_report(report)
-    if report.listener and not listener:
-        echo(f"  listener: {report.listener} (named by the export)")
+        # One PATH prints its report, as it always has; several print the list of them.
+        echo_json(reports[0].as_dict() if len(reports) == 1 else [r.as_dict() for r in reports])
 
 
 def _echo_report(report: ImportReport) -> None:

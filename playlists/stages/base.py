@@ -114,11 +114,14 @@ class Tally:
         self.hated: set[tuple[str, int]] = set()
         self.skipped_left_out = 0
         self.rested: set[int] = set()
+        # Built once here: the feedback makes these sets afresh on every call.
+        self._hated_artists = profile.feedback.hated_artists
+        self._hated_tracks = profile.feedback.hated_tracks
 
     def allowed(self, artist_id: int) -> bool:
         """Not excluded by the listener's terms nor hated, and with a track playable as they
         ask (and counted when it is not)."""
-        if artist_id in self.profile.feedback.hated_artists:
+        if artist_id in self._hated_artists:
             self.hated.add(("artist", artist_id))
             return False
         if artist_id in self.profile.excluded_artists:
@@ -153,7 +156,7 @@ class Tally:
 
     def rejected(self, artist_id: int, track_id: int | None) -> bool:
         """Rejected for this listener by a curator, or a track they hate (counted either way)."""
-        if track_id is not None and track_id in self.profile.feedback.hated_tracks:
+        if track_id is not None and track_id in self._hated_tracks:
             self.hated.add(("track", track_id))
             return True
         if self.profile.blocks.blocks_entry(artist_id, track_id):

@@ -73,8 +73,9 @@ class DiscoveryStage:
             & ~np.isin(model.artist_ids, sorted(profile.history))
         )
         columns = inside[np.argsort(-model.values[inside], kind="stable")]
-        ordered = profile.steer([int(model.artist_ids[j]) for j in columns])
-        column_of = {int(model.artist_ids[j]): int(j) for j in columns}
+        column_ids = np.asarray(model.artist_ids)[columns].tolist()  # C speed, not per item
+        ordered = profile.steer(column_ids)
+        column_of = dict(zip(column_ids, columns.tolist(), strict=True))
         if profile.seed_is_new and seed is not None:
             # The seed opens the playlist, then the artists it explains, then the rest.
             near = [

@@ -86,6 +86,9 @@ def _tracks_in_order(h: ArtistHistory, profile: ListenerProfile) -> list[TrackHi
     """The artist's tracks: loved first, then by plays times 1 - their skip share (ties: as
     played, most first)."""
     feedback = profile.feedback
+    if not feedback.track_opinions and not feedback.track_skips:
+        # No track of the artist is loved or skipped on its own: every key is (same, -plays).
+        return list(h.tracks)
 
     def key(track: TrackHistory) -> tuple[bool, float]:
         skips = feedback.track_skips.get(track.track_id, 0)

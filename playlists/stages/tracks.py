@@ -15,8 +15,6 @@ from typing import NamedTuple
 from playlists.model import Candidate, Reason
 from playlists.profile import Catalogue
 from playlists.stages.base import Tally
-from recommender.listens import track_plays
-from recommender.store import Store
 
 
 class TrackRef(NamedTuple):
@@ -38,17 +36,21 @@ class Pick:
 
 
 def top_tracks(
-    store: Store, artist_ids: Sequence[int], per_artist: int | None
+    catalogue: Catalogue, artist_ids: Sequence[int], per_artist: int | None
 ) -> dict[int, list[TrackRef]]:
     """Each artist's most played tracks over everyone's usable listens (all: None), most
-    played first, ties by track id. Only these artists' listens and tracks are read: a
-    playlist asks for a few dozen artists, and the store may hold millions of listens."""
+    played first, ties by track id. Only these artists' tracks are read, and their plays
+    come from `Catalogue.track_plays` (the model's counts while they still hold): a playlist
+    asks for a few dozen artists, and the store may hold millions of listens of them."""
     ids = sorted({int(a) for a in artist_ids})
     found: dict[int, list[TrackRef]] = defaultdict(list)
-    for r in store.rows_in("tracks", "artist_id", ids, select="id, artist_id, title, duration_ms"):
-        found[int(r["artist_id"])].append(TrackRef(int(r["id"]), r["title"], r["duration_ms"]))
+    rows = catalogue.store.values_in(
+        "tracks", "artist_id", ids, select="id, artist_id, title, duration_ms"
+    )
+    for track_id, artist_id, title, duration_ms in rows:
+        found[int(artist_id)].append(TrackRef(int(track_id), title, duration_ms))
     # Plays only for artists with tracks (artist-level data such as HetRec's has none).
-    plays = track_plays(store, sorted(found)) if found else {}
+    plays = catalogue.track_plays(sorted(found)) if found else {}
     return {
         a: sorted(ts, key=lambda t: (-plays.get(t.track_id or 0, 0), t.track_id))[:per_artist]
         for a, ts in found.items()
@@ -72,7 +74,7 @@ def with_tracks(
     With the `playable` term on, only playable tracks are offered."""
     filtering = tally.profile.playable is not None
     ids = [p.artist_id for p in picks]
-    tracks = top_tracks(catalogue.store, ids, None if filtering else per_artist)
+    tracks = top_tracks(catalogue, ids, None if filtering else per_artist)
     grouped = []
     for pick in picks:
         ranked = tracks.get(pick.artist_id) or [ARTIST_LEVEL]

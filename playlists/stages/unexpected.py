@@ -34,9 +34,11 @@ def known_no_better(
     if not own:
         return list(order)
     cap = median(own)
-    return [a for a in order if popularity.get(a, 0) <= cap] + [
-        a for a in order if popularity.get(a, 0) > cap
-    ]
+    ids = np.asarray(order, dtype=np.int64)
+    known = np.fromiter((popularity.get(a, 0) for a in ids.tolist()), dtype=float, count=len(ids))
+    low = known <= cap
+    first: list[int] = np.concatenate([ids[low], ids[~low]]).tolist()
+    return first
 
 
 def spare(wanted: int) -> int:
@@ -72,8 +74,8 @@ class UnexpectedStage:
         # The audiences of the candidates from one array (there may be tens of thousands).
         counts = catalogue.audience_columns(ids)[outside].tolist()
         audience = dict(zip(outside_ids, counts, strict=True))
-        audiences = catalogue.audiences
-        audience.update((a, audiences.get(a, 0)) for a in profile.history)
+        heard = list(profile.history)
+        audience.update(zip(heard, catalogue.audiences_of(heard), strict=True))
         order = known_no_better(profile.steer(outside_ids), audience, profile.history)
         column_of = dict(zip(outside_ids, outside.tolist(), strict=True))
         wanted = spare(request.mix.most(UNEXPECTED))

@@ -138,6 +138,14 @@ class Note:
     text: str
 
 
+@dataclass(frozen=True)
+class RowsRead:
+    """The reader has read `count` more input rows that have no record of their own yet
+    (HetRec's tagging rows become tag records only at the end): for progress, nothing more."""
+
+    count: int
+
+
 Record = (
     Listen
     | Feedback
@@ -149,5 +157,6 @@ Record = (
     | Rejected
     | DefaultListener
     | Note
+    | RowsRead
 )
 Reader = Callable[[Path], Iterator[Record]]

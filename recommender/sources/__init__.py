@@ -7,11 +7,12 @@ that streams its input, reports bad rows as `Rejected` with their location, and 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from recommender.errors import IngestError, NothingRead, UnknownFormat
+from recommender.errors import IngestError, NothingRead, TastemakerError, UnknownFormat
 from recommender.ingest.files import check_import_path, checksum
 from recommender.ingest.records import Reader, Record
 from recommender.ingest.writer import ImportReport, import_records
@@ -84,3 +85,50 @@ def import_path(
         )
     except NothingRead as exc:
         raise NothingRead(not_the_format(target, fmt, str(exc))) from None
+
+
+def import_paths(
+    store: Store,
+    fmt: str,
+    paths: Sequence[str | Path],
+    listener: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    encoding: str | None = None,
+    landed: Callable[[ImportReport], None] | None = None,
+) -> list[ImportReport]:
+    """Import several inputs of one format in order, each as its own transaction, in one process.
+
+    Each path is exactly one `import_path` (its own import record, so forget and export-data
+    follow it), and `landed` hears of each as it commits. The first that fails stops the run:
+    its error names it and says how many before it landed, which stay (importing one of those
+    again adds nothing: its listens are duplicates).
+    """
+    targets = [Path(path) for path in paths]
+    if not targets:
+        raise IngestError("no path to import: name one or more files or folders")
+    named = Counter(target.resolve() for target in targets)
+    repeated = sorted(str(path) for path, times in named.items() if times > 1)
+    if repeated:
+        raise IngestError(f"{repeated[0]} is named more than once: name each export once")
+    reports: list[ImportReport] = []
+    for target in targets:
+        try:
+            report = import_path(store, fmt, target, listener, progress, encoding)
+        except TastemakerError as exc:
+            if len(targets) == 1:
+                raise
+            raise type(exc)(_stopped_at(target, exc, reports, len(targets))) from exc
+        reports.append(report)
+        if landed is not None:
+            landed(report)
+    return reports
+
+
+def _stopped_at(target: Path, exc: TastemakerError, reports: list[ImportReport], total: int) -> str:
+    done = len(reports)
+    if not done:
+        return f"{target}: {exc} (nothing was imported)"
+    return (
+        f"{target}: {exc} (the {done:,} of {total:,} paths before it landed and stay; "
+        f"fix it and run the command again from {target})"
+    )

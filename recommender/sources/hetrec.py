@@ -7,8 +7,10 @@ signal about what they like, and it identifies people.
 
 Tag counts are distinct taggers per (artist, tag). They are counted from two compact arrays
 (12 bytes a tagging row), not from a set of user names per pair, so a world of millions of
-tagging rows imports in tens of MB rather than gigabytes. Lines are read bounded (a line over
-1 MiB is an error) and numbers are ASCII digits of at most 15 figures.
+tagging rows imports in tens of MB rather than gigabytes; they are counted a bucket at a time,
+and before the listens are read, so the arrays are gone before the writer holds hundreds of
+thousands of listeners. Lines are read bounded (a line over 1 MiB is an error) and numbers
+are ASCII digits of at most 15 figures.
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ from pathlib import Path
 
 from recommender.errors import IngestError
 from recommender.ingest.files import folder_member
-from recommender.ingest.records import Artist, ArtistTag, Listen, Record, Rejected, Skipped
+from recommender.ingest.records import (
+    Artist,
+    ArtistTag,
+    Listen,
+    Record,
+    Rejected,
+    RowsRead,
+    Skipped,
+)
 from recommender.names import tag_key
 
 FILES = ("artists.dat", "tags.dat", "user_artists.dat", "user_taggedartists.dat")
@@ -32,6 +42,8 @@ HEADERS = {
 ENCODINGS = {"tags.dat": "latin-1"}
 MAX_LINE_BYTES = 1 << 20
 MAX_DIGITS = 15
+PROGRESS_ROWS = 50_000  # tagging rows between two progress records
+BUCKET_ROWS = 2_000_000  # tagging rows counted at a time (see _Taggers.counts)
 
 
 def _rows(folder: Path, name: str) -> Iterator[tuple[str, int, list[str] | str]]:
@@ -121,25 +133,14 @@ def read(folder: Path) -> Iterator[Record]:
             continue
         tag_names[fields[0].strip()] = fields[1].strip()
 
-    for location, _, fields in _rows(folder, "user_artists.dat"):
-        if isinstance(fields, str):
-            yield Rejected(location, fields)
-            continue
-        user, artist_id, weight_text = (f.strip() for f in fields)
-        weight = _positive_int(weight_text)
-        if _positive_int(user) is None or weight is None:
-            yield Rejected(location, "user id and weight must be positive integers")
-            continue
-        artist_name = artist_names.get(artist_id)
-        if artist_name is None:
-            yield Rejected(location, f"artist id {artist_id} is not in artists.dat")
-            continue
-        yield Listen(artist=artist_name, listener=user, plays=weight, artist_external_id=artist_id)
-
     # Tag weight = how many distinct listeners gave the tag to the artist. HetRec lists some
-    # tags twice under different ids ("Rock", "rock"); they are one tag here.
+    # tags twice under different ids ("Rock", "rock"); they are one tag here. The tags come
+    # before the listens so that the tagging rows' arrays are freed before the writer holds
+    # a community's listeners (Last.fm-360K: 360 MB of rows beside 359,000 listeners).
     taggers = _Taggers(list(artist_names), sorted({tag_key(t) for t in tag_names.values()}))
-    for location, _, fields in _rows(folder, "user_taggedartists.dat"):
+    for location, number, fields in _rows(folder, "user_taggedartists.dat"):
+        if number % PROGRESS_ROWS == 0:
+            yield RowsRead(PROGRESS_ROWS)  # a tagging row is not a record until the end
         if isinstance(fields, str):
             yield Rejected(location, fields)
             continue
@@ -161,6 +162,22 @@ def read(folder: Path) -> Iterator[Record]:
             count=count,
             artist_external_id=artist_id,
         )
+    del taggers
+
+    for location, _, fields in _rows(folder, "user_artists.dat"):
+        if isinstance(fields, str):
+            yield Rejected(location, fields)
+            continue
+        user, artist_id, weight_text = (f.strip() for f in fields)
+        weight = _positive_int(weight_text)
+        if _positive_int(user) is None or weight is None:
+            yield Rejected(location, "user id and weight must be positive integers")
+            continue
+        artist_name = artist_names.get(artist_id)
+        if artist_name is None:
+            yield Rejected(location, f"artist id {artist_id} is not in artists.dat")
+            continue
+        yield Listen(artist=artist_name, listener=user, plays=weight, artist_external_id=artist_id)
 
 
 class _Taggers:
@@ -181,21 +198,43 @@ class _Taggers:
         self.users.append(self.user_index.setdefault(user, len(self.user_index)))
 
     def counts(self) -> Iterator[tuple[str, str, int]]:
-        """(artist id, tag, distinct taggers) per pair, in first-tagged order."""
+        """(artist id, tag, distinct taggers) per pair, in first-tagged order.
+
+        Memory stays bounded beside the rows themselves (12 bytes each) however many rows
+        and pairs there are: the rows are sorted a bucket of pairs at a time (about
+        BUCKET_ROWS rows each), each pair's count is written at its first row (4 bytes a
+        row), and the pairs are yielded by walking those rows in order. Last.fm-360K's
+        30 M tagging rows hold 17 M distinct pairs: sorting them at once took over 1 GB.
+        """
         if not self.pairs:
             return
         import numpy as np  # only for tag files: the other readers never need it
 
         pairs = np.frombuffer(self.pairs, dtype=np.int64)
         users = np.frombuffer(self.users, dtype=np.int32)
-        order = np.lexsort((users, pairs))
-        pairs_sorted, users_sorted = pairs[order], users[order]
-        new = np.ones(len(order), dtype=bool)
-        new[1:] = (pairs_sorted[1:] != pairs_sorted[:-1]) | (users_sorted[1:] != users_sorted[:-1])
-        distinct_pairs = pairs_sorted[new]
-        unique, count = np.unique(distinct_pairs, return_counts=True)
-        _, first = np.unique(pairs, return_index=True)  # aligned with `unique` (both sorted)
+        buckets = max(1, -(-len(pairs) // BUCKET_ROWS))
+        bucket_of = np.empty(len(pairs), dtype=np.uint8 if buckets < 256 else np.int64)
+        np.remainder(pairs, buckets, out=bucket_of, casting="unsafe")
+        count_at_first = np.zeros(len(pairs), dtype=np.int32)  # 0: not a pair's first row
+        for bucket in range(buckets):
+            rows = np.flatnonzero(bucket_of == bucket)
+            if not len(rows):
+                continue
+            bucket_pairs, bucket_users = pairs[rows], users[rows]
+            order = np.lexsort((bucket_users, bucket_pairs))  # stable: by pair, then tagger
+            rows, bucket_pairs, bucket_users = rows[order], bucket_pairs[order], bucket_users[order]
+            new_pair = np.ones(len(rows), dtype=bool)
+            new_pair[1:] = bucket_pairs[1:] != bucket_pairs[:-1]
+            new_tagger = new_pair.copy()
+            new_tagger[1:] |= bucket_users[1:] != bucket_users[:-1]
+            starts = np.flatnonzero(new_pair)
+            first = np.minimum.reduceat(rows, starts)
+            count_at_first[first] = np.add.reduceat(new_tagger.astype(np.int32), starts)
+        del bucket_of
         n_tags = len(self.tags)
-        for k in np.argsort(first, kind="stable"):
-            pair = int(unique[k])
-            yield self.artists[pair // n_tags], self.tags[pair % n_tags], int(count[k])
+        for low in range(0, len(pairs), BUCKET_ROWS):
+            counts = count_at_first[low : low + BUCKET_ROWS]
+            firsts = np.flatnonzero(counts)
+            chunk = zip(pairs[low + firsts].tolist(), counts[firsts].tolist(), strict=True)
+            for pair, count in chunk:
+                yield self.artists[pair // n_tags], self.tags[pair % n_tags], count
