@@ -3,22 +3,33 @@
     .venv/bin/python bench/spark_bench.py                    # real HetRec and the `1m` world
     .venv/bin/python bench/spark_bench.py --worlds hetrec-1x,100x --master local[2]
     .venv/bin/python bench/spark_bench.py --report           # only print the saved results
+    .venv/bin/python bench/spark_bench.py --worlds 1m --store ../scale/.../1m/store/tastemaker.db
+    .venv/bin/python bench/spark_bench.py --worlds lastfm360k --store S --spark-buckets 2
 
 For each world: a store (the real HetRec at ../shared/data/hetrec2011-lastfm-2k, or a world made
 by bench/worlds.py and imported with `tastemaker import hetrec`), then, in this process, the
 local engine's `aggregates.compute`, `export-listens --parquet` (pyarrow), the Spark session's
 start, and the Spark engine's `compute` over the export (cold: the first action reads the
-files). The two results are checked equal (counts exactly, weights to 1e-9) before any figure
-is kept. Results go to --work/<world>.json (default bench/out/spark, git-ignored) and the table
-printed combines every saved run.
+files). The two results are checked equal (counts exactly, weights to 1e-9) before the run is
+marked equal. Results go to --work/<world>.json (default bench/out/spark, git-ignored), rewritten
+after every stage (a stage not reached stays null), and the table printed combines every saved
+run.
+
+`--store PATH` starts from a store already imported (it is copied into --work first and never
+written); `--lake DIR` reuses an export instead of timing a new one. `--spark-buckets N` runs
+Spark on the listeners of the export's first N listener buckets only (of its 8, by
+`listener_id % buckets`): a stated fraction for a world too big for the time at hand, saved as
+`<world>-spark-N-of-B.json`, with no equality check (the local engine ran on everything).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -51,11 +62,15 @@ HETREC = Path(
 REAL = "hetrec-real"
 
 
-def _store(world: str, work: Path) -> Path:
+def _store(world: str, work: Path, existing: Path | None = None) -> Path:
     db = work / world / "store.db"
     if db.exists():
         return db
     db.parent.mkdir(parents=True, exist_ok=True)
+    if existing is not None:
+        # A copy: opening a store may upgrade it, and the original belongs to someone else.
+        shutil.copyfile(existing, db)
+        return db
     folder = HETREC
     if world != REAL:
         folder = work / world / "files"
@@ -98,46 +113,89 @@ def _same(a: Aggregates, b: Aggregates) -> None:
     assert abs(a.tag_profile - b.tag_profile).max() < 1e-9
 
 
-def run(world: str, work: Path, master: str) -> dict[str, Any]:
+def run(
+    world: str,
+    work: Path,
+    master: str,
+    *,
+    existing: Path | None = None,
+    lake: Path | None = None,
+    spark_buckets: int | None = None,
+) -> dict[str, Any]:
+    db = _store(world, work, existing)
+    spec = co_listening_spec(GraphParams())
+    name = world
+    result: dict[str, Any] = {"world": world, "master": master}
+    with Store.open(db) as store:
+        result["listen_rows"] = store.conn.execute("SELECT count(*) FROM listens").fetchone()[0]
+        local: Aggregates | None = None
+        if spark_buckets is None:
+            started = time.perf_counter()
+            local = local_engine.compute(store, spec)
+            result["local_s"] = round(time.perf_counter() - started, 1)
+            result["listeners"] = len(local.interactions.listeners)
+            result["artists"] = len(local.interactions.artists)
+            result["pairs_kept"] = int(len(local.co_listening.rows))
+            _save(work, name, result)
+        if lake is None:
+            lake = work / world / f"lake-{int(time.time())}"
+            started = time.perf_counter()
+            export_listens(store, lake)
+            result["export_s"] = round(time.perf_counter() - started, 1)
+    result["lake_mb"] = round(
+        sum(f.stat().st_size for f in lake.rglob("*") if f.is_file()) / 1e6, 1
+    )
+    if spark_buckets is not None:
+        buckets = int(json.loads((lake / "manifest.json").read_text())["buckets"])
+        name = f"{world}-spark-{spark_buckets}-of-{buckets}"
+        result["world"] = name
+        result["part"] = f"listener buckets 0..{spark_buckets - 1} of {buckets} (Spark only)"
+    _save(work, name, result)
+    remote = _spark(lake, master, spec, spark_buckets, result)
+    if spark_buckets is not None:
+        result["listeners"] = len(remote.interactions.listeners)
+        result["artists"] = len(remote.interactions.artists)
+        result["pairs_kept"] = int(len(remote.co_listening.rows))
+    else:
+        assert local is not None
+        _same(local, remote)
+        result["equal"] = True
+    result["peak_driver_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3)
+    _save(work, name, result)
+    return result
+
+
+def _spark(
+    lake: Path, master: str, spec: Any, spark_buckets: int | None, result: dict[str, Any]
+) -> Aggregates:
+    """The Spark engine over `lake` (the first `spark_buckets` listener buckets only if set),
+    its session start and its aggregation timed into `result`."""
+    from pyspark.sql import functions as F
+
     from recommender.spark.engine import compute
     from recommender.spark.listening import read_export
     from recommender.spark.session import spark_session
 
-    db = _store(world, work)
-    spec = co_listening_spec(GraphParams())
-    with Store.open(db) as store:
-        rows = store.conn.execute("SELECT count(*) FROM listens").fetchone()[0]
-        started = time.perf_counter()
-        local = local_engine.compute(store, spec)
-        local_s = time.perf_counter() - started
-        lake = work / world / f"lake-{int(time.time())}"
-        started = time.perf_counter()
-        export_listens(store, lake)
-        export_s = time.perf_counter() - started
     started = time.perf_counter()
     spark = spark_session(master)
-    session_s = time.perf_counter() - started
+    result["spark_session_s"] = round(time.perf_counter() - started, 1)
+    listening = read_export(spark, lake)
+    if spark_buckets is not None:
+        buckets = int(json.loads((lake / "manifest.json").read_text())["buckets"])
+        listening = dataclasses.replace(
+            listening,
+            listens=listening.listens.where(F.col("listener_id") % buckets < spark_buckets),
+            listeners=listening.listeners.where(F.col("id") % buckets < spark_buckets),
+        )
+        result["spark_listen_rows"] = listening.listens.count()
     started = time.perf_counter()
-    remote = compute(read_export(spark, lake), spec)
-    spark_s = time.perf_counter() - started
-    _same(local, remote)
-    result = {
-        "world": world,
-        "master": master,
-        "listen_rows": rows,
-        "listeners": len(local.interactions.listeners),
-        "artists": len(local.interactions.artists),
-        "pairs_kept": int(len(local.co_listening.rows)),
-        "local_s": round(local_s, 1),
-        "export_s": round(export_s, 1),
-        "spark_session_s": round(session_s, 1),
-        "spark_s": round(spark_s, 1),
-        "lake_mb": round(sum(f.stat().st_size for f in lake.rglob("*") if f.is_file()) / 1e6, 1),
-        "peak_driver_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3),
-        "equal": True,
-    }
-    (work / f"{world}.json").write_text(json.dumps(result, indent=2) + "\n")
-    return result
+    remote = compute(listening, spec)
+    result["spark_s"] = round(time.perf_counter() - started, 1)
+    return remote
+
+
+def _save(work: Path, name: str, result: dict[str, Any]) -> None:
+    (work / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
 
 
 def report(work: Path) -> None:
@@ -158,11 +216,16 @@ def report(work: Path) -> None:
     print("| " + " | ".join(head) + " |")
     print("|" + " --- |" * len(head))
     for r in sorted(rows, key=lambda r: r["listen_rows"]):
+        cells = [r.get(h) for h in head]
         print(
             "| "
             + " | ".join(
-                f"{r[h]:,}" if isinstance(r[h], int) and not isinstance(r[h], bool) else str(r[h])
-                for h in head
+                "-"
+                if v is None
+                else f"{v:,}"
+                if isinstance(v, int) and not isinstance(v, bool)
+                else str(v)
+                for v in cells
             )
             + " |"
         )
@@ -174,14 +237,29 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "spark")
     parser.add_argument("--master", default=os.environ.get("SPARK_MASTER", "local[2]"))
     parser.add_argument("--report", action="store_true", help="only print saved results")
+    parser.add_argument("--store", type=Path, help="an imported store for the (one) world")
+    parser.add_argument("--lake", type=Path, help="an export-listens folder to reuse")
+    parser.add_argument(
+        "--spark-buckets", type=int, help="Spark only, on the first N listener buckets"
+    )
     args = parser.parse_args()
+    if (args.store or args.lake or args.spark_buckets) and "," in args.worlds:
+        parser.error("--store, --lake and --spark-buckets apply to one world: name one")
     args.work.mkdir(parents=True, exist_ok=True)
     if not args.report:
         for world in args.worlds.split(","):
             if world == REAL and not (HETREC / "user_artists.dat").is_file():
                 print(f"skipped {REAL}: no HetRec at {HETREC}")
                 continue
-            print(json.dumps(run(world, args.work, args.master)), flush=True)
+            done = run(
+                world,
+                args.work,
+                args.master,
+                existing=args.store,
+                lake=args.lake,
+                spark_buckets=args.spark_buckets,
+            )
+            print(json.dumps(done), flush=True)
     report(args.work)
     return 0
 

@@ -321,15 +321,32 @@ def _ease_config(config: ModelConfig) -> EASEConfig | None:
     return ease if isinstance(ease, EASEConfig) and share > 0 else None
 
 
-def check_memory(store: Store, config: ModelConfig, budget: int | None) -> MemoryEstimate:
-    """The estimate, or TooBigForMemory (before any work) when it exceeds `budget` bytes."""
+def check_memory(
+    store: Store, config: ModelConfig, budget: int | None, *, engine: str = "local"
+) -> MemoryEstimate:
+    """The estimate, or TooBigForMemory (before any work) when it exceeds `budget` bytes.
+
+    `engine` is where the aggregates will be computed ("local" or "spark"); it changes only
+    the way out the error names: with Spark the aggregation already runs elsewhere, but the
+    model is still fitted in this process, over the collected matrix.
+    """
     estimate = estimate_memory(store, config)
     limit = default_memory_budget() if budget is None else int(budget)
     if estimate.bytes > limit:
+        if engine == "spark":
+            way_out = (
+                "the Spark engine computes the aggregates, but the model is fitted here, on"
+                " the driver: run `train --engine spark` on a machine with more memory (README:"
+                " Scale)"
+            )
+        else:
+            way_out = (
+                "compute the aggregates with the Spark engine on a bigger machine or cluster"
+                " (README: Scale)"
+            )
         raise TooBigForMemory(
             f"training this store needs {estimate.describe()}, more than the memory budget of "
-            f"{limit / 1e9:.1f} GB: compute the aggregates with the Spark engine on a bigger "
-            "machine or cluster (README: Scale), or raise the budget with --memory-budget GB "
+            f"{limit / 1e9:.1f} GB: {way_out}, or raise the budget with --memory-budget GB "
             f"(or {MEMORY_BUDGET_ENV}) if this machine really has that much to spare"
         )
     return estimate

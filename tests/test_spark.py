@@ -24,7 +24,7 @@ from playlists.batch import batch_playlists
 from playlists.cli import main
 from recommender import aggregates as local_engine
 from recommender.aggregates import Aggregates
-from recommender.errors import SparkUnavailable
+from recommender.errors import SparkUnavailable, TooBigForMemory
 from recommender.feedback import model_opinions
 from recommender.graph import GraphParams
 from recommender.graph.build import co_listening_spec
@@ -216,6 +216,38 @@ def test_missing_java_is_one_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert result.exit_code == 1
     assert result.output.startswith("Error: the Spark engine needs Java")
     assert "Traceback" not in result.output
+
+
+def test_a_store_too_big_for_the_budget_fails_before_any_spark_work(
+    demo_store_path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Spies, not stand-ins: they only record that the export or Spark was reached, which
+    # must not happen when the budget check comes first.
+    reached: list[str] = []
+    monkeypatch.setattr(
+        "recommender.spark.train.export_listens", lambda *_a, **_k: reached.append("export")
+    )
+    monkeypatch.setattr(
+        "recommender.spark.train.spark_session", lambda *_a, **_k: reached.append("spark")
+    )
+    db = tmp_path / "t.db"
+    shutil.copy(demo_store_path, db)
+    with Store.open(db) as store:
+        models = store.conn.execute("SELECT count(*) FROM models").fetchone()[0]
+        with pytest.raises(TooBigForMemory) as raised:
+            train_on_spark(store, memory_budget=10**8)
+    message = str(raised.value)
+    assert "memory budget of 0.1 GB" in message and "on the driver" in message
+    assert "--memory-budget GB" in message
+    printed = CliRunner().invoke(
+        main, ["--db", str(db), "train", "--engine", "spark", "--memory-budget", "0.1"]
+    )
+    assert printed.exit_code == 1
+    assert printed.output.startswith("Error: training this store needs")
+    assert "Traceback" not in printed.output
+    assert reached == []
+    with Store.open(db) as store:
+        assert store.conn.execute("SELECT count(*) FROM models").fetchone()[0] == models
 
 
 BATCH_LISTENERS = ["listener-001", "listener-002", "listener-003", "listener-004", "nobody"]

@@ -22,6 +22,8 @@ Matching the local engine exactly, not nearly:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,7 +41,7 @@ from recommender.interactions import DAY, from_plays
 from recommender.spark.listening import Listening
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import DataFrame, SparkSession
 
 
 def _columns(frame: DataFrame, *names: str) -> dict[str, np.ndarray]:
@@ -70,32 +72,89 @@ def decayed_pairs(listens: DataFrame) -> tuple[DataFrame, int | None]:
     return pairs, reference
 
 
-def co_listening_pairs(audience: DataFrame, spec: CoListeningSpec) -> DataFrame:
-    """(a, b, shared, first, score, rank): each artist a's `spec.k` strongest partners b."""
+def artist_audiences(audience: DataFrame) -> DataFrame:
+    """(artist_id, n): the distinct listeners of each artist (the audience has one row per
+    listener-artist pair), the artist popularity and the cosine's denominators."""
+    from pyspark.sql import functions as F
+
+    return audience.groupBy("artist_id").agg(F.count("*").alias("n"))
+
+
+def co_listening_pairs(
+    audience: DataFrame, spec: CoListeningSpec, counts: DataFrame | None = None
+) -> DataFrame:
+    """(a, b, shared, first, score, rank): each artist a's `spec.k` strongest partners b.
+
+    `counts` is `artist_audiences(audience)` when the caller has it already. The self-join
+    on listener emits each unordered pair once (a < b), half the rows of the ordered join
+    (sharing is symmetric: `shared` and `first`, the smallest shared listener, are the same
+    either way round), and a generator writes both orientations only after the minimum-shared
+    filter has dropped most of them. Collect it inside `whole_aggregation(spark)`: its
+    aggregation meets almost every (a, b) key once per listener, so Spark's partial
+    aggregation before the shuffle only fills (and spills) a hash map that barely reduces.
+    """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    counts = audience.groupBy("artist_id").agg(F.count("*").alias("n"))
-    left = audience.select("listener_id", F.col("artist_id").alias("a"))
-    right = audience.select("listener_id", F.col("artist_id").alias("b"))
+    if counts is None:
+        counts = artist_audiences(audience)
+    # One row per artist: small enough to send to every task (a broadcast), so neither the
+    # filter here nor the scoring below needs a shuffle of its own.
+    sizes = F.broadcast(counts)
+    # An artist with fewer listeners than `min_shared` shares that few with anyone: its rows
+    # would only swell the self-join.
+    wide = audience.join(
+        sizes.where(F.col("n") >= spec.min_shared).select("artist_id"), "artist_id", "left_semi"
+    )
+    left = wide.select("listener_id", F.col("artist_id").alias("a"))
+    right = wide.select("listener_id", F.col("artist_id").alias("b"))
     shared = (
         left.join(right, "listener_id")
-        .where(F.col("a") != F.col("b"))
+        .where(F.col("a") < F.col("b"))
         .groupBy("a", "b")
         .agg(F.count("*").alias("shared"), F.min("listener_id").alias("first"))
         .where(F.col("shared") >= spec.min_shared)
     )
-    with_counts = shared.join(
-        counts.select(F.col("artist_id").alias("a"), F.col("n").alias("na")), "a"
-    ).join(counts.select(F.col("artist_id").alias("b"), F.col("n").alias("nb")), "b")
+    both_ways = F.explode(
+        F.array(
+            F.struct(F.col("a").alias("x"), F.col("b").alias("y")),
+            F.struct(F.col("b").alias("x"), F.col("a").alias("y")),
+        )
+    ).alias("pair")
+    ordered = shared.select(both_ways, "shared", "first").select(
+        F.col("pair.x").alias("a"), F.col("pair.y").alias("b"), "shared", "first"
+    )
+    with_counts = ordered.join(
+        sizes.select(F.col("artist_id").alias("a"), F.col("n").alias("na")), "a"
+    ).join(sizes.select(F.col("artist_id").alias("b"), F.col("n").alias("nb")), "b")
     s = F.col("shared").cast("double")
     cosine = s / F.sqrt(F.col("na").cast("double") * F.col("nb").cast("double"))
     scored = with_counts.withColumn("score", cosine * s / (s + F.lit(float(spec.shrinkage))))
     order = Window.partitionBy("a").orderBy(
         F.col("score").desc(), F.col("first").desc(), F.col("b").desc()
     )
-    ranked = scored.withColumn("rank", F.row_number().over(order) - 1)
-    return ranked.where(F.col("rank") < spec.k)
+    # Filtering on row_number itself lets Spark keep each artist's best `k` on the map side
+    # before the window's shuffle (its WindowGroupLimit), not sort every kept pair by artist.
+    ranked = scored.withColumn("place", F.row_number().over(order))
+    kept = ranked.where(F.col("place") <= spec.k)
+    return kept.withColumn("rank", F.col("place") - 1).drop("place")
+
+
+@contextmanager
+def whole_aggregation(spark: SparkSession) -> Iterator[None]:
+    """Spark's own switch (`spark.sql.execution.bypassPartialAggregation`, Spark 4.1+; older
+    versions ignore it) set for the queries run inside the block, then put back: each
+    aggregation runs once, after its shuffle, instead of partially before it."""
+    key = "spark.sql.execution.bypassPartialAggregation"
+    before = spark.conf.get(key, None)
+    spark.conf.set(key, "true")
+    try:
+        yield
+    finally:
+        if before is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, before)
 
 
 def tag_weights(artist_tags: DataFrame, n_artists: int) -> DataFrame:
@@ -152,16 +211,25 @@ def _compute(
         plays = sp.csr_matrix((got["plays"].astype(np.float64), (rows, cols)), shape=shape)
         plays.sum_duplicates()
         audience_frame = pairs.where(F.col("plays") > 0).select("listener_id", "artist_id")
-        popular = _columns(audience_frame.groupBy("artist_id").count(), "artist_id", "count")
-        kept = _columns(
-            co_listening_pairs(audience_frame, spec), "a", "b", "shared", "first", "score", "rank"
-        )
+        counts = artist_audiences(audience_frame).cache()
+        try:
+            popular = _columns(counts, "artist_id", "n")
+            with whole_aggregation(listens.sparkSession):
+                kept = _columns(
+                    co_listening_pairs(audience_frame, spec, counts),
+                    "a",
+                    "b",
+                    "shared",
+                    "first",
+                    "score",
+                    "rank",
+                )
+        finally:
+            counts.unpersist()
     finally:
         pairs.unpersist()
     popularity = np.zeros(len(artist_ids), dtype=np.int64)
-    popularity[np.searchsorted(artist_ids, popular["artist_id"].astype(np.int64))] = popular[
-        "count"
-    ]
+    popularity[np.searchsorted(artist_ids, popular["artist_id"].astype(np.int64))] = popular["n"]
 
     a = np.searchsorted(artist_ids, kept["a"].astype(np.int64))
     b = np.searchsorted(artist_ids, kept["b"].astype(np.int64))

@@ -3,8 +3,8 @@
 The store's listens are exported as Parquet (`recommender.lake`) to a temporary folder (or read
 from `listens`, an export already made), Spark computes the aggregates (`spark.engine`), and
 `training.train(..., aggregates=...)` fits the same model and builds the same graph from them,
-writing the same bundle. The store's loves and hates are read on the driver (they are few) and
-shape the model input as the local engine does.
+writing the same bundle. The memory budget is checked before any of it. The store's loves and
+hates are read on the driver (they are few) and shape the model input as the local engine does.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from recommender.generation import check_generation, data_generation
 from recommender.graph import GraphParams
 from recommender.graph.build import co_listening_spec
 from recommender.lake import export_listens
+from recommender.models import make_scorer
 from recommender.spark.session import spark_session
 from recommender.store import Store
-from recommender.training import DEFAULT_MODEL, Progress, TrainedModel, train
+from recommender.training import DEFAULT_MODEL, Progress, TrainedModel, check_memory, train
 
 
 def spark_aggregates(
@@ -62,7 +63,12 @@ def train_on_spark(
     progress: Progress | None = None,
     memory_budget: int | None = None,
 ) -> TrainedModel:
-    """`training.train` with the aggregates computed by Spark (see the module docstring)."""
+    """`training.train` with the aggregates computed by Spark (see the module docstring).
+
+    The memory budget is checked first, from the store's row counts (the same estimate
+    `train` checks), so a store too big for this machine fails at once, not after the
+    export and minutes of Spark work."""
+    check_memory(store, make_scorer(model).config, memory_budget, engine="spark")
     # The listens are read (exported) before `train` reads the forget generation itself, so
     # check here that no forget landed while Spark worked: those listens must not be trained on.
     seen = data_generation(store)
