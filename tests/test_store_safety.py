@@ -143,12 +143,13 @@ def test_an_import_on_a_full_disk_is_one_error_and_changes_nothing(tmp_path: Pat
 
 HOLD_LOCK = textwrap.dedent(
     """
-    import sys, time
+    import select, sys
     from recommender.store import Store
     with Store.open(sys.argv[1]) as store, store.transaction() as conn:
         conn.execute("INSERT INTO listeners (name, created_at) VALUES ('holder', 'x')")
         print("holding", flush=True)
-        time.sleep(float(sys.argv[2]))
+        # Until told (a line on stdin), so a slow start elsewhere cannot outlast the hold.
+        select.select([sys.stdin], [], [], 90)
     """
 )
 
@@ -158,31 +159,41 @@ def test_a_writer_waits_for_another_with_a_progress_message(tmp_path: Path) -> N
     scrobbles = tmp_path / "me.csv"
     scrobbles.write_text(lastfm_to_csv([("Rancid", "W", "Ruby Soho", "02 Mar 2025 18:00")]))
     Store.open(db).close()
+    # The holder keeps its write open until the waiting import has said it is waiting: on a
+    # loaded machine the CLI can take longer to start than any fixed hold.
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(db), "7"],
+        [sys.executable, "-c", HOLD_LOCK, str(db)],
         cwd=REPO,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert holder.stdin is not None and holder.stdout is not None
     try:
-        assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
-        started = time.monotonic()
-        waiting = subprocess.run(
+        assert holder.stdout.readline() == "holding\n"
+        waiting = subprocess.Popen(
             [*CLI, "--db", str(db), "import", "lastfm", str(scrobbles), "--listener", "me"],
             cwd=REPO,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=120,
         )
-        waited = time.monotonic() - started
+        assert waiting.stderr is not None
+        said: list[str] = []
+        for line in waiting.stderr:  # ends when the import ends: the holder lets go at 90 s
+            said.append(line)
+            if "waiting for another tastemaker process" in line:
+                break
+        holder.stdin.write("release\n")
+        holder.stdin.close()
+        out, rest = waiting.communicate(timeout=120)
     finally:
-        holder.wait(timeout=60)
-        if holder.stdout is not None:
-            holder.stdout.close()
-    assert waiting.returncode == 0, waiting.stderr
-    assert "waiting for another tastemaker process" in waiting.stderr
-    assert "database is locked" not in waiting.stderr + waiting.stdout
-    assert waited > 4
+        holder.wait(timeout=120)
+        holder.stdout.close()
+    stderr = "".join(said) + rest
+    assert waiting.returncode == 0, stderr
+    assert "waiting for another tastemaker process" in stderr
+    assert "database is locked" not in stderr + out
     with Store.open(db) as store:
         names = [r[0] for r in store.conn.execute("SELECT name FROM listeners ORDER BY id")]
         assert names == ["holder", "me"] and store.counts()["listens"] == 1
