@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -21,6 +22,7 @@ from recommender.errors import StoreError
 from recommender.sources import import_path
 from recommender.store import Store
 from tests.export_files import lastfm_to_csv, snapshot
+from tests.small_disk import small_disk_works
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "playlists"]
@@ -60,26 +62,39 @@ def test_an_empty_file_becomes_a_store(tmp_path: Path) -> None:
 
 
 NOBODY = ["--reuid=65534", "--regid=65534", "--clear-groups"]
+# Root ignores file modes, so as root a read-only store is made one of two real ways: run as
+# another user (nobody), who may not write the 0444 file in its 0555 folder; or, where nobody
+# cannot read this checkout (a clone inside `mktemp -d`), stay root with the store's folder a
+# read-only bind mount in a private mount namespace, where writes fail even for root.
+READ_ONLY_MOUNT = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"'
 
 
-def _as_nobody(*args: str) -> subprocess.CompletedProcess[str]:
+def _read_only_runner(folder: Path) -> list[str]:
+    """The argv prefix that runs a command with `folder` read-only to it (see above)."""
     setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("setpriv (util-linux) is needed to run as another user")
-    probe = subprocess.run(
-        [setpriv, *NOBODY, sys.executable, "-c", "import playlists"],
-        cwd="/",
-        capture_output=True,
-        timeout=60,
-    )
-    if probe.returncode != 0:  # e.g. a clone inside `mktemp -d`, a folder only its owner may enter
-        pytest.skip("another user cannot read this checkout, so cannot run tastemaker from it")
+    if setpriv is not None:
+        probe = subprocess.run(
+            [setpriv, *NOBODY, sys.executable, "-c", "import playlists"],
+            cwd="/",
+            capture_output=True,
+            timeout=60,
+        )
+        if probe.returncode == 0:
+            return [setpriv, *NOBODY]
+    unshare = shutil.which("unshare")
+    if unshare is not None and os.geteuid() == 0 and small_disk_works():
+        return [unshare, "--mount", "sh", "-c", READ_ONLY_MOUNT, "sh", str(folder)]
+    pytest.skip("neither another user nor a private mount namespace is available here")
+
+
+def _run(prefix: list[str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [setpriv, *NOBODY, *CLI, *args],
+        [*prefix, *CLI, *args],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )
 
 
@@ -98,12 +113,15 @@ def test_a_read_only_store_serves_the_read_commands(tmp_path: Path) -> None:
     folder.chmod(0o555)
     try:
         before = digest(db)
-        stats = _as_nobody("--db", str(db), "stats", "--json")
+        as_reader = _read_only_runner(folder)
+        stats = _run(as_reader, "--db", str(db), "stats", "--json")
         assert stats.returncode == 0, stats.stderr
         assert '"listens": 1' in stats.stdout
-        terms = _as_nobody("--db", str(db), "terms", "--listener", "me", "--show")
+        terms = _run(as_reader, "--db", str(db), "terms", "--listener", "me", "--show")
         assert terms.returncode == 0, terms.stderr
-        write = _as_nobody("--db", str(db), "import", "lastfm", str(scrobbles), "--listener", "x")
+        write = _run(
+            as_reader, "--db", str(db), "import", "lastfm", str(scrobbles), "--listener", "x"
+        )
         assert write.returncode == 1
         assert write.stderr.startswith("Error: ") and "read-only" in write.stderr
         assert "Traceback" not in write.stderr
