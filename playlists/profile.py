@@ -239,18 +239,28 @@ class Catalogue:
                 self._scenes[key] = None
         return self._scenes[key]
 
-    def scenes_of(self, artist_ids: Sequence[int]) -> list[int | None]:
-        """`scene_of` for many artists with one binary search (the graph's ids ascend)."""
+    def _graph_positions(
+        self, artist_ids: Sequence[int] | np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each artist's position in the graph and whether the graph has it, from one binary
+        search (the graph's ids ascend): a listener's history holds thousands of artists."""
         known = np.asarray(self.graph.artist_ids, dtype=np.int64)
         wanted = np.asarray(artist_ids, dtype=np.int64)
-        if not len(known) or not len(wanted):
-            return [None] * len(wanted)
+        if not len(known):
+            return np.zeros(len(wanted), dtype=np.int64), np.zeros(len(wanted), dtype=bool)
         at = np.searchsorted(known, wanted).clip(max=len(known) - 1)
-        labels = np.asarray(self.graph.scene_labels, dtype=np.int64)[at]
-        labels[known[at] != wanted] = -1
-        found = [None if label < 0 else int(label) for label in labels.tolist()]
-        self._scenes.update(zip(wanted.tolist(), found, strict=True))
-        return found
+        return at, known[at] == wanted
+
+    def scenes_of(self, artist_ids: Sequence[int]) -> list[int | None]:
+        """`scene_of` for many artists at once."""
+        at, found = self._graph_positions(artist_ids)
+        labels = np.asarray(self.graph.scene_labels, dtype=np.int64)[at] if found.any() else at
+        scenes = [
+            int(label) if has and label >= 0 else None
+            for label, has in zip(labels.tolist(), found.tolist(), strict=True)
+        ]
+        self._scenes.update(zip((int(a) for a in artist_ids), scenes, strict=True))
+        return scenes
 
     def shared(self, a: int, b: int) -> int:
         try:
@@ -263,17 +273,6 @@ class Catalogue:
         """Distinct listeners per artist at train time (the graph's: the snapshot its shared
         counts come from), read per artist asked for; 0 for an artist the graph lacks."""
         return GraphAudiences(self.graph)
-
-    def audiences_of(self, artist_ids: Sequence[int]) -> list[int]:
-        """`audiences.get(a, 0)` for many artists with one binary search (the graph's ids are
-        ascending): a listener's history holds thousands of artists."""
-        known = np.asarray(self.graph.artist_ids, dtype=np.int64)
-        wanted = np.asarray(artist_ids, dtype=np.int64)
-        if not len(known) or not len(wanted):
-            return [0] * len(wanted)
-        at = np.searchsorted(known, wanted).clip(max=len(known) - 1)
-        counts = np.asarray(self.graph.listener_counts, dtype=np.int64)[at]
-        return [int(n) for n in np.where(known[at] == wanted, counts, 0).tolist()]
 
     def shared_counter(self, anchors: Sequence[int]) -> Callable[[int], dict[int, int]]:
         """{anchor: shared listeners with an artist} for many artists against the same anchors
@@ -322,12 +321,16 @@ class Catalogue:
             dtype=np.int64,
         )
 
-    def audience_columns(self, artist_ids: np.ndarray) -> np.ndarray:
+    def audience_columns(self, artist_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """The graph's listeners per entry of `artist_ids` (0 for an artist it lacks), read
         straight from the graph when the two are aligned."""
         if np.array_equal(np.asarray(self.graph.artist_ids), artist_ids):
             return np.asarray(self.graph.listener_counts, dtype=np.int64)
-        return np.array([self.audiences.get(int(a), 0) for a in artist_ids], dtype=np.int64)
+        at, found = self._graph_positions(artist_ids)
+        if not found.any():
+            return np.zeros(len(at), dtype=np.int64)
+        counts = np.asarray(self.graph.listener_counts, dtype=np.int64)[at]
+        return np.where(found, counts, 0)
 
     @cached_property
     def popularity(self) -> Mapping[int, int]:
@@ -427,9 +430,7 @@ def _whole(ts: float) -> int | None:
     return None if math.isnan(ts) else int(ts)
 
 
-def _track_histories(
-    store: Store, listens: OwnListenArrays
-) -> dict[int, tuple[TrackHistory, ...]]:
+def _track_histories(store: Store, listens: OwnListenArrays) -> dict[int, tuple[TrackHistory, ...]]:
     """Each artist's tracks in these listens, most played first (ties: the lower track id)."""
     on_track = listens.track_ids >= 0
     if not on_track.any():

@@ -342,3 +342,19 @@ def test_unexpected_tries_artists_no_better_known_than_the_listeners_median_firs
     # Own artists 5, 6, 7 have 10, 30, 20 listeners: median 20. At most 20 first, in order.
     assert known_no_better([1, 2, 3, 4], popularity, {5, 6, 7}) == [2, 3, 4, 1]
     assert known_no_better([1, 2], popularity, set()) == [1, 2]
+
+
+def test_catalogue_batch_lookups_agree_with_the_one_artist_lookups(
+    demo_store_path: Path, demo_graph: ArtistGraph
+) -> None:
+    with Store.open(demo_store_path) as store:
+        catalogue = Catalogue.of(store, demo_graph)
+        unknown = int(max(demo_graph.artist_ids)) + 1  # imported after training
+        ids = [int(a) for a in demo_graph.artist_ids[::7]][::-1] + [unknown, 0]
+        assert catalogue.audience_columns(ids).tolist() == [
+            catalogue.audiences.get(a, 0) for a in ids
+        ]
+        fresh = Catalogue.of(store, demo_graph)  # scene_of memoises: ask a catalogue untouched
+        assert catalogue.scenes_of(ids) == [fresh.scene_of(a) for a in ids]
+        assert catalogue.scenes_of(ids)[-2:] == [None, None]
+        assert any(scene is not None for scene in catalogue.scenes_of(ids))

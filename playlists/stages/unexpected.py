@@ -59,9 +59,9 @@ class UnexpectedStage:
         tally = Tally(profile)
         model = profile.scores
         home = profile.home_scenes
-        starts = [
-            h.artist_id for h in profile.liked if catalogue.scene_of(h.artist_id) in home
-        ][:ANCHORS]
+        starts = [h.artist_id for h in profile.liked if catalogue.scene_of(h.artist_id) in home][
+            :ANCHORS
+        ]
         scenes = catalogue.scene_columns(model.artist_ids)
         unheard = np.flatnonzero(~np.isin(model.artist_ids, sorted(profile.history)))
         k = max(1, int(len(unheard) * UNEXPECTED_TOP_FRACTION))
@@ -75,7 +75,7 @@ class UnexpectedStage:
         counts = catalogue.audience_columns(ids)[outside].tolist()
         audience = dict(zip(outside_ids, counts, strict=True))
         heard = list(profile.history)
-        audience.update(zip(heard, catalogue.audiences_of(heard), strict=True))
+        audience.update(zip(heard, catalogue.audience_columns(heard).tolist(), strict=True))
         order = known_no_better(profile.steer(outside_ids), audience, profile.history)
         column_of = dict(zip(outside_ids, outside.tolist(), strict=True))
         wanted = spare(request.mix.most(UNEXPECTED))
