@@ -138,6 +138,9 @@ class Note:
     text: str
 
 
+PROGRESS_ROWS = 50_000  # rows between two progress reports (and between two RowsRead)
+
+
 @dataclass(frozen=True)
 class RowsRead:
     """The reader has read `count` more input rows that have no record of their own yet

@@ -43,6 +43,7 @@ from recommender.ingest.artists import ArtistRef, KnownArtists
 from recommender.ingest.files import checksum
 from recommender.ingest.overlaps import Overlaps
 from recommender.ingest.records import (
+    PROGRESS_ROWS,
     Artist,
     ArtistTag,
     DefaultListener,
@@ -63,7 +64,6 @@ from recommender.terms_storage import write_terms
 __all__ = ["BATCH", "ImportReport", "checksum", "import_records"]
 
 BATCH = 5000
-PROGRESS_ROWS = 50_000  # rows between two progress reports
 IMPORT_CACHE_MB = 256  # SQLite's page cache during an import (see Store.page_cache)
 # Rejects kept with their location in the report; the count goes on past it, so that a huge
 # file of garbage cannot fill memory with reject records.

@@ -22,6 +22,7 @@ from pathlib import Path
 from recommender.errors import IngestError
 from recommender.ingest.files import folder_member
 from recommender.ingest.records import (
+    PROGRESS_ROWS,
     Artist,
     ArtistTag,
     Listen,
@@ -42,7 +43,6 @@ HEADERS = {
 ENCODINGS = {"tags.dat": "latin-1"}
 MAX_LINE_BYTES = 1 << 20
 MAX_DIGITS = 15
-PROGRESS_ROWS = 50_000  # tagging rows between two progress records
 BUCKET_ROWS = 2_000_000  # tagging rows counted at a time (see _Taggers.counts)
 
 
