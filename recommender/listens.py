@@ -12,6 +12,7 @@ Reads that are *about* the data rather than *from* it (`terms --show`, `stats`, 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
 
 # A condition on the unaliased `listens` table: not from a listener who opted out, not from a
 # source that listener ignores.
-_CHUNK = 500  # ids bound per statement
-
 USABLE = (
     "NOT EXISTS (SELECT 1 FROM terms ut WHERE ut.listener_id = listens.listener_id"
     " AND (ut.personalise = 0 OR EXISTS (SELECT 1 FROM json_each(ut.ignore_sources) j"
@@ -158,6 +157,7 @@ def own_listen_arrays(
         plays=table[:, 3].astype(np.int64),
     )
 
+
 def newest_listen(store: Store, listener_id: int | None = None) -> int | None:
     """The newest usable listen's time (of one listener, or of the whole store)."""
     where, args = USABLE, list[object]()
@@ -223,22 +223,17 @@ def usable_state(store: Store) -> list[object]:
 
 
 def track_plays(store: Store, artist_ids: Sequence[int] | None = None) -> dict[int, int]:
-    """Plays per track over usable listens (everyone's; of all artists, or only these)."""
-    if artist_ids is None:
-        rows = store.conn.execute(
-            "SELECT track_id, sum(plays) FROM listens WHERE track_id IS NOT NULL"
-            f" AND {USABLE} GROUP BY track_id"
-        )
-        return {int(t): int(n) for t, n in rows}
-    found: dict[int, int] = {}
-    ids = [int(a) for a in artist_ids]
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        rows = store.conn.execute(
-            "SELECT track_id, sum(plays) FROM listens WHERE track_id IS NOT NULL"
-            f" AND artist_id IN ({','.join('?' for _ in chunk)}) AND {USABLE}"
-            " GROUP BY track_id",
-            chunk,
-        )
-        found.update((int(t), int(n)) for t, n in rows)
-    return found
+    """Plays per track over usable listens (everyone's; of all artists, or only these).
+
+    The artists travel as one JSON array, as in `Store.values_in`: one statement however
+    many there are, and SQLite still looks each one up in the listens' artist index."""
+    condition, args = "", []
+    if artist_ids is not None:
+        condition = " AND artist_id IN (SELECT value FROM json_each(?))"
+        args = [json.dumps(sorted({int(a) for a in artist_ids}))]
+    rows = store.conn.execute(
+        f"SELECT track_id, sum(plays) FROM listens WHERE track_id IS NOT NULL{condition}"
+        f" AND {USABLE} GROUP BY track_id",
+        args,
+    )
+    return {int(t): int(n) for t, n in rows}

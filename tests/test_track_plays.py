@@ -112,3 +112,16 @@ def test_the_stamp_moves_with_what_makes_listens_usable(file_store: Store) -> No
     assert moved()
     forget(file_store, "carol", all_data=True)
     assert moved()
+
+
+def test_the_store_read_takes_any_number_of_artists_in_one_statement(file_store: Store) -> None:
+    """More artist ids than SQLite binds in one statement (999 on older builds): one JSON array."""
+    small_world(file_store)
+    everyone = track_plays(file_store)
+    artist_of = dict(file_store.conn.execute("SELECT id, artist_id FROM tracks").fetchall())
+    some = sorted({artist_of[t] for t in everyone})[:2]
+    asked = [*some, *range(10**6, 10**6 + 5_000)]  # 5,000 artists the store does not have
+    assert track_plays(file_store, asked) == {
+        t: n for t, n in everyone.items() if artist_of[t] in some
+    }
+    assert track_plays(file_store, some) and track_plays(file_store, []) == {}
