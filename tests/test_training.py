@@ -45,7 +45,7 @@ def planted(file_store: Store) -> Store:
 
 @pytest.fixture
 def trained(planted: Store) -> TrainedModel:
-    return train(planted, FAST)
+    return train(planted, FAST, deterministic=True)  # one thread: the same model every run
 
 
 def test_fit_returns_self_with_learned_attributes(planted: Store) -> None:
