@@ -4,7 +4,7 @@
         [--seeds 2] [--splits discovery] [--threads 2]
 
 `HybridConfig.epoch_pairs` caps a fit's pair updates, so a large community gets fewer epochs
-(five on Last.fm-360K, where each costs about 350 s on 2 cores). This measures that trade on a
+(five on Last.fm-360K, where each costs about 250 s on 2 cores). This measures that trade on a
 store small enough to fit all 30: the `1m` world has Last.fm-360K's pairs per listener (about
 49), so its curve is the nearest measurable stand-in. Like bench/tune_model.py it scores on a
 validation split carved from the protocol's training part (the test split is never seen), fits

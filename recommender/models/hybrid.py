@@ -8,7 +8,7 @@ model never needs LightFM or pickle to score, and loading one does not import it
 An epoch costs time in proportion to the listener-artist pairs, so on a large community the
 epoch count follows the data: at most `epoch_pairs` pair updates in all (100 M: every one of
 `epochs` on HetRec, the 1 M-row world and Last.fm-1K, five on Last.fm-360K's 17.5 M pairs, where
-an epoch costs about 350 s on 2 cores and a train must fit in 45 minutes), never fewer than five
+an epoch costs about 250 s on 2 cores and a train must fit in 45 minutes), never fewer than five
 epochs. `notes_` says when the cap applied; bench/epoch_bench.py measures what fewer epochs cost.
 
 Epochs run one at a time (`fit_partial` after the first), which gives exactly the numbers of
