@@ -611,6 +611,14 @@ class ListenerProfile:
         tagged = self.steer_tag_artists
         return sorted(artist_ids, key=lambda a: a not in tagged)
 
+    def steer_columns(self, artist_ids: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """`steer` for columns of `artist_ids`: with --tag, the columns of artists carrying
+        the tag first (order kept otherwise)."""
+        if self.steer_tag_artists is None:
+            return columns
+        tagged = np.isin(artist_ids[columns], sorted(self.steer_tag_artists))
+        return np.concatenate([columns[tagged], columns[~tagged]])
+
 
 def build_profile(
     store: Store, request: PlaylistRequest, model: ModelView, catalogue: Catalogue

@@ -338,10 +338,13 @@ def test_best_first_is_the_head_of_a_stable_sort() -> None:
 def test_unexpected_tries_artists_no_better_known_than_the_listeners_median_first() -> None:
     from playlists.stages.unexpected import known_no_better
 
-    popularity = {1: 50, 2: 5, 3: 20, 4: 1, 5: 10, 6: 30, 7: 20}
-    # Own artists 5, 6, 7 have 10, 30, 20 listeners: median 20. At most 20 first, in order.
-    assert known_no_better([1, 2, 3, 4], popularity, {5, 6, 7}) == [2, 3, 4, 1]
-    assert known_no_better([1, 2], popularity, set()) == [1, 2]
+    order, known = np.array([1, 2, 3, 4]), np.array([50, 5, 20, 1])
+    # Own artists have 10, 30, 20 listeners: median 20. At most 20 first, in order.
+    assert known_no_better(order, known, [10, 30, 20]).tolist() == [2, 3, 4, 1]
+    # An even count: the median is the mean of the middle two (25 here), as statistics' is.
+    assert known_no_better(order, known, [10, 30, 20, 40]).tolist() == [2, 3, 4, 1]
+    assert known_no_better(order, np.array([26, 5, 25, 1]), [20, 30]).tolist() == [2, 3, 4, 1]
+    assert known_no_better(order[:2], known[:2], []).tolist() == [1, 2]
 
 
 def test_catalogue_batch_lookups_agree_with_the_one_artist_lookups(

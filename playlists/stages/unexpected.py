@@ -7,7 +7,7 @@ home scene. Artists no better known than the listener's own median artist are tr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from statistics import median
 
 import numpy as np
@@ -23,22 +23,17 @@ from playlists.stages.tracks import Pick, with_tracks
 UNEXPECTED_TOP_FRACTION = 0.5  # "still scored well": top half of the unheard artists
 
 
-def known_no_better(
-    order: Sequence[int], popularity: Mapping[int, int], history: Iterable[int]
-) -> list[int]:
-    """`order` with the artists at most as well known (listeners) as the listener's own median
-    artist first, the better-known after, each part in its order: a surprise should be a
-    discovery, not the catalogue's best-known artist (bench/surprise_bench.py). The candidates
-    are the same, so a playlist that could be made still can."""
-    own = [popularity.get(a, 0) for a in history]
-    if not own:
-        return list(order)
-    cap = median(own)
-    ids = np.asarray(order, dtype=np.int64)
-    known = np.fromiter((popularity.get(a, 0) for a in ids.tolist()), dtype=float, count=len(ids))
-    low = known <= cap
-    first: list[int] = np.concatenate([ids[low], ids[~low]]).tolist()
-    return first
+def known_no_better(order: np.ndarray, known: np.ndarray, own: Sequence[int]) -> np.ndarray:
+    """`order` (artists, or their columns) with those at most as well known (`known`, their
+    listeners, aligned with `order`) as the listener's own median artist (`own`: the
+    listeners of each of their artists) first, the better-known after, each part in its
+    order: a surprise should be a discovery, not the catalogue's best-known artist
+    (bench/surprise_bench.py). The candidates are the same, so a playlist that could be made
+    still can."""
+    if not len(own):
+        return order
+    low = np.asarray(known) <= median(own)
+    return np.concatenate([order[low], order[~low]])
 
 
 def spare(wanted: int) -> int:
@@ -70,19 +65,19 @@ class UnexpectedStage:
             (scenes[top] >= 0) & ~np.isin(scenes[top], sorted(home | profile.avoid_scenes))
         ]
         ids = np.asarray(model.artist_ids)
-        outside_ids = ids[outside].tolist()  # C-speed, not per item
-        # The audiences of the candidates from one array (there may be tens of thousands).
-        counts = catalogue.audience_columns(ids)[outside].tolist()
-        audience = dict(zip(outside_ids, counts, strict=True))
-        heard = list(profile.history)
-        audience.update(zip(heard, catalogue.audience_columns(heard).tolist(), strict=True))
-        order = known_no_better(profile.steer(outside_ids), audience, profile.history)
-        column_of = dict(zip(outside_ids, outside.tolist(), strict=True))
+        # Columns, not per-artist dicts: there may be tens of thousands of candidates, and the
+        # bridge search reads the first few dozen of them.
+        columns = profile.steer_columns(ids, outside)
+        # The audiences of the candidates from one array.
+        known = catalogue.audience_columns(ids)[columns]
+        own = catalogue.audience_columns(list(profile.history)).tolist()
+        columns = known_no_better(columns, known, own)
+        order = ids[columns].tolist()  # C-speed, not per item
         wanted = spare(request.mix.most(UNEXPECTED))
         bridged = reach(catalogue, tally, order, starts, profile.avoid_scenes, wanted)
         picks = []
         for b in bridged:
-            j = column_of[b.artist_id]
+            j = int(columns[order.index(b.artist_id)])  # near the front: reach walks in order
             evidence = UnexpectedEvidence(
                 artist=catalogue.names[b.artist_id],
                 artist_id=b.artist_id,
