@@ -684,8 +684,8 @@ class Store:
             if where:
                 condition += f" AND ({where})"
             args = [v for row in chunk for v in row]
-            yield from self.db.table(table).rows_where(
-                condition, [*args, *where_args], select=select
+            yield from self.query(
+                f"SELECT {select} FROM [{table}] WHERE {condition}", [*args, *where_args]
             )
 
     def values_in(
