@@ -611,13 +611,13 @@ class ListenerProfile:
         tagged = self.steer_tag_artists
         return sorted(artist_ids, key=lambda a: a not in tagged)
 
-    def steer_columns(self, artist_ids: np.ndarray, columns: np.ndarray) -> np.ndarray:
-        """`steer` for columns of `artist_ids`: with --tag, the columns of artists carrying
-        the tag first (order kept otherwise)."""
+    def steered(self, artist_ids: np.ndarray) -> np.ndarray:
+        """`steer` as a mask over `artist_ids`: True for the artists that come first (those
+        carrying --tag; all of them without one)."""
         if self.steer_tag_artists is None:
-            return columns
-        tagged = np.isin(artist_ids[columns], sorted(self.steer_tag_artists))
-        return np.concatenate([columns[tagged], columns[~tagged]])
+            return np.ones(len(artist_ids), dtype=bool)
+        tagged: np.ndarray = np.isin(artist_ids, sorted(self.steer_tag_artists))
+        return tagged
 
 
 def build_profile(
