@@ -5,9 +5,9 @@ between stages: each keeps its own tally while it runs and returns it frozen.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar, overload
+from typing import Protocol
 
 import numpy as np
 
@@ -70,46 +70,6 @@ class Effects:
             "curator_links": len(self.links_avoided),
             "unplayable": self.unplayable,
         }
-
-
-Draft = TypeVar("Draft")
-
-
-class LazyCandidates(Sequence[Candidate], Generic[Draft]):
-    """Candidates in preference order, each built from its draft (and so given its reason)
-    when it is first read: a stage may rank thousands of tracks (a listener's whole history),
-    and the assembly reads the first few dozen. The same candidates, in the same order, as
-    building every one up front."""
-
-    def __init__(self, drafts: Sequence[Draft], build: Callable[[Draft], Candidate]) -> None:
-        self._drafts = drafts
-        self._build = build
-        self._built: dict[int, Candidate] = {}
-
-    def __len__(self) -> int:
-        return len(self._drafts)
-
-    @overload
-    def __getitem__(self, index: int) -> Candidate: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[Candidate, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> Candidate | tuple[Candidate, ...]:
-        if isinstance(index, slice):
-            return tuple(self[i] for i in range(*index.indices(len(self))))
-        i = range(len(self))[index]  # IndexError past the end, as a tuple's
-        if i not in self._built:
-            self._built[i] = self._build(self._drafts[i])
-        return self._built[i]
-
-    def __iter__(self) -> Iterator[Candidate]:
-        return (self[i] for i in range(len(self)))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and tuple(self) == tuple(other)
-
-    __hash__ = None  # type: ignore[assignment]  # mutable cache inside: as a list, unhashable
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any, NamedTuple, Protocol, TypeVar
 
+from playlists.lazy import LazySequence
 from playlists.model import FAMILIAR, Candidate
 from playlists.profile import ArtistHistory, Catalogue, ListenerProfile, TrackHistory
 from playlists.reasons import FamiliarEvidence, iso
 from playlists.request import PlaylistRequest
-from playlists.stages.base import LazyCandidates, StageResult, Tally
+from playlists.stages.base import StageResult, Tally
 from recommender.feedback import Loved, skip_share, skipped_out
 
 DAY = 86_400
@@ -113,19 +114,21 @@ class FamiliarStage:
             per_artist.append(picks)
         first = {seed} | (profile.steer_tag_artists or set())
         ranked = by_recent_weight(per_artist, first, loved)
-        candidates = LazyCandidates(
-            ranked, lambda d: _candidate(d.history, d.track, d.score, request, profile)
+        # Reasons are written only for the candidates the assembly reads.
+        candidates = LazySequence(
+            len(ranked), lambda i: _candidate(*ranked[i], request, profile)
         )
         return StageResult(candidates, tally.effects())
 
 
-def _tracks_in_order(h: ArtistHistory, profile: ListenerProfile) -> list[TrackHistory]:
+def _tracks_in_order(h: ArtistHistory, profile: ListenerProfile) -> Sequence[TrackHistory]:
     """The artist's tracks: loved first, then by plays times 1 - their skip share (ties: as
     played, most first)."""
     feedback = profile.feedback
     if not feedback.track_opinions and not feedback.track_skips:
         # No track of the artist is loved or skipped on its own: every key is (same, -plays).
-        return list(h.tracks)
+        # The tracks themselves, not a list of them: the caller reads the first few.
+        return h.tracks
 
     def key(track: TrackHistory) -> tuple[bool, float]:
         skips = feedback.track_skips.get(track.track_id, 0)
