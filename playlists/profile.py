@@ -31,6 +31,7 @@ from typing import Protocol
 import numpy as np
 
 from playlists.errors import PlaylistError
+from playlists.lazy import LazySequence
 from playlists.moment import Moment, Peak
 from playlists.offers import Rest, rested_artists
 from playlists.reasons import SceneRef
@@ -341,13 +342,41 @@ class Catalogue:
 # The listener's history --------------------------------------------------------------------
 
 
+class TrackDetails:
+    """Title and duration by track id, read from the store when first asked for: a listener's
+    history holds thousands of tracks, and a playlist names a few dozen of them."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._known: dict[int, tuple[str | None, int | None]] = {}
+
+    def __call__(self, track_id: int) -> tuple[str | None, int | None]:
+        if track_id not in self._known:
+            row = self._store.conn.execute(
+                "SELECT title, duration_ms FROM tracks WHERE id = ?", (int(track_id),)
+            ).fetchone()
+            title, duration = (None, None) if row is None else row
+            self._known[track_id] = (title, None if duration is None else int(duration))
+        return self._known[track_id]
+
+
 @dataclass(frozen=True)
 class TrackHistory:
+    """One of the listener's tracks: their plays of it, and its title and duration (read
+    when asked for)."""
+
     track_id: int
-    title: str | None
-    duration_ms: int | None
     plays: int
     last_played_at: int | None
+    details: TrackDetails = field(compare=False, repr=False)
+
+    @property
+    def title(self) -> str | None:
+        return self.details(self.track_id)[0]
+
+    @property
+    def duration_ms(self) -> int | None:
+        return self.details(self.track_id)[1]
 
 
 @dataclass(frozen=True)
@@ -360,7 +389,7 @@ class ArtistHistory:
     first_played_at: int | None
     last_played_at: int | None
     recency_weight: float
-    tracks: tuple[TrackHistory, ...]  # most played first
+    tracks: Sequence[TrackHistory]  # most played first
     moment_weight: float | None = None  # plays faded and weighed by the moment (None: none)
     peak: Peak | None = None  # the part of the week it is played most, with a moment
 
@@ -430,8 +459,14 @@ def _whole(ts: float) -> int | None:
     return None if math.isnan(ts) else int(ts)
 
 
-def _track_histories(store: Store, listens: OwnListenArrays) -> dict[int, tuple[TrackHistory, ...]]:
-    """Each artist's tracks in these listens, most played first (ties: the lower track id)."""
+def _track_histories(
+    store: Store, listens: OwnListenArrays
+) -> dict[int, Sequence[TrackHistory]]:
+    """Each artist's tracks in these listens, most played first (ties: the lower track id).
+
+    Counted with arrays; each artist's tracks are made when first read (`LazySequence`), and
+    their titles when first shown (`TrackDetails`): familiar picks read an artist's first
+    few, and a playlist names a few dozen."""
     on_track = listens.track_ids >= 0
     if not on_track.any():
         return {}
@@ -445,33 +480,27 @@ def _track_histories(store: Store, listens: OwnListenArrays) -> dict[int, tuple[
     np.add.at(plays, pair_of, listens.plays[on_track])
     last = np.full(len(pairs), np.nan)
     np.fmax.at(last, pair_of, listens.listened_at[on_track])
-    about = {
-        int(t): (title, duration)
-        for t, title, duration in store.values_in(
-            "tracks", "id", np.unique(pairs[:, 1]).tolist(), select="id, title, duration_ms"
-        )
-    }
     # Grouped by artist, each artist's most played first (ties: the lower track id).
     order = np.lexsort((pairs[:, 1], -plays, pairs[:, 0]))
-    per_artist: dict[int, list[TrackHistory]] = defaultdict(list)
-    for artist_id, track_id, n, ts in zip(
-        pairs[order, 0].tolist(),
-        pairs[order, 1].tolist(),
-        plays[order].tolist(),
-        last[order].tolist(),
-        strict=True,
-    ):
-        title, duration = about.get(track_id, (None, None))
-        per_artist[artist_id].append(
-            TrackHistory(
-                track_id,
-                title,
-                None if duration is None else int(duration),
-                n,
-                _whole(ts),
-            )
+    owner, track_ids = pairs[order, 0], pairs[order, 1]
+    plays, last = plays[order], last[order]
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    ends = np.r_[starts[1:], len(owner)]
+    details = TrackDetails(store)
+
+    def artist_tracks(start: int, end: int) -> Sequence[TrackHistory]:
+        def track(i: int) -> TrackHistory:
+            k = start + i
+            return TrackHistory(int(track_ids[k]), int(plays[k]), _whole(float(last[k])), details)
+
+        return LazySequence(end - start, track)
+
+    return {
+        a: artist_tracks(start, end)
+        for a, start, end in zip(
+            owner[starts].tolist(), starts.tolist(), ends.tolist(), strict=True
         )
-    return {a: tuple(ts) for a, ts in per_artist.items()}
+    }
 
 
 def _listen_times(listens: OwnListenArrays, artist_of: np.ndarray, n: int) -> list[np.ndarray]:
@@ -610,6 +639,14 @@ class ListenerProfile:
             return list(artist_ids)
         tagged = self.steer_tag_artists
         return sorted(artist_ids, key=lambda a: a not in tagged)
+
+    def steered(self, artist_ids: np.ndarray) -> np.ndarray:
+        """`steer` as a mask over `artist_ids`: True for the artists that come first (those
+        carrying --tag; all of them without one)."""
+        if self.steer_tag_artists is None:
+            return np.ones(len(artist_ids), dtype=bool)
+        tagged: np.ndarray = np.isin(artist_ids, sorted(self.steer_tag_artists))
+        return tagged
 
 
 def build_profile(

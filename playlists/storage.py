@@ -100,28 +100,34 @@ def save_playlist(store: Store, playlist: Playlist) -> None:
     """Store `playlist` and all its tracks in one transaction."""
     params = {**dict(playlist.params), "personalised": playlist.personalised}
     with store.transaction():
-        store.db.table("playlists").insert(
-            {
-                "id": playlist.id,
-                "listener_id": store.listener_id(playlist.listener),
-                "listener_name": playlist.listener,
-                "created_at": playlist.created_at,
-                "params": json.dumps(params),
-                "model_id": playlist.model_id,
-                "terms": json.dumps(dict(playlist.terms)),
-                "notes": json.dumps(list(playlist.notes)),
-            }
+        store.insert(
+            "playlists",
+            [
+                {
+                    "id": playlist.id,
+                    "listener_id": store.listener_id(playlist.listener),
+                    "listener_name": playlist.listener,
+                    "created_at": playlist.created_at,
+                    "params": json.dumps(params),
+                    "model_id": playlist.model_id,
+                    "terms": json.dumps(dict(playlist.terms)),
+                    "notes": json.dumps(list(playlist.notes)),
+                }
+            ],
         )
-        store.db.table("playlist_tracks").insert_all(
-            {
-                "playlist_id": playlist.id,
-                "position": t.position,
-                "artist_id": t.artist_id,
-                "track_id": t.track_id,
-                "kind": t.kind,
-                "reason": json.dumps(t.reason.to_dict()),
-            }
-            for t in playlist.tracks
+        store.insert(
+            "playlist_tracks",
+            (
+                {
+                    "playlist_id": playlist.id,
+                    "position": t.position,
+                    "artist_id": t.artist_id,
+                    "track_id": t.track_id,
+                    "kind": t.kind,
+                    "reason": json.dumps(t.reason.to_dict()),
+                }
+                for t in playlist.tracks
+            ),
         )
 
 
@@ -300,7 +306,7 @@ def offers(
     if before is not None:
         where.append("p.created_at < ?")
         args.append(before)
-    rows = store.db.query(
+    rows = store.query(
         "SELECT p.listener_name, p.id, p.created_at, pt.position, pt.artist_id, pt.track_id,"
         " pt.kind FROM playlist_tracks pt JOIN playlists p ON p.id = pt.playlist_id"
         f" WHERE {' AND '.join(where)} ORDER BY p.created_at DESC, p.id DESC, pt.position",
@@ -371,7 +377,7 @@ def verdicts_for(store: Store, playlist_id: str) -> list[Verdict]:
 
 def all_verdicts(store: Store) -> list[Verdict]:
     """Every stored verdict, oldest first."""
-    return [_verdict(r) for r in store.db.table("verdicts").rows_where(order_by="created_at, id")]
+    return [_verdict(r) for r in store.query("SELECT * FROM verdicts ORDER BY created_at, id")]
 
 
 def _verdict(row: Mapping[str, Any]) -> Verdict:

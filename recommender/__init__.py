@@ -2,7 +2,9 @@
 
 The names below are the library's public API; everything else is reachable from its module.
 The model names (`train`, `load_model`, `TrainedModel`) load on first use, so that importing a
-light part (a reader, the store, the record vocabulary) does not load LightFM, SciPy and pandas.
+light part (a reader, the store, the record vocabulary) does not load LightFM, SciPy and pandas;
+so do the readers and the writer (`import_path`, `import_paths`, `ImportReport`) and
+`store_stats`, which a command that makes a playlist never calls.
 """
 
 from __future__ import annotations
@@ -13,17 +15,21 @@ from typing import TYPE_CHECKING, Any
 from recommender.catalog import resolve_artist, resolve_listener, resolve_tag
 from recommender.errors import TastemakerError
 from recommender.ingest.records import IMPORT_FORMATS
-from recommender.ingest.writer import ImportReport
-from recommender.sources import import_path, import_paths
-from recommender.stats import store_stats
 from recommender.store import Store
 from recommender.terms import Terms
 from recommender.terms_storage import describe_terms, load_terms, update_terms
 
 if TYPE_CHECKING:
+    from recommender.ingest.writer import ImportReport
+    from recommender.sources import import_path, import_paths
+    from recommender.stats import store_stats
     from recommender.training import TrainedModel, load_model, train
 
 _ON_FIRST_USE = {
+    "ImportReport": "recommender.ingest.writer",
+    "import_path": "recommender.sources",
+    "import_paths": "recommender.sources",
+    "store_stats": "recommender.stats",
     "TrainedModel": "recommender.training",
     "load_model": "recommender.training",
     "train": "recommender.training",

@@ -197,7 +197,7 @@ def locate_tracks(store: Store, track_ids: Collection[int]) -> dict[int, Locatio
     for start in range(0, len(wanted), _IN_CHUNK):
         chunk = wanted[start : start + _IN_CHUNK]
         marks = ",".join("?" for _ in chunk)
-        for row in store.db.query(
+        for row in store.query(
             "SELECT t.id, t.album, t.mbid, t.release_mbid, t.spotify_uri, t.isrc,"
             " a.mbid AS artist_mbid FROM tracks t JOIN artists a ON a.id = t.artist_id"
             f" WHERE t.id IN ({marks})",

@@ -622,6 +622,28 @@ class Store:
         row = self.conn.execute("SELECT id FROM listeners WHERE name = ?", (name,)).fetchone()
         return None if row is None else int(row[0])
 
+    def query(self, sql: str, args: Sequence[object] = ()) -> Iterator[dict[str, Any]]:
+        """The rows of `sql` as dicts by column name, read straight from the connection: a
+        playlist's few reads and writes do not import sqlite-utils (it imports pandas, which
+        costs a command more than the playlist)."""
+        cursor = self.conn.execute(sql, args)
+        names = [d[0] for d in cursor.description]
+        return (dict(zip(names, row, strict=True)) for row in cursor)
+
+    def insert(self, table: str, rows: Iterable[Mapping[str, Any]]) -> int | None:
+        """Insert plain rows (the keys of the first one name the columns of all) into
+        `table`; the last row's rowid (None when there were none). Call inside a transaction."""
+        last: int | None = None
+        statement, columns = "", list[str]()
+        for row in rows:
+            if not statement:
+                columns = list(row)
+                names = ", ".join(f"[{c}]" for c in columns)
+                marks = ", ".join("?" for _ in columns)
+                statement = f"INSERT INTO [{table}] ({names}) VALUES ({marks})"
+            last = self.conn.execute(statement, [row[c] for c in columns]).lastrowid
+        return last
+
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables."""
         tables = ["listeners", "artists", "tracks", "listens", "tags", "artist_tags", "imports"]
@@ -662,8 +684,8 @@ class Store:
             if where:
                 condition += f" AND ({where})"
             args = [v for row in chunk for v in row]
-            yield from self.db.table(table).rows_where(
-                condition, [*args, *where_args], select=select
+            yield from self.query(
+                f"SELECT {select} FROM [{table}] WHERE {condition}", [*args, *where_args]
             )
 
     def values_in(
@@ -735,8 +757,7 @@ def _refuse_foreign_schema(conn: sqlite3.Connection, target: Path) -> None:
     try:
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
         tables = {
-            str(r[0])
-            for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         }
     except sqlite3.DatabaseError as exc:
         conn.close()

@@ -58,7 +58,7 @@ def _or(value: Any, default: Any, kind: type) -> Any:
 
 
 def _stored_row(store: Store, listener_id: int) -> dict[str, Any] | None:
-    return next(store.db.table("terms").rows_where("listener_id = ?", [listener_id]), None)
+    return next(store.query("SELECT * FROM terms WHERE listener_id = ?", [listener_id]), None)
 
 
 def save_terms(store: Store, listener: str, terms: Terms) -> Terms:

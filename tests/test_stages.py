@@ -338,10 +338,32 @@ def test_best_first_is_the_head_of_a_stable_sort() -> None:
 def test_unexpected_tries_artists_no_better_known_than_the_listeners_median_first() -> None:
     from playlists.stages.unexpected import known_no_better
 
-    popularity = {1: 50, 2: 5, 3: 20, 4: 1, 5: 10, 6: 30, 7: 20}
-    # Own artists 5, 6, 7 have 10, 30, 20 listeners: median 20. At most 20 first, in order.
-    assert known_no_better([1, 2, 3, 4], popularity, {5, 6, 7}) == [2, 3, 4, 1]
-    assert known_no_better([1, 2], popularity, set()) == [1, 2]
+    known = np.array([50, 5, 20, 1])
+    # Own artists have 10, 30, 20 listeners: median 20. At most 20 first.
+    assert known_no_better(known, [10, 30, 20]).tolist() == [False, True, True, True]
+    # An even count: the median is the mean of the middle two (25 here), as statistics' is.
+    assert known_no_better(np.array([26, 5, 25, 1]), [20, 30]).tolist() == [
+        False,
+        True,
+        True,
+        True,
+    ]
+    assert known_no_better(known, []).tolist() == [True] * 4
+
+
+def test_best_first_lazily_is_best_first_in_full() -> None:
+    from playlists.stages.base import best_first, best_first_lazily, best_mask
+
+    rng = np.random.default_rng(11)
+    # Many ties (a few distinct values) and no ties; positions a sparse ascending subset.
+    for values in (rng.integers(0, 4, 3000).astype(float), rng.random(3000)):
+        positions = np.flatnonzero(rng.random(3000) < 0.4)
+        full = positions[best_first(values[positions], len(positions))]
+        assert list(best_first_lazily(values, positions)) == full.tolist()
+        for k in (1, 70, 900):
+            assert np.flatnonzero(best_mask(values, k)).tolist() == sorted(
+                best_first(values, k).tolist()
+            )
 
 
 def test_catalogue_batch_lookups_agree_with_the_one_artist_lookups(

@@ -3,7 +3,8 @@
 Every string literal in the project's modules (tests excepted) is read as SQL: a statement
 that selects from, joins, inserts into, updates or deletes from `playlists`,
 `playlist_tracks` or `verdicts` fails the test outside the owner, and so does naming one of
-them as a sqlite-utils table (`db["verdicts"]`, `db.table("playlists")`). The schema is not
+them as a sqlite-utils table (`db["verdicts"]`, `db.table("playlists")`) or as the table of
+`Store.insert` (`store.insert("playlists", ...)`). The schema is not
 reading or writing: DDL statements (CREATE/ALTER/DROP) and the store's migration history
 (a module-level `MIGRATIONS` list, which stores already ran and which therefore never
 changes) are allowed wherever the schema lives, and the playlist side's own schema module
@@ -55,7 +56,8 @@ def _migrations(tree: ast.Module) -> set[int]:
 
 
 def _sqlite_utils_tables(tree: ast.Module) -> list[str]:
-    """Playlist tables named through sqlite-utils: `X.db["t"]`, `db["t"]`, `X.table("t")`."""
+    """Playlist tables named through sqlite-utils (`X.db["t"]`, `db["t"]`, `X.table("t")`) or
+    `Store.insert` (`X.insert("t", rows)`)."""
     named: list[str] = []
     for node in ast.walk(tree):
         key: ast.expr | None = None
@@ -68,7 +70,7 @@ def _sqlite_utils_tables(tree: ast.Module) -> list[str]:
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "table"
+            and node.func.attr in ("table", "insert")
             and node.args
         ):
             key = node.args[0]
@@ -123,6 +125,7 @@ def test_the_owner_is_where_the_sql_is() -> None:
         'conn.execute("UPDATE playlists SET notes = ?", x)',
         'store.db["playlist_tracks"].insert_all(rows)',
         'store.db.table("verdicts").rows_where("1")',
+        'store.insert("playlist_tracks", rows)',
         'EXTRA = "CREATE TABLE x (a INT); UPDATE verdicts SET subject = 1"',
     ],
 )

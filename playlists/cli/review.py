@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from playlists.cli import echo, echo_json, echo_note, json_option, open_store
-from playlists.report import render_report
 from playlists.review import ReviewQueue, record_verdict, review_queue
 from playlists.storage import Judgement, Subject
 from playlists.written import FileKind, write_listener_file
@@ -29,6 +28,9 @@ def report_command(ctx: click.Context, playlist_id: str, html_file: Path) -> Non
 
     One self-contained HTML file (no network, no external assets) that prints cleanly.
     """
+    # Here, not at the top: its template engine would load with every other command.
+    from playlists.report import render_report
+
     store = open_store(ctx)
     page = render_report(store, playlist_id)
     if str(html_file) == "-":

@@ -5,6 +5,7 @@ between stages: each keeps its own tally while it runs and returns it frozen.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -76,7 +77,7 @@ class StageResult:
     """A stage's candidates in preference order, what it left out, and (for the error when
     there are too few) a sentence saying how many qualified at each step."""
 
-    candidates: tuple[Candidate, ...]
+    candidates: Sequence[Candidate]
     effects: Effects = field(default_factory=Effects)
     summary: str = ""
 
@@ -191,10 +192,30 @@ def best_first(values: np.ndarray, k: int) -> np.ndarray:
     stable sort of all of them would put first, without sorting the rest (at 100,000
     artists a full sort is a tenth of a playlist)."""
     negated = -np.asarray(values, dtype=float)
-    if k >= len(negated) or np.isnan(negated).any():
-        return np.argsort(negated, kind="stable")[:k]
-    kth = np.partition(negated, k - 1)[k - 1]
-    less = np.flatnonzero(negated < kth)
-    chosen = np.concatenate([less, np.flatnonzero(negated == kth)[: k - len(less)]])
-    chosen.sort()
+    chosen = np.flatnonzero(best_mask(values, k))
     return chosen[np.argsort(negated[chosen], kind="stable")]
+
+
+def best_mask(values: np.ndarray, k: int) -> np.ndarray:
+    """Which positions `best_first(values, k)` holds, without ordering them."""
+    negated = -np.asarray(values, dtype=float)
+    mask = np.zeros(len(negated), dtype=bool)
+    if k >= len(negated) or np.isnan(negated).any():
+        mask[np.argsort(negated, kind="stable")[:k]] = True
+        return mask
+    kth = np.partition(negated, k - 1)[k - 1]
+    mask[negated < kth] = True
+    mask[np.flatnonzero(negated == kth)[: k - int(mask.sum())]] = True
+    return mask
+
+
+def best_first_lazily(values: np.ndarray, positions: np.ndarray) -> Iterator[int]:
+    """`positions` (ascending) in the order `best_first` gives their `values`, worked out a
+    growing front at a time: a caller that stops after a few dozen does not sort thousands.
+    Every front is a prefix of the full order, so what is yielded is that order exactly."""
+    done, front = 0, 64
+    while done < len(positions):
+        front = min(front, len(positions))
+        ranked = positions[best_first(values[positions], front)]
+        yield from ranked[done:].tolist()
+        done, front = front, front * 4

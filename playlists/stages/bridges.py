@@ -8,7 +8,7 @@ never used, and every step must be shared by real listeners.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from playlists.profile import Catalogue, GraphView
@@ -88,7 +88,7 @@ def find_bridge(
 def reach(
     catalogue: Catalogue,
     tally: Tally,
-    order: Sequence[int],
+    order: Iterable[int],
     starts: Sequence[int],
     avoid_scenes: frozenset[int],
     limit: int,

@@ -15,8 +15,9 @@ familiar pick (there is nothing of theirs to quote).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import Any, NamedTuple, Protocol, TypeVar
 
+from playlists.lazy import LazySequence
 from playlists.model import FAMILIAR, Candidate
 from playlists.profile import ArtistHistory, Catalogue, ListenerProfile, TrackHistory
 from playlists.reasons import FamiliarEvidence, iso
@@ -25,6 +26,39 @@ from playlists.stages.base import StageResult, Tally
 from recommender.feedback import Loved, skip_share, skipped_out
 
 DAY = 86_400
+
+
+class Ranked(Protocol):
+    """What `by_recent_weight` ranks by."""
+
+    @property
+    def artist_id(self) -> int: ...
+
+    @property
+    def key(self) -> tuple[int, int | None]: ...
+
+    @property
+    def score(self) -> float: ...
+
+
+R = TypeVar("R", bound=Ranked)
+
+
+class _Draft(NamedTuple):
+    """A familiar pick before its reason is written: all the ranking reads. A listener's
+    history offers thousands; only those the assembly reads become candidates."""
+
+    history: ArtistHistory
+    track: TrackHistory | None
+    score: float
+
+    @property
+    def artist_id(self) -> int:
+        return self.history.artist_id
+
+    @property
+    def key(self) -> tuple[int, int | None]:
+        return (self.history.artist_id, None if self.track is None else self.track.track_id)
 
 
 class FamiliarStage:
@@ -44,7 +78,7 @@ class FamiliarStage:
         if seed is not None and seed in profile.history:
             order.remove(seed)
             order.insert(0, seed)
-        per_artist: list[list[Candidate]] = []
+        per_artist: list[list[_Draft]] = []
         loved: set[tuple[int, int | None]] = set()
         for artist_id in profile.steer(order):
             h = profile.history[artist_id]
@@ -58,9 +92,9 @@ class FamiliarStage:
                 tally.skipped_left_out += 1
                 continue
             weight = h.weight * (1.0 - skip_share(h.plays, artist_skips))
-            picks: list[Candidate] = []
+            picks: list[_Draft] = []
             if not h.tracks and tally.playable(None) and not tally.rejected(artist_id, None):
-                picks.append(_candidate(h, None, weight, request, profile))
+                picks.append(_Draft(h, None, weight))
             for track in _tracks_in_order(h, profile):
                 if len(picks) >= request.artist_cap:
                     break
@@ -75,20 +109,26 @@ class FamiliarStage:
                     tally.skipped_left_out += 1
                     continue
                 score = weight * (1.0 - skip_share(track.plays, skips))
-                picks.append(_candidate(h, track, score, request, profile))
-            loved |= {c.key for c in picks if feedback.loved(c.artist_id, c.track_id)}
+                picks.append(_Draft(h, track, score))
+            loved |= {d.key for d in picks if feedback.loved(*d.key)}
             per_artist.append(picks)
         first = {seed} | (profile.steer_tag_artists or set())
-        return StageResult(tuple(by_recent_weight(per_artist, first, loved)), tally.effects())
+        ranked = by_recent_weight(per_artist, first, loved)
+        # Reasons are written only for the candidates the assembly reads.
+        candidates = LazySequence(
+            len(ranked), lambda i: _candidate(*ranked[i], request, profile)
+        )
+        return StageResult(candidates, tally.effects())
 
 
-def _tracks_in_order(h: ArtistHistory, profile: ListenerProfile) -> list[TrackHistory]:
+def _tracks_in_order(h: ArtistHistory, profile: ListenerProfile) -> Sequence[TrackHistory]:
     """The artist's tracks: loved first, then by plays times 1 - their skip share (ties: as
     played, most first)."""
     feedback = profile.feedback
     if not feedback.track_opinions and not feedback.track_skips:
         # No track of the artist is loved or skipped on its own: every key is (same, -plays).
-        return list(h.tracks)
+        # The tracks themselves, not a list of them: the caller reads the first few.
+        return h.tracks
 
     def key(track: TrackHistory) -> tuple[bool, float]:
         skips = feedback.track_skips.get(track.track_id, 0)
@@ -105,10 +145,10 @@ def _recent_cutoff(as_of: int | None, no_repeat_days: int) -> int | None:
 
 
 def by_recent_weight(
-    per_artist: Sequence[Sequence[Candidate]],
+    per_artist: Sequence[Sequence[R]],
     first: set[int | None],
     loved: Collection[tuple[int, int | None]] = frozenset(),
-) -> list[Candidate]:
+) -> list[R]:
     """Familiar picks in order of recent listening, shared out like seats by D'Hondt.
 
     An artist's k-th pick ranks at recency_weight / k, so an artist played a lot lately gets

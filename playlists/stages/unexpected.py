@@ -7,7 +7,7 @@ home scene. Artists no better known than the listener's own median artist are tr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from statistics import median
 
 import numpy as np
@@ -16,29 +16,23 @@ from playlists.model import UNEXPECTED
 from playlists.profile import Catalogue, ListenerProfile
 from playlists.reasons import UnexpectedEvidence
 from playlists.request import PlaylistRequest
-from playlists.stages.base import ANCHORS, StageResult, Tally, best_first
+from playlists.stages.base import ANCHORS, StageResult, Tally, best_first_lazily, best_mask
 from playlists.stages.bridges import reach, spread_scenes
 from playlists.stages.tracks import Pick, with_tracks
 
 UNEXPECTED_TOP_FRACTION = 0.5  # "still scored well": top half of the unheard artists
 
 
-def known_no_better(
-    order: Sequence[int], popularity: Mapping[int, int], history: Iterable[int]
-) -> list[int]:
-    """`order` with the artists at most as well known (listeners) as the listener's own median
-    artist first, the better-known after, each part in its order: a surprise should be a
-    discovery, not the catalogue's best-known artist (bench/surprise_bench.py). The candidates
-    are the same, so a playlist that could be made still can."""
-    own = [popularity.get(a, 0) for a in history]
-    if not own:
-        return list(order)
-    cap = median(own)
-    ids = np.asarray(order, dtype=np.int64)
-    known = np.fromiter((popularity.get(a, 0) for a in ids.tolist()), dtype=float, count=len(ids))
-    low = known <= cap
-    first: list[int] = np.concatenate([ids[low], ids[~low]]).tolist()
-    return first
+def known_no_better(known: np.ndarray, own: Sequence[int]) -> np.ndarray:
+    """Which candidates (`known`: their listeners) are at most as well known as the
+    listener's own median artist (`own`: the listeners of each of their artists); these are
+    tried first, the better-known after, each part in its order: a surprise should be a
+    discovery, not the catalogue's best-known artist (bench/surprise_bench.py). The
+    candidates are the same, so a playlist that could be made still can."""
+    if not len(own):
+        return np.ones(len(known), dtype=bool)
+    low: np.ndarray = np.asarray(known) <= median(own)
+    return low
 
 
 def spare(wanted: int) -> int:
@@ -63,23 +57,33 @@ class UnexpectedStage:
             :ANCHORS
         ]
         scenes = catalogue.scene_columns(model.artist_ids)
-        unheard = np.flatnonzero(~np.isin(model.artist_ids, sorted(profile.history)))
-        k = max(1, int(len(unheard) * UNEXPECTED_TOP_FRACTION))
-        top = unheard[best_first(model.values[unheard], k)]
-        outside = top[
-            (scenes[top] >= 0) & ~np.isin(scenes[top], sorted(home | profile.avoid_scenes))
-        ]
+        unheard = ~np.isin(model.artist_ids, sorted(profile.history))
+        k = max(1, int(np.count_nonzero(unheard) * UNEXPECTED_TOP_FRACTION))
+        top = np.zeros(len(unheard), dtype=bool)
+        top[np.flatnonzero(unheard)[best_mask(model.values[unheard], k)]] = True
+        outside = top & (scenes >= 0) & ~np.isin(scenes, sorted(home | profile.avoid_scenes))
         ids = np.asarray(model.artist_ids)
-        outside_ids = ids[outside].tolist()  # C-speed, not per item
-        # The audiences of the candidates from one array (there may be tens of thousands).
-        counts = catalogue.audience_columns(ids)[outside].tolist()
-        audience = dict(zip(outside_ids, counts, strict=True))
-        heard = list(profile.history)
-        audience.update(zip(heard, catalogue.audience_columns(heard).tolist(), strict=True))
-        order = known_no_better(profile.steer(outside_ids), audience, profile.history)
-        column_of = dict(zip(outside_ids, outside.tolist(), strict=True))
+        # The order, as masks and then a lazily sorted front: there may be tens of thousands
+        # of candidates, and the bridge search reads the first few dozen of them. Artists no
+        # better known than the listener's median first, within that those carrying --tag,
+        # within that by score (ties: column order).
+        low = known_no_better(
+            catalogue.audience_columns(ids),
+            catalogue.audience_columns(list(profile.history)).tolist(),
+        )
+        tagged = profile.steered(ids)
+        groups = [outside & low & tagged, outside & low & ~tagged]
+        groups += [outside & ~low & tagged, outside & ~low & ~tagged]
+        column_of: dict[int, int] = {}
+
+        def order() -> Iterator[int]:
+            for group in groups:
+                for j in best_first_lazily(model.values, np.flatnonzero(group)):
+                    column_of[int(ids[j])] = j
+                    yield int(ids[j])
+
         wanted = spare(request.mix.most(UNEXPECTED))
-        bridged = reach(catalogue, tally, order, starts, profile.avoid_scenes, wanted)
+        bridged = reach(catalogue, tally, order(), starts, profile.avoid_scenes, wanted)
         picks = []
         for b in bridged:
             j = column_of[b.artist_id]
@@ -92,7 +96,7 @@ class UnexpectedStage:
             )
             picks.append(Pick(b.artist_id, evidence.reason(), float(model.values[j])))
         summary = (
-            f"{len(outside)} artists outside your scenes are in the model's top "
+            f"{np.count_nonzero(outside)} artists outside your scenes are in the model's top "
             f"{UNEXPECTED_TOP_FRACTION:.0%} for you and {len(bridged)} of them are reached "
             "through a co-listening bridge"
         )

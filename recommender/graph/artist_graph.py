@@ -34,6 +34,10 @@ from recommender.interactions import Interactions
 @dataclass(eq=False)
 class ArtistGraph(GraphData):
     _cost_matrix: sp.csr_matrix | None = field(default=None, repr=False)
+    # Positions found so far: a playlist asks for its anchors' positions thousands of times,
+    # and a binary search through numpy costs more than the question. At most one entry per
+    # artist of the graph.
+    _positions: dict[int, int] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_data(cls, data: GraphData) -> Self:
@@ -75,8 +79,12 @@ class ArtistGraph(GraphData):
             key = int(artist_id)
         except (TypeError, ValueError):
             return None
+        known = self._positions.get(key)
+        if known is not None:
+            return known
         found = int(np.searchsorted(self.artist_ids, key))
         if found < len(self.artist_ids) and int(self.artist_ids[found]) == key:
+            self._positions[key] = found
             return found
         return None
 
