@@ -262,15 +262,24 @@ class _Users:
         return [str(c) if c > 0 else self.spelled[c] for c in codes.tolist()]
 
 
-def _in_order(usual: Column, odd: list[int], *columns: tuple[Column, list[int]]) -> list[Column]:
-    """Columns of the usual lines (numbered `usual`) and of the other lines (numbered `odd`),
-    merged in line order."""
+def _in_order(
+    told: list[tuple[int, Record]], usual: Column, odd: Sequence[list[int]], *fast: Column
+) -> tuple[list[Record], list[Column]]:
+    """A piece's rejects and skips (`told`, by line number) in file order, and its rows'
+    columns: those of the usual lines (numbered `usual`, columns `fast`) and of the other
+    lines (`odd`: their numbers, then a list per column) merged in line order."""
     import numpy as np
 
-    if not odd:
-        return [fast for fast, _ in columns]
-    order = np.argsort(np.concatenate([usual, np.array(odd, dtype=np.int64)]), kind="stable")
-    return [np.concatenate([fast, np.array(slow, dtype=np.int64)])[order] for fast, slow in columns]
+    told.sort(key=lambda t: t[0])
+    records = [record for _, record in told]
+    if not odd[0]:
+        return records, list(fast)
+    order = np.argsort(np.concatenate([usual, np.array(odd[0], dtype=np.int64)]), kind="stable")
+    merged = [
+        np.concatenate([column, np.array(slow, dtype=np.int64)])[order]
+        for column, slow in zip(fast, odd[1:], strict=True)
+    ]
+    return records, merged
 
 
 def _progress(piece: _Piece) -> Iterator[RowsRead]:
@@ -380,15 +389,10 @@ def _tagging_rows(
                 odd, (number, users.code(user), artist_place, tag_place), strict=True
             ):
                 column.append(value)
-        told.sort(key=lambda t: t[0])
-        yield from (record for _, record in told)
-        user_codes, artist_rows, tag_rows = _in_order(
-            numbers[keep],
-            odd[0],
-            (values[keep, 0], odd[1]),
-            (artist[keep], odd[2]),
-            (tag[keep], odd[3]),
+        records, (user_codes, artist_rows, tag_rows) = _in_order(
+            told, numbers[keep], odd, values[keep, 0], artist[keep], tag[keep]
         )
+        yield from records
         taggers.add(artist_rows, tag_rows, user_codes)
 
 
@@ -429,15 +433,10 @@ def _listening_rows(folder: Path, artists: Sequence[Artist], places: _Ids) -> It
                 continue
             for column, value in zip(odd, (number, users.code(user), place, weight), strict=True):
                 column.append(value)
-        told.sort(key=lambda t: t[0])
-        yield from (record for _, record in told)
-        user_codes, artist_rows, plays = _in_order(
-            numbers[keep],
-            odd[0],
-            (values[keep, 0], odd[1]),
-            (artist[keep], odd[2]),
-            (values[keep, 2], odd[3]),
+        records, (user_codes, artist_rows, plays) = _in_order(
+            told, numbers[keep], odd, values[keep, 0], artist[keep], values[keep, 2]
         )
+        yield from records
         for low in range(0, len(plays), PROGRESS_ROWS):
             block = slice(low, low + PROGRESS_ROWS)
             codes, listener = np.unique(user_codes[block], return_inverse=True)
