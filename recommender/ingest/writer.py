@@ -10,7 +10,10 @@ the others wait in the batch, and the names they mention are resolved with a few
 added with sqlite-utils bulk inserts (lookup-or-insert in bulk, `Store.lookup_many`). Names are
 resolved in record order against what the store holds plus what the batch has added so far, so
 ids come out as if every record had been written on its own (a property test checks that).
-The batch's listens then go in with one insert that ignores listens already stored.
+The batch's listens then go in with one insert that ignores listens already stored. A bulk
+record (`PlayCounts`, `TagCounts`: millions of artist-level rows from one reader) is written
+at once, as its rows one record each would be, with its tables' plain indexes paused while it
+fills an empty table (`_PausedIndexes`).
 
 What the writer decides for every reader:
 
