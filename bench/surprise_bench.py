@@ -35,7 +35,7 @@ from playlists.errors import NotEnoughCandidates, NotEnoughUnexpected
 from playlists.model import DISCOVERY, UNEXPECTED
 from playlists.profile import Catalogue
 from recommender.evaluate import holdout_size
-from recommender.ingest import Listen, Record
+from recommender.ingest import Listen, Record, expanded
 from recommender.ingest.writer import import_records
 from recommender.sources import hetrec
 from recommender.store import Store
@@ -72,7 +72,7 @@ def held_out_sample(
 
 
 def prepared(source: Path, listeners: int, seed: int) -> tuple[Path, dict[str, set[str]]]:
-    records = list(hetrec.read(source))
+    records = list(expanded(hetrec.read(source)))  # single rows, to hold some out
     held, kept = held_out_sample(records, listeners, seed)
     CACHE.mkdir(exist_ok=True)
     path = CACHE / f"surprise-{listeners}-{seed}.db"

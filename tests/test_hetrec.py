@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from recommender.errors import IngestError
@@ -182,21 +183,29 @@ def test_real_hetrec_folder(hetrec_dir: Path, tmp_path: Path) -> None:
     assert (counts["artists"], counts["listens"], counts["listeners"]) == (17_631, 92_812, 1_892)
 
 
-@pytest.mark.parametrize("bucket_rows", [1, 7, 1_000_000])
+@pytest.mark.parametrize(("bucket_rows", "block"), [(1, 5), (7, 50_000), (1_000_000, 3)])
 def test_distinct_taggers_are_counted_the_same_in_any_number_of_buckets(
-    monkeypatch: pytest.MonkeyPatch, bucket_rows: int
+    monkeypatch: pytest.MonkeyPatch, bucket_rows: int, block: int
 ) -> None:
     monkeypatch.setattr(hetrec, "BUCKET_ROWS", bucket_rows)
+    monkeypatch.setattr(hetrec, "PROGRESS_ROWS", block)  # pairs per yielded block
     rng = random.Random(7)
-    artists, tags = [str(a) for a in range(1, 30)], [f"tag{t}" for t in range(12)]
-    taggers = hetrec._Taggers(artists, tags)
-    expected: dict[tuple[str, str], set[str]] = {}  # insertion order = first tagged
-    for _ in range(2_000):
-        artist, tag, user = rng.choice(artists), rng.choice(tags), str(rng.randrange(40))
-        taggers.add(artist, tag, user)
+    taggers = hetrec._Taggers(12)
+    expected: dict[tuple[int, int], set[int]] = {}  # insertion order = first tagged
+    rows = [(rng.randrange(29), rng.randrange(12), rng.randrange(-3, 40)) for _ in range(2_000)]
+    for start in range(0, len(rows), 300):  # added a piece at a time, as the reader does
+        piece = rows[start : start + 300]
+        taggers.add(*(np.array(column, dtype=np.int64) for column in zip(*piece, strict=True)))
+    for artist, tag, user in rows:
         expected.setdefault((artist, tag), set()).add(user)
-    got = list(taggers.counts())
+    blocks = list(taggers.counts())
+    got = [
+        (a, t, c)
+        for artists, tags, counts in blocks
+        for a, t, c in zip(artists.tolist(), tags.tolist(), counts.tolist(), strict=True)
+    ]
     assert got == [(a, t, len(users)) for (a, t), users in expected.items()]
+    assert all(len(counts) <= block for _, _, counts in blocks)
     assert any(len(users) > 1 for users in expected.values())  # distinctness was exercised
 
 

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 from unittest import mock
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -188,13 +189,18 @@ def test_only_text_encodings_are_accepted(tmp_path: Path, encoding: str) -> None
 
 
 def test_hetrec_tag_counts_are_distinct_taggers_in_first_tagged_order() -> None:
-    taggers = hetrec._Taggers(["10", "20"], ["punk", "rock"])
-    for artist, tag, user in [
-        ("20", "rock", "u1"),
-        ("10", "punk", "u1"),
-        ("20", "rock", "u2"),
-        ("20", "rock", "u1"),  # the same tagger twice (HetRec's "Rock" and "rock")
-        ("10", "rock", "u3"),
-    ]:
-        taggers.add(artist, tag, user)
-    assert list(taggers.counts()) == [("20", "rock", 2), ("10", "punk", 1), ("10", "rock", 1)]
+    taggers = hetrec._Taggers(2)  # artists 10 and 20 are places 0 and 1; punk 0, rock 1
+    rows = [
+        (1, 1, 1),  # (artist, tag, user): 20 rock by u1
+        (0, 0, 1),
+        (1, 1, 2),
+        (1, 1, 1),  # the same tagger twice (HetRec's "Rock" and "rock")
+        (0, 1, 3),
+    ]
+    taggers.add(*(np.array(column, dtype=np.int64) for column in zip(*rows, strict=True)))
+    ((artists, tags, counts),) = taggers.counts()
+    assert list(zip(artists.tolist(), tags.tolist(), counts.tolist(), strict=True)) == [
+        (1, 1, 2),
+        (0, 0, 1),
+        (0, 1, 1),
+    ]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from recommender.ingest import Listen
+from recommender.ingest import Listen, expanded
 from recommender.interactions import load_interactions
 from recommender.sources import hetrec, import_path
 from recommender.store import Store
@@ -34,7 +34,7 @@ def test_hetrec_friends_list_is_never_opened(
         return real_open(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "open", spying_open)
-    records = list(hetrec.read(tmp_path))
+    records = list(expanded(hetrec.read(tmp_path)))
     assert sum(isinstance(r, Listen) for r in records) == 2
     assert "user_artists.dat" in opened  # the spy does see the reader's files
     assert "user_friends.dat" not in opened

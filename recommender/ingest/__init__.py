@@ -14,13 +14,16 @@ from recommender.ingest.records import (
     Feedback,
     Listen,
     Note,
+    PlayCounts,
     Reader,
     Record,
     Rejected,
     RowsRead,
     Skipped,
     StoredTerms,
+    TagCounts,
     Track,
+    expanded,
 )
 
 __all__ = [
@@ -31,11 +34,14 @@ __all__ = [
     "Feedback",
     "Listen",
     "Note",
+    "PlayCounts",
     "RowsRead",
     "Reader",
     "Record",
     "Rejected",
     "Skipped",
     "StoredTerms",
+    "TagCounts",
     "Track",
+    "expanded",
 ]

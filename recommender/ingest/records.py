@@ -8,11 +8,18 @@ nothing above the bottom layer, so a reader can be written and tested without a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from recommender.terms import Terms
+
+if TYPE_CHECKING:  # the bulk records carry numpy arrays; nothing here needs numpy at run time
+    import numpy as np
+    import numpy.typing as npt
+
+    Column = npt.NDArray[np.int64]
 
 # Every format `tastemaker import` reads, named once at the bottom layer: the terms side needs
 # the names (a listener may ignore a source) without importing the readers, and a test checks
@@ -149,6 +156,69 @@ class RowsRead:
     count: int
 
 
+@dataclass(frozen=True, eq=False)
+class PlayCounts:
+    """Many aggregate play counts at once, for a reader of millions of artist-level rows
+    (Last.fm-360K: 17.5 M): row i is `plays[i]` plays of `artists[artist[i]]` by the listener
+    `listeners[listener[i]]`. The writer stores it exactly as it would one `Listen` per row,
+    in row order (`expanded` gives those records), without a Python object per row."""
+
+    artists: Sequence[Artist]
+    listeners: Sequence[str]
+    artist: Column  # per row: an index into `artists`
+    listener: Column  # per row: an index into `listeners`
+    plays: Column
+
+    def __len__(self) -> int:
+        return len(self.plays)
+
+
+@dataclass(frozen=True, eq=False)
+class TagCounts:
+    """Many tag links at once: row i says `count[i]` people gave `tags[tag[i]]` to
+    `artists[artist[i]]`. Stored exactly as one `ArtistTag` per row in row order would be."""
+
+    artists: Sequence[Artist]
+    tags: Sequence[str]
+    artist: Column  # per row: an index into `artists`
+    tag: Column  # per row: an index into `tags`
+    count: Column
+
+    def __len__(self) -> int:
+        return len(self.count)
+
+
+def expanded(records: Iterable[Record]) -> Iterator[Record]:
+    """The records with every bulk record (`PlayCounts`, `TagCounts`) spelled out as the
+    `Listen` or `ArtistTag` records it stands for: for code that looks at single rows."""
+    for record in records:
+        if isinstance(record, PlayCounts):
+            for a, listener, plays in zip(
+                record.artist.tolist(), record.listener.tolist(), record.plays.tolist(), strict=True
+            ):
+                artist = record.artists[a]
+                yield Listen(
+                    artist=artist.name,
+                    listener=record.listeners[listener],
+                    plays=plays,
+                    artist_mbid=artist.mbid,
+                    artist_external_id=artist.external_id,
+                )
+        elif isinstance(record, TagCounts):
+            for a, tag, count in zip(
+                record.artist.tolist(), record.tag.tolist(), record.count.tolist(), strict=True
+            ):
+                artist = record.artists[a]
+                yield ArtistTag(
+                    artist=artist.name,
+                    tag=record.tags[tag],
+                    count=count,
+                    artist_external_id=artist.external_id,
+                )
+        else:
+            yield record
+
+
 Record = (
     Listen
     | Feedback
@@ -161,5 +231,7 @@ Record = (
     | DefaultListener
     | Note
     | RowsRead
+    | PlayCounts
+    | TagCounts
 )
 Reader = Callable[[Path], Iterator[Record]]
