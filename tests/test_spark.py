@@ -25,6 +25,7 @@ from playlists import build_playlist
 from playlists.batch import batch_playlists
 from playlists.cli import main
 from recommender import aggregates as local_engine
+from recommender import training
 from recommender.aggregates import Aggregates
 from recommender.errors import SparkUnavailable, TooBigForMemory
 from recommender.feedback import model_opinions
@@ -37,7 +38,6 @@ from recommender.spark.session import check_spark
 from recommender.spark.train import train_on_spark
 from recommender.store import Store
 from recommender.terms_storage import update_terms
-from recommender import training
 from recommender.training import train
 
 pytestmark = pytest.mark.spark
