@@ -173,3 +173,22 @@ def test_an_unknown_artist_is_the_librarys_error(demo_graph: ArtistGraph) -> Non
     for query in (demo_graph.similar, demo_graph.scene_of, demo_graph.name):
         with pytest.raises(UnknownArtist, match="tastemaker train"):
             query(missing)
+
+
+def test_row_dots_are_the_same_in_chunks_of_any_size() -> None:
+    """The pairs are cut into chunks by the entries their rows hold; a chunk of one pair, a
+    chunk of everything and the dense dot products agree exactly."""
+    import scipy.sparse as sp
+
+    from recommender.graph.lookalikes import row_dots
+
+    rng = np.random.default_rng(7)
+    dense = rng.random((40, 30)) * (rng.random((40, 30)) < 0.3)
+    dense[5] = 0.0  # an empty row
+    matrix = sp.csr_matrix(dense)
+    a, b = rng.integers(0, 40, 500), rng.integers(0, 40, 500)
+    whole = row_dots(matrix, a, b, budget=10**9)
+    np.testing.assert_allclose(whole, (dense[a] * dense[b]).sum(axis=1), rtol=1e-12)
+    for budget in (1, 7, 100):
+        np.testing.assert_array_equal(row_dots(matrix, a, b, budget=budget), whole)
+    assert len(row_dots(matrix, a[:0], b[:0])) == 0

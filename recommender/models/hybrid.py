@@ -6,9 +6,10 @@ vectors and biases with the tag features folded in, listener vectors and biases)
 model never needs LightFM or pickle to score, and loading one does not import it.
 
 An epoch costs time in proportion to the listener-artist pairs, so on a large community the
-epoch count follows the data: at most `epoch_pairs` pair updates in all (300 M: every one of
-`epochs` on HetRec and the 1 M-row world, about 17 on Last.fm-360K's 17.5 M pairs), never fewer
-than five epochs. `notes_` says when the cap applied.
+epoch count follows the data: at most `epoch_pairs` pair updates in all (100 M: every one of
+`epochs` on HetRec, the 1 M-row world and Last.fm-1K, five on Last.fm-360K's 17.5 M pairs, where
+an epoch costs about 350 s on 2 cores and a train must fit in 45 minutes), never fewer than five
+epochs. `notes_` says when the cap applied; bench/epoch_bench.py measures what fewer epochs cost.
 
 Epochs run one at a time (`fit_partial` after the first), which gives exactly the numbers of
 one `fit(epochs=n)` call (the same random stream) and lets training report each epoch.
@@ -38,7 +39,7 @@ class HybridConfig(ModelConfig):
 
     no_components: int = setting(64, minimum=1)
     epochs: int = setting(30, minimum=1)
-    epoch_pairs: int = setting(300_000_000, minimum=1)
+    epoch_pairs: int = setting(100_000_000, minimum=1)
     learning_rate: float = setting(0.08, above=0.0)
     item_alpha: float = setting(1e-6, minimum=0.0)
     user_alpha: float = setting(1e-6, minimum=0.0)
