@@ -10,10 +10,13 @@ For each world: a store (the real HetRec at ../shared/data/hetrec2011-lastfm-2k,
 by bench/worlds.py and imported with `tastemaker import hetrec`), then, in this process, the
 local engine's `aggregates.compute`, `export-listens --parquet` (pyarrow), the Spark session's
 start, and the Spark engine's `compute` over the export (cold: the first action reads the
-files). The two results are checked equal (counts exactly, weights to 1e-9) before the run is
-marked equal. Results go to --work/<world>.json (default bench/out/spark, git-ignored), rewritten
-after every stage (a stage not reached stays null), and the table printed combines every saved
-run.
+files). Each timing is saved as wall seconds and CPU seconds (`<stage>_s`, `<stage>_cpu_s`; CPU
+of this process and its descendants, Spark's JVM and Python workers, which a shared machine's
+load does not inflate as it does wall time), the Spark engine's also per stage
+(`spark_stages`, the stages `compute` names). The two results are checked equal (counts
+exactly, weights to 1e-9) before the run is marked equal. Results go to --work/<world>.json
+(default bench/out/spark, git-ignored), rewritten after every stage (a stage not reached stays
+null), and the table printed combines every saved run.
 
 `--store PATH` starts from a store already imported (it is copied into --work first and never
 written); `--lake DIR` reuses an export instead of timing a new one. `--spark-buckets N` runs
