@@ -10,10 +10,13 @@ For each world: a store (the real HetRec at ../shared/data/hetrec2011-lastfm-2k,
 by bench/worlds.py and imported with `tastemaker import hetrec`), then, in this process, the
 local engine's `aggregates.compute`, `export-listens --parquet` (pyarrow), the Spark session's
 start, and the Spark engine's `compute` over the export (cold: the first action reads the
-files). The two results are checked equal (counts exactly, weights to 1e-9) before the run is
-marked equal. Results go to --work/<world>.json (default bench/out/spark, git-ignored), rewritten
-after every stage (a stage not reached stays null), and the table printed combines every saved
-run.
+files). Each timing is saved as wall seconds and CPU seconds (`<stage>_s`, `<stage>_cpu_s`; CPU
+of this process and its descendants, Spark's JVM and Python workers, which a shared machine's
+load does not inflate as it does wall time), the Spark engine's also per stage
+(`spark_stages`, the stages `compute` names). The two results are checked equal (counts
+exactly, weights to 1e-9) before the run is marked equal. Results go to --work/<world>.json
+(default bench/out/spark, git-ignored), rewritten after every stage (a stage not reached stays
+null), and the table printed combines every saved run.
 
 `--store PATH` starts from a store already imported (it is copied into --work first and never
 written); `--lake DIR` reuses an export instead of timing a new one. `--spark-buckets N` runs
@@ -33,6 +36,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +106,41 @@ def _store(world: str, work: Path, existing: Path | None = None) -> Path:
     return db
 
 
+def tree_cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and every live descendant (Spark's JVM
+    and its Python workers), each with the children it has reaped: nice does not change it,
+    unlike wall time on a shared machine."""
+    parent: dict[int, int] = {}
+    spent: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        parent[int(entry.name)] = int(fields[1])
+        spent[int(entry.name)] = sum(int(v) for v in fields[11:15]) / tick
+    mine = {os.getpid()}
+    grew = True
+    while grew:
+        found = {pid for pid, up in parent.items() if up in mine} - mine
+        grew = bool(found)
+        mine |= found
+    return sum(spent.get(pid, 0.0) for pid in mine)
+
+
+@contextmanager
+def timed(into: dict[str, Any], name: str) -> Iterator[None]:
+    """Wall and CPU seconds of the block, saved as into[name + "_s"] and into[name + "_cpu_s"]."""
+    wall, cpu = time.perf_counter(), tree_cpu_seconds()
+    yield
+    into[f"{name}_s"] = round(time.perf_counter() - wall, 1)
+    into[f"{name}_cpu_s"] = round(tree_cpu_seconds() - cpu, 1)
+
+
 def _same(a: Aggregates, b: Aggregates) -> None:
     x, y = a.interactions, b.interactions
     assert x.listeners == y.listeners and np.array_equal(x.artists, y.artists)
@@ -130,18 +170,16 @@ def run(
         result["listen_rows"] = store.conn.execute("SELECT count(*) FROM listens").fetchone()[0]
         local: Aggregates | None = None
         if spark_buckets is None:
-            started = time.perf_counter()
-            local = local_engine.compute(store, spec)
-            result["local_s"] = round(time.perf_counter() - started, 1)
+            with timed(result, "local"):
+                local = local_engine.compute(store, spec)
             result["listeners"] = len(local.interactions.listeners)
             result["artists"] = len(local.interactions.artists)
             result["pairs_kept"] = int(len(local.co_listening.rows))
             _save(work, name, result)
         if lake is None:
             lake = work / world / f"lake-{int(time.time())}"
-            started = time.perf_counter()
-            export_listens(store, lake)
-            result["export_s"] = round(time.perf_counter() - started, 1)
+            with timed(result, "export"):
+                export_listens(store, lake)
     result["lake_mb"] = round(
         sum(f.stat().st_size for f in lake.rglob("*") if f.is_file()) / 1e6, 1
     )
@@ -176,9 +214,8 @@ def _spark(
     from recommender.spark.listening import read_export
     from recommender.spark.session import spark_session
 
-    started = time.perf_counter()
-    spark = spark_session(master)
-    result["spark_session_s"] = round(time.perf_counter() - started, 1)
+    with timed(result, "spark_session"):
+        spark = spark_session(master)
     listening = read_export(spark, lake)
     if spark_buckets is not None:
         buckets = int(json.loads((lake / "manifest.json").read_text())["buckets"])
@@ -188,9 +225,16 @@ def _spark(
             listeners=listening.listeners.where(F.col("id") % buckets < spark_buckets),
         )
         result["spark_listen_rows"] = listening.listens.count()
-    started = time.perf_counter()
-    remote = compute(listening, spec)
-    result["spark_s"] = round(time.perf_counter() - started, 1)
+    stages: dict[str, Any] = {}
+    result["spark_stages"] = stages
+
+    @contextmanager
+    def clock(name: str) -> Iterator[None]:
+        with timed(stages, name):
+            yield
+
+    with timed(result, "spark"):
+        remote = compute(listening, spec, clock=clock)
     return remote
 
 
@@ -207,9 +251,11 @@ def report(work: Path) -> None:
         "artists",
         "pairs_kept",
         "local_s",
+        "local_cpu_s",
         "export_s",
         "spark_session_s",
         "spark_s",
+        "spark_cpu_s",
         "lake_mb",
         "equal",
     )
@@ -229,6 +275,14 @@ def report(work: Path) -> None:
             )
             + " |"
         )
+    for r in sorted(rows, key=lambda r: r["listen_rows"]):
+        stages = r.get("spark_stages") or {}
+        names = [k[: -len("_s")] for k in stages if k.endswith("_s") and not k.endswith("_cpu_s")]
+        if names:
+            print(
+                f"{r['world']} Spark stages (wall s / CPU s): "
+                + ", ".join(f"{n} {stages[n + '_s']}/{stages.get(n + '_cpu_s')}" for n in names)
+            )
 
 
 def main() -> int:

@@ -406,6 +406,7 @@ def train(
     progress: Progress | None = None,
     memory_budget: int | None = None,
     aggregates: Aggregates | None = None,
+    checked: MemoryEstimate | None = None,
 ) -> TrainedModel:
     """Train `model` (a registered name) with `config` (its defaults when None) on everything
     the store may use, build the artist graph, save the bundle and record it.
@@ -414,14 +415,15 @@ def train(
     numbers (LightFM's parallel updates race on two threads); LightFM then uses one core and
     its fit takes about 1.7x as long (README: Training). `progress` receives one line per
     stage and per epoch. `memory_budget` (bytes; default `default_memory_budget()`) is checked
-    before any work. `aggregates` computed by another engine replace the local ones (they must
-    describe this store's listening).
+    before any work, unless the caller checked it already and passes that `check_memory`
+    result as `checked` (each estimate counts the store's rows). `aggregates` computed by
+    another engine replace the local ones (they must describe this store's listening).
     """
     threads = _threads(num_threads, deterministic)
     stages = _Stages(progress)
     scorer = make_scorer(model, config, num_threads=threads, progress=stages.say)
     folder = models_dir_for(store, models_dir)
-    estimate = check_memory(store, scorer.config, memory_budget)
+    estimate = checked or check_memory(store, scorer.config, memory_budget)
     stages.say(f"train: {estimate.describe()} of {model} + graph, within the budget")
     generation = data_generation(store)  # before any data is read: see recommender.generation
     started = time.perf_counter()

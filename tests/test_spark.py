@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from playlists import build_playlist
 from playlists.batch import batch_playlists
 from playlists.cli import main
 from recommender import aggregates as local_engine
+from recommender import training
 from recommender.aggregates import Aggregates
 from recommender.errors import SparkUnavailable, TooBigForMemory
 from recommender.feedback import model_opinions
@@ -116,9 +119,28 @@ def two_bundles(
         shutil.copy(demo_store_path, path)
     with Store.open(paths[0]) as store:
         train(store, deterministic=True)
-    with Store.open(paths[1]) as store:
+    with Store.open(paths[1]) as store, _counting(training, "estimate_memory") as counted:
         train_on_spark(store, master="local[2]", deterministic=True)
+    assert counted == [1], "train --engine spark counts the store's rows for its estimate once"
     return paths
+
+
+@contextmanager
+def _counting(module: Any, name: str) -> Iterator[list[int]]:
+    """module.name wrapped for the block to count its calls (in a one-item list); a
+    module-scoped fixture cannot use monkeypatch."""
+    real = getattr(module, name)
+    counted = [0]
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        counted[0] += 1
+        return real(*args, **kwargs)
+
+    setattr(module, name, counting)
+    try:
+        yield counted
+    finally:
+        setattr(module, name, real)
 
 
 def test_graphs_have_the_same_edges_and_playlists_the_same_reasons(

@@ -22,8 +22,8 @@ Matching the local engine exactly, not nearly:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -43,6 +43,14 @@ from recommender.spark.listening import Listening
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+# What `compute` wraps each of its stages in, called with the stage's name: a caller that
+# times the stages (train's progress, bench/spark_bench.py) passes its own.
+StageClock = Callable[[str], AbstractContextManager[object]]
+
+
+def _untimed(_name: str) -> AbstractContextManager[object]:
+    return nullcontext()
+
 
 def _columns(frame: DataFrame, *names: str) -> dict[str, np.ndarray]:
     """The frame collected to the driver through Arrow, one numpy array per column."""
@@ -52,6 +60,12 @@ def _columns(frame: DataFrame, *names: str) -> dict[str, np.ndarray]:
         column = table.column(name)
         out[name] = np.asarray(column.to_numpy(zero_copy_only=False))
     return out
+
+
+def _by_id(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The collected columns with their rows in ascending "id" order."""
+    order = np.argsort(columns["id"].astype(np.int64), kind="stable")
+    return {name: values[order] for name, values in columns.items()}
 
 
 def decayed_pairs(listens: DataFrame) -> tuple[DataFrame, int | None]:
@@ -176,14 +190,17 @@ def compute(
     listening: Listening,
     spec: CoListeningSpec = CoListeningSpec(),  # noqa: B008 - frozen, so sharing it is safe
     opinions: ModelOpinions | None = None,
+    *,
+    clock: StageClock = _untimed,
 ) -> Aggregates:
     """Every aggregate of `listening`, computed by Spark; `opinions` (the store's loves and
-    hates) shape the model input as `interactions.load_interactions` does."""
+    hates) shape the model input as `interactions.load_interactions` does. Each stage runs
+    inside `clock(name)`."""
     from pyspark.sql import functions as F
 
     listens = listening.listens.cache()
     try:
-        return _compute(listening, listens, spec, opinions, F)
+        return _compute(listening, listens, spec, opinions, F, clock)
     finally:
         listens.unpersist()
 
@@ -194,42 +211,45 @@ def _compute(
     spec: CoListeningSpec,
     opinions: ModelOpinions | None,
     F: Any,
+    clock: StageClock,
 ) -> Aggregates:
-    artists = _columns(listening.artists.orderBy("id"), "id", "name")
-    artist_ids = artists["id"].astype(np.int64)
-    listeners = _columns(listening.listeners.orderBy("id"), "id", "name")
-    listener_ids = listeners["id"].astype(np.int64)
-    names = [str(n) for n in listeners["name"].tolist()]
+    with clock("catalogue"):
+        # Sorted here: a Spark orderBy runs a sampling job and a shuffle for what numpy
+        # sorts in milliseconds (one row per artist or listener).
+        artists = _by_id(_columns(listening.artists, "id", "name"))
+        artist_ids = artists["id"].astype(np.int64)
+        listeners = _by_id(_columns(listening.listeners, "id", "name"))
+        listener_ids = listeners["id"].astype(np.int64)
+        names = [str(n) for n in listeners["name"].tolist()]
     shape = (len(listener_ids), len(artist_ids))
 
-    pairs, reference = decayed_pairs(listens)
+    with clock("reference time"):
+        pairs, reference = decayed_pairs(listens)
     pairs = pairs.cache()
     try:
-        got = _columns(pairs, "listener_id", "artist_id", "plays")
-        rows = np.searchsorted(listener_ids, got["listener_id"].astype(np.int64))
-        cols = np.searchsorted(artist_ids, got["artist_id"].astype(np.int64))
-        plays = sp.csr_matrix((got["plays"].astype(np.float64), (rows, cols)), shape=shape)
-        plays.sum_duplicates()
+        with clock("weights"):
+            got = _columns(pairs, "listener_id", "artist_id", "plays")
+            rows = np.searchsorted(listener_ids, got["listener_id"].astype(np.int64))
+            cols = np.searchsorted(artist_ids, got["artist_id"].astype(np.int64))
+            plays = sp.csr_matrix((got["plays"].astype(np.float64), (rows, cols)), shape=shape)
+            plays.sum_duplicates()
+        audience = audience_of(plays)
         audience_frame = pairs.where(F.col("plays") > 0).select("listener_id", "artist_id")
-        counts = artist_audiences(audience_frame).cache()
-        try:
-            popular = _columns(counts, "artist_id", "n")
-            with whole_aggregation(listens.sparkSession):
-                kept = _columns(
-                    co_listening_pairs(audience_frame, spec, counts),
-                    "a",
-                    "b",
-                    "shared",
-                    "first",
-                    "score",
-                    "rank",
-                )
-        finally:
-            counts.unpersist()
+        with clock("co-listening"), whole_aggregation(listens.sparkSession):
+            kept = _columns(
+                co_listening_pairs(audience_frame, spec),
+                "a",
+                "b",
+                "shared",
+                "first",
+                "score",
+                "rank",
+            )
     finally:
         pairs.unpersist()
-    popularity = np.zeros(len(artist_ids), dtype=np.int64)
-    popularity[np.searchsorted(artist_ids, popular["artist_id"].astype(np.int64))] = popular["n"]
+    # The distinct listeners per artist are the audience's column sizes: the same numbers
+    # Spark counted for the co-listening (`artist_audiences`), without collecting them again.
+    popularity = np.diff(audience.indptr).astype(np.int64)
 
     a = np.searchsorted(artist_ids, kept["a"].astype(np.int64))
     b = np.searchsorted(artist_ids, kept["b"].astype(np.int64))
@@ -245,38 +265,41 @@ def _compute(
         spec=spec,
     )
 
-    tracks = _columns(
-        listens.where(F.col("track_id").isNotNull())
-        .groupBy("artist_id", "track_id")
-        .agg(F.sum("plays").alias("plays")),
-        "artist_id",
-        "track_id",
-        "plays",
-    )
+    with clock("top tracks"):
+        tracks = _columns(
+            listens.where(F.col("track_id").isNotNull())
+            .groupBy("artist_id", "track_id")
+            .agg(F.sum("plays").alias("plays")),
+            "artist_id",
+            "track_id",
+            "plays",
+        )
     table = np.column_stack([tracks["artist_id"], tracks["track_id"], tracks["plays"]]).astype(
         np.int64
     )
 
-    tag_names, artist_tags, profile = _tags(listening, artist_ids)
-    interactions = from_plays(
-        plays,
-        listener_ids,
-        names,
-        artist_ids,
-        [str(n) for n in artists["name"].tolist()],
-        tag_names,
-        artist_tags,
-        reference,
-        opinions,
-    )
-    return Aggregates(
-        interactions=interactions,
-        audience=audience_of(plays),
-        popularity=popularity,
-        co_listening=co,
-        tag_profile=profile,
-        top_tracks=top_tracks_of(table.reshape(-1, 3), artist_ids),
-    )
+    with clock("tag profile"):
+        tag_names, artist_tags, profile = _tags(listening, artist_ids)
+    with clock("driver assembly"):
+        interactions = from_plays(
+            plays,
+            listener_ids,
+            names,
+            artist_ids,
+            [str(n) for n in artists["name"].tolist()],
+            tag_names,
+            artist_tags,
+            reference,
+            opinions,
+        )
+        return Aggregates(
+            interactions=interactions,
+            audience=audience,
+            popularity=popularity,
+            co_listening=co,
+            tag_profile=profile,
+            top_tracks=top_tracks_of(table.reshape(-1, 3), artist_ids),
+        )
 
 
 def _tags(

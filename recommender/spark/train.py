@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from recommender.aggregates import Aggregates
@@ -46,8 +48,15 @@ def spark_aggregates(
             folder = Path(scratch) / "listens"
             done = export_listens(store, folder)
             say(f"train: export {time.perf_counter() - started:.1f} s ({done.describe()})")
+
+        @contextmanager
+        def clock(stage: str) -> Iterator[None]:
+            began = time.perf_counter()
+            yield
+            say(f"train: spark {stage} {time.perf_counter() - began:.1f} s")
+
         started = time.perf_counter()
-        aggregates = compute(read_export(spark, folder), spec, model_opinions(store))
+        aggregates = compute(read_export(spark, folder), spec, model_opinions(store), clock=clock)
         pairs = len(aggregates.co_listening.rows)
         say(f"train: spark aggregates {time.perf_counter() - started:.1f} s ({pairs:,} pairs)")
     return aggregates
@@ -67,8 +76,9 @@ def train_on_spark(
 
     The memory budget is checked first, from the store's row counts (the same estimate
     `train` checks), so a store too big for this machine fails at once, not after the
-    export and minutes of Spark work."""
-    check_memory(store, make_scorer(model).config, memory_budget, engine="spark")
+    export and minutes of Spark work; `train` is handed that estimate rather than counting
+    the rows again."""
+    estimate = check_memory(store, make_scorer(model).config, memory_budget, engine="spark")
     # The listens are read (exported) before `train` reads the forget generation itself, so
     # check here that no forget landed while Spark worked: those listens must not be trained on.
     seen = data_generation(store)
@@ -81,4 +91,5 @@ def train_on_spark(
         progress=progress,
         memory_budget=memory_budget,
         aggregates=aggregates,
+        checked=estimate,
     )
