@@ -374,7 +374,7 @@ class _Writer:
         self.overlaps = Overlaps(store)
         # A bulk record's artist table and the artist id of each entry (see `_bulk_artists`).
         self._tables: dict[tuple[int, bool], tuple[Sequence[Artist], Column]] = {}
-        self._tag_tables: dict[int, tuple[Sequence[str], Column]] = {}
+        self._tag_tables: dict[tuple[int, bool], tuple[Sequence[str], Column]] = {}
         self.indexes = _PausedIndexes(store)
 
     def key(self, name: str) -> str:
@@ -570,16 +570,7 @@ class _Writer:
         its artist (by name and dataset id only)."""
         import numpy as np
 
-        resolved = self._tables.get((id(artists), mbids))
-        if resolved is None or resolved[0] is not artists:
-            # -1: not resolved yet, 0: a placeholder (ids start at 1). One table serves many
-            # records (a reader's whole catalogue), so each entry is resolved once; the table
-            # is kept with its ids, so its id() cannot be reused by another one meanwhile.
-            resolved = (artists, np.full(len(artists), -1, dtype=np.int64))
-            if len(self._tables) >= 4:  # a reader sending a table per record: keep memory flat
-                self._tables.clear()
-            self._tables[(id(artists), mbids)] = resolved
-        ids = resolved[1]
+        ids = _resolution(self._tables, artists, mbids)  # 0: a placeholder
         used = _first_used(rows)
         new = used[ids[used] < 0]
         if len(new):
@@ -609,15 +600,7 @@ class _Writer:
     def _bulk_tags(self, tags: Sequence[str], rows: Column) -> Column:
         """The tag id of each entry of a bulk record's tag table that `rows` use (0: a tag
         that is not kept, an empty one), adding tags in the order first used."""
-        import numpy as np
-
-        resolved = self._tag_tables.get(id(tags))
-        if resolved is None or resolved[0] is not tags:
-            resolved = (tags, np.full(len(tags), -1, dtype=np.int64))  # as `_tables`
-            if len(self._tag_tables) >= 4:
-                self._tag_tables.clear()
-            self._tag_tables[id(tags)] = resolved
-        ids = resolved[1]
+        ids = _resolution(self._tag_tables, tags, False)
         used = _first_used(rows)
         new = used[ids[used] < 0].tolist()
         if new:
@@ -963,6 +946,24 @@ class _PausedIndexes:
         for sql in self.dropped:
             self.store.conn.execute(sql)
         self.dropped = []
+
+
+def _resolution(
+    cache: dict[tuple[int, bool], tuple[Sequence[Any], Column]], table: Sequence[Any], how: bool
+) -> Column:
+    """The ids resolved so far for a bulk record's table (-1: not yet; ids start at 1), to
+    fill in place. One table serves many records (a reader's whole catalogue), so each entry
+    is resolved once; the table is kept with its ids, so its id() cannot be reused by another
+    one meanwhile. `how` tells apart resolutions of one table done differently."""
+    import numpy as np
+
+    resolved = cache.get((id(table), how))
+    if resolved is None or resolved[0] is not table:
+        resolved = (table, np.full(len(table), -1, dtype=np.int64))
+        if len(cache) >= 4:  # a reader sending a table per record: keep memory flat
+            cache.clear()
+        cache[(id(table), how)] = resolved
+    return resolved[1]
 
 
 def _first_used(rows: Column) -> Column:
