@@ -306,8 +306,8 @@ def _task_inputs(job: _Job) -> Iterator[tuple[Store, TrainedModel]]:
         path = Path(str(job.store_path))
         if not path.is_file():  # Store.open would make an empty store there
             raise StoreError(
-                f"this Spark executor cannot see the store at {path}: run with --ship snapshot"
-                " on a cluster without a shared filesystem"
+                f"cannot see the store at {path} from here: run with --ship snapshot on a"
+                " cluster without a shared filesystem"
             )
         store, models_dir = Store.open(path), None
     with store:

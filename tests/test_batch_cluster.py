@@ -329,7 +329,8 @@ def test_separate_executors_that_cannot_see_the_driver_files_build_the_same_play
         # The control: reading the driver's paths, the same tasks find nothing there.
         kind, message = result["shared_error"]
         assert kind == "StoreError"
-        assert f"this Spark executor cannot see the store at {trained}" in message
+        assert message.startswith(f"on a Spark executor: cannot see the store at {trained}")
+        assert "--ship snapshot" in message
         assert not (tmp_path / "shared").exists()
         # Each executor that ran a task received the files and verified the bundle itself:
         # its stamp is written only after every checksum passed, and names its own copies.
