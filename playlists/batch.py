@@ -61,7 +61,7 @@ ENGINES = ("local", "spark")
 SHIP_MODES = ("auto", "snapshot", "shared")
 # Tables building a playlist never reads, emptied in a shipped snapshot: curators' token and
 # session hashes, import and written-file records (paths on the driver's machine), external
-# artist ids. tests/test_batch_cluster.py checks that every table is here or read by a build.
+# artist ids. tests/test_batch_cluster.py checks that a build reads none of them.
 LEFT_OUT = ("artist_external_ids", "curator_sessions", "curators", "imports", "written_files")
 SNAPSHOT = "store.db"  # where a task finds the shipped store, and the models beside it
 MODELS = "models"
@@ -98,7 +98,7 @@ class BatchReport:
     def describe(self) -> str:
         shipped = (
             f"; shipped {self.shipped_bytes / 1e6:,.1f} MB of store snapshot and model to the"
-            f" executors (snapshot taken in {self.snapshot_seconds:.1f} s)"
+            f" executors (made ready in {self.snapshot_seconds:.1f} s)"
             if self.shipped_bytes
             else ""
         )
@@ -374,7 +374,10 @@ def task_error(exc: Exception) -> TastemakerError:
     ]
     if raised:
         name, message = raised[-1].groups()  # the last one printed is the one that ended it
-        return known[name](f"on a Spark executor: {message.strip()}")
+        try:
+            return known[name](f"on a Spark executor: {message.strip()}")
+        except TypeError:  # an error class that takes more than a message
+            pass
     lines = str(exc).strip().splitlines() or [type(exc).__name__]
     return LakeError(
         f"the Spark job failed ({lines[0][:300]}): see the Spark log for why, then run it again"
