@@ -635,7 +635,10 @@ class Store:
         emptied = sorted(set(empty))
         unknown = [name for name in emptied if name not in tables]
         if unknown:
-            raise StoreError(f"the store has no table {', '.join(unknown)} to leave out of a copy")
+            raise StoreError(
+                f"the store has no table {', '.join(unknown)} to leave out of a copy:"
+                " name tables it has"
+            )
         if target.exists():
             raise StoreError(f"{target} exists: a snapshot is written to a new file only")
         if self.conn.in_transaction:
@@ -644,6 +647,9 @@ class Store:
             self.conn.execute("VACUUM INTO ?", (str(target),))
             copy = sqlite3.connect(target, isolation_level=None)
             try:
+                # Off, so that emptying `imports` does not rewrite every listen's import_id
+                # (ON DELETE SET NULL): the copy keeps the rows as the store has them.
+                copy.execute("PRAGMA foreign_keys = OFF")
                 copy.execute("PRAGMA secure_delete = ON")
                 copy.execute("BEGIN")
                 for name in emptied:

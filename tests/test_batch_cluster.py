@@ -127,6 +127,10 @@ def test_the_snapshot_is_one_consistent_read_only_copy(trained: Path, tmp_path: 
     assert checksum.encode() in original.read_bytes()
     assert checksum.encode() not in copy.read_bytes()  # the emptied rows' bytes are overwritten
     assert not Path(f"{copy}-wal").exists()
+    linked = "SELECT count(*) FROM listens WHERE import_id IS NOT NULL"
+    with sqlite3.connect(original) as before_conn, sqlite3.connect(copy) as copy_conn:
+        kept = copy_conn.execute(linked).fetchone()[0]
+        assert kept == before_conn.execute(linked).fetchone()[0] > 0  # rows kept as they were
     with Store.open(copy, read_only=True) as shipped:
         assert shipped.read_only
         assert shipped.conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
