@@ -78,7 +78,7 @@ class BridgeView(Protocol):
 
 
 class BridgeIndexView(Protocol):
-    """Every bridge from one set of start artists (one shortest-path search)."""
+    """Every bridge from one set of start artists (one search, its steps shared)."""
 
     def bridge(self, to_artist: int) -> BridgeView | None: ...
 

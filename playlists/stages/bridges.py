@@ -38,7 +38,7 @@ class Bridged:
 
 
 class BridgeFinder:
-    """Bridges from one set of start artists, all from one shortest-path search."""
+    """Bridges from one set of start artists, all from one search (its steps shared)."""
 
     def __init__(self, graph: GraphView, starts: Sequence[int]) -> None:
         self.graph = graph

@@ -210,7 +210,8 @@ class ArtistGraph(GraphData):
         return self.bridges_from(from_artists, max_steps).bridge(to_artist)
 
     def bridges_from(self, from_artists: Iterable[int], max_steps: int = 3) -> BridgeIndex:
-        """Every bridge from these artists, found by one shortest-path search (C speed)."""
+        """Every bridge of at most `max_steps` steps from these artists, each worked out when
+        first asked about (recommender.graph.bridges)."""
         if self._cost_matrix is None:
             self._cost_matrix = self.edges.costs()
         return search(self, self.locate, self._cost_matrix, from_artists, max_steps)

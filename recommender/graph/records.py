@@ -268,7 +268,8 @@ class Edges:
         """Edge costs -log(weight), each edge both ways: the matrix the bridge search walks
         (made once per loaded graph, so each search needs no transpose of its own).
 
-        The shortest-path code indexes without checks, so every index is checked first.
+        Every index is checked first, so a tampered file is a GraphFileError, never a wrong
+        path or an IndexError deep in a search.
         """
         n = len(self.indptr) - 1
         check_positions(self.high, n, "edges")
