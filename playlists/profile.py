@@ -133,6 +133,8 @@ class ModelView(TrackPlaysView, Protocol):
     @property
     def listeners(self) -> Sequence[str]: ...
 
+    def has_listener(self, listener: str) -> bool: ...  # without reading every name
+
     @property
     def graph(self) -> GraphView: ...
 
@@ -680,7 +682,7 @@ def build_profile(
             "Not personalised: no listening history yet; picks come from the artist "
             "graph and popularity."
         )
-    if personalised and request.listener not in set(model.listeners):
+    if personalised and not model.has_listener(request.listener):
         personalised = False
         notes.append(
             "Not personalised: the model was trained before your listening was "

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Self
 
 import numpy as np
-import scipy.sparse as sp
 
 from recommender.aggregates import Aggregates, from_interactions
 from recommender.errors import UnknownArtist
@@ -33,7 +32,6 @@ from recommender.interactions import Interactions
 
 @dataclass(eq=False)
 class ArtistGraph(GraphData):
-    _cost_matrix: sp.csr_matrix | None = field(default=None, repr=False)
     # Positions found so far: a playlist asks for its anchors' positions thousands of times,
     # and a binary search through numpy costs more than the question. At most one entry per
     # artist of the graph.
@@ -212,9 +210,7 @@ class ArtistGraph(GraphData):
     def bridges_from(self, from_artists: Iterable[int], max_steps: int = 3) -> BridgeIndex:
         """Every bridge of at most `max_steps` steps from these artists, each worked out when
         first asked about (recommender.graph.bridges)."""
-        if self._cost_matrix is None:
-            self._cost_matrix = self.edges.costs()
-        return search(self, self.locate, self._cost_matrix, from_artists, max_steps)
+        return search(self, self.locate, from_artists, max_steps)
 
 
 def _similar_reason(shared: int, tags: list[str]) -> str:

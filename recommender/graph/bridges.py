@@ -1,18 +1,21 @@
 """Bridges: the strongest short co-listening paths from a listener's artists to a new artist.
 
 A bridge is the strongest path of at most `max_steps` co-listening steps from any start
-artist to the target (edge costs -log(weight), so the strongest path is the cheapest). Longer
+artist to the target (step costs -log(weight), so the strongest path is the cheapest). Longer
 chains explain nothing, so only short paths are searched, one step at a time (k rounds of
-Bellman-Ford): a step is worked out for every artist at once while the artists it steps from
-have few edges (the first step reads only the starts' own edges; a small or sparse graph gets
-every step this way), and past that budget only when a target is asked about, from the edges of
-the target and of the artists next to it. A playlist asks about a few dozen artists, so on a
-large graph it reads thousands of edges, not millions, and the cost does not grow with the
-catalogue.
+Bellman-Ford over the graph's neighbour lists): a step is worked out for every artist at once
+while the artists it steps from have few edges (the first step reads only the starts' own
+edges; a small or sparse graph gets every step this way), and past that budget only when a
+target is asked about, from the edges of the target and of the artists next to it. A playlist
+asks about a few dozen artists, so on a large graph it reads thousands of edges, not millions,
+nothing is prepared per loaded graph, and the cost does not grow with the catalogue.
 
 Ties are broken the same way everywhere, so a search always gives the same path: a longer path
 is taken only when strictly cheaper than a shorter one, and among equally cheap ones the step
 from the lowest position wins.
+
+Every neighbour, edge id and weight is checked as it is read, so a tampered file is a
+GraphFileError where it is read, never a wrong path or an IndexError deep in a search.
 """
 
 from __future__ import annotations
@@ -21,15 +24,41 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
-from recommender.graph.records import Bridge, GraphData
+from recommender.graph.records import Bridge, Edges, GraphData, check_positions, check_weights
 
 Locate = Callable[[int], "int | None"]  # store artist id -> position, None when unknown
 NO_STEP = -1  # no step into this artist: fewer steps reach it as cheaply (or it is a start)
 # A step is worked out for every artist at once while the artists it steps from have at most
 # this many edges between them (a few milliseconds); past it, only for the targets asked about.
 WHOLE_STEP_EDGES = 200_000
+
+
+@dataclass(frozen=True)
+class Steps:
+    """Some artists' edges, both ways, read from the neighbour lists: where each step goes,
+    what it costs, and whose list it came from."""
+
+    to: np.ndarray
+    cost: np.ndarray
+    owner: np.ndarray  # the position whose neighbour list each step is in
+    starts: np.ndarray  # where each of the asked positions' steps begin
+    lengths: np.ndarray
+
+    @classmethod
+    def of(cls, edges: Edges, positions: np.ndarray) -> Steps:
+        begin = edges.adjacency_indptr[positions].astype(np.int64)
+        lengths = edges.adjacency_indptr[positions + 1].astype(np.int64) - begin
+        starts = np.zeros(len(positions), dtype=np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        at = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(begin - starts, lengths)
+        to = edges.adjacency_other[at].astype(np.int64)
+        edge = edges.adjacency_edge[at]
+        check_positions(to, len(edges.indptr) - 1, "neighbour lists")
+        check_positions(edge, edges.count, "neighbour lists")
+        weight = np.asarray(edges.weight[edge], dtype=np.float64)
+        check_weights(weight)
+        return cls(to, -np.log(weight), np.repeat(positions, lengths), starts, lengths)
 
 
 @dataclass(frozen=True)
@@ -42,69 +71,43 @@ class Reach:
 
 
 def search(
-    data: GraphData,
-    locate: Locate,
-    costs: sp.csr_matrix,
-    from_artists: Iterable[int],
-    max_steps: int,
+    data: GraphData, locate: Locate, from_artists: Iterable[int], max_steps: int
 ) -> BridgeIndex:
-    """Every bridge of at most `max_steps` steps from these artists (store ids), on demand.
-
-    `costs` holds every edge both ways, so a row lists the edges into an artist as well.
-    """
+    """Every bridge of at most `max_steps` steps from these artists (store ids), on demand."""
     if max_steps < 1:
         raise ValueError("a bridge has at least one step")
     sources = np.array(sorted({p for a in from_artists if (p := locate(a)) is not None}))
     sources = sources.astype(np.int64)
-    n = costs.shape[0]
+    n = len(data.artist_ids)
     start = np.full(n, np.inf)
     start[sources] = 0.0
     whole = [Reach(start, np.full(n, NO_STEP, dtype=np.int64), sources)]
+    indptr = data.edges.adjacency_indptr
     while len(whole) <= max_steps and len(whole[-1].moved):
-        edges = int((costs.indptr[whole[-1].moved + 1] - costs.indptr[whole[-1].moved]).sum())
-        if len(whole) > 1 and edges > WHOLE_STEP_EDGES:
+        moved = whole[-1].moved
+        if len(whole) > 1 and int((indptr[moved + 1] - indptr[moved]).sum()) > WHOLE_STEP_EDGES:
             break  # the first step is always whole: it reads only the starts' own edges
-        whole.append(_step(costs, whole[-1]))
-    return BridgeIndex(data, locate, costs, frozenset(sources.tolist()), tuple(whole), max_steps)
+        whole.append(_step(data.edges, whole[-1]))
+    return BridgeIndex(data, locate, frozenset(sources.tolist()), tuple(whole), max_steps)
 
 
-def _step(costs: sp.csr_matrix, last: Reach) -> Reach:
+def _step(edges: Edges, last: Reach) -> Reach:
     """One more step for every artist, from the artists whose cost fell at the last step (an
     artist whose cost did not fall has already stepped as cheaply)."""
-    rows = _Rows.of(costs, last.moved)
-    through = last.cost[rows.owner] + costs.data[rows.entries]
-    to = costs.indices[rows.entries].astype(np.int64)
-    lowest = np.full(len(last.cost), np.inf)
-    np.minimum.at(lowest, to, through)
+    steps = Steps.of(edges, last.moved)
+    through = last.cost[steps.owner] + steps.cost
+    n = len(last.cost)
+    lowest = np.full(n, np.inf)
+    np.minimum.at(lowest, steps.to, through)
     moved = np.flatnonzero(lowest < last.cost)
     cost = last.cost.copy()
     cost[moved] = lowest[moved]
-    via = np.full(len(cost), NO_STEP, dtype=np.int64)
-    # Among the steps at the new minimum, the one from the lowest position.
-    at_low = (through == lowest[to]) & (lowest[to] < last.cost[to])
-    first = np.full(len(cost), len(cost), dtype=np.int64)
-    np.minimum.at(first, to[at_low], rows.owner[at_low])
+    at_low = through == lowest[steps.to]
+    first = np.full(n, n, dtype=np.int64)  # among the steps at the new minimum, the lowest start
+    np.minimum.at(first, steps.to[at_low], steps.owner[at_low])
+    via = np.full(n, NO_STEP, dtype=np.int64)
     via[moved] = first[moved]
     return Reach(cost, via, moved)
-
-
-@dataclass(frozen=True)
-class _Rows:
-    """Some rows' CSR entries, concatenated, with the row each entry came from."""
-
-    entries: np.ndarray
-    owner: np.ndarray  # the position whose row each entry is in
-    starts: np.ndarray  # where each row begins in `entries`
-    lengths: np.ndarray
-
-    @classmethod
-    def of(cls, costs: sp.csr_matrix, positions: np.ndarray) -> _Rows:
-        begin = costs.indptr[positions].astype(np.int64)
-        lengths = costs.indptr[positions + 1].astype(np.int64) - begin
-        starts = np.zeros(len(positions), dtype=np.int64)
-        np.cumsum(lengths[:-1], out=starts[1:])
-        entries = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(begin - starts, lengths)
-        return cls(entries, np.repeat(positions, lengths), starts, lengths)
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,6 @@ class BridgeIndex:
 
     graph: GraphData
     locate: Locate
-    costs: sp.csr_matrix
     sources: frozenset[int]
     whole: tuple[Reach, ...]  # whole[k]: every artist's reach within k steps, for the first few k
     max_steps: int
@@ -152,22 +154,20 @@ class BridgeIndex:
         known = self._known(steps)
         if known is not None:
             return known.cost[positions], known.via[positions]
-        costs = self.costs
-        rows = _Rows.of(costs, positions)
-        ahead = costs.indices[rows.entries].astype(np.int64)
+        into = Steps.of(self.graph.edges, positions)  # each edge both ways: steps in as well
         fewer = self._cost(steps - 1, positions)
-        through = self._cost(steps - 1, ahead) + costs.data[rows.entries]
+        through = self._cost(steps - 1, into.to) + into.cost
         cost, via = fewer.copy(), np.full(len(positions), NO_STEP, dtype=np.int64)
-        filled = np.flatnonzero(rows.lengths > 0)
+        filled = np.flatnonzero(into.lengths > 0)
         if len(filled):
-            starts = rows.starts[filled]
+            starts = into.starts[filled]
             low = np.minimum.reduceat(through, starts)
-            # The first entry at its row's minimum: the lowest position (CSR rows are sorted).
-            hits = np.flatnonzero(through == np.repeat(low, rows.lengths[filled]))
-            first = hits[np.searchsorted(hits, starts)]
+            at_low = through == np.repeat(low, into.lengths[filled])
+            unused = len(self.graph.artist_ids)
+            first = np.minimum.reduceat(np.where(at_low, into.to, unused), starts)
             better = low < fewer[filled]
             cost[filled[better]] = low[better]
-            via[filled[better]] = ahead[first[better]]
+            via[filled[better]] = first[better]
         return cost, via
 
     def _cost(self, steps: int, positions: np.ndarray) -> np.ndarray:
