@@ -78,9 +78,11 @@ class BridgeView(Protocol):
 
 
 class BridgeIndexView(Protocol):
-    """Every bridge from one set of start artists (one search, its steps shared)."""
+    """Every bridge from one set of start artists (one search, its work shared)."""
 
     def bridge(self, to_artist: int) -> BridgeView | None: ...
+
+    def bridges(self, to_artists: Sequence[int]) -> Sequence[BridgeView | None]: ...
 
 
 class GraphView(Protocol):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Self
 
 import numpy as np
+import scipy.sparse as sp
 
 from recommender.aggregates import Aggregates, from_interactions
 from recommender.errors import UnknownArtist
@@ -32,6 +33,7 @@ from recommender.interactions import Interactions
 
 @dataclass(eq=False)
 class ArtistGraph(GraphData):
+    _cost_matrix: sp.csr_matrix | None = field(default=None, repr=False)
     # Positions found so far: a playlist asks for its anchors' positions thousands of times,
     # and a binary search through numpy costs more than the question. At most one entry per
     # artist of the graph.
@@ -204,13 +206,16 @@ class ArtistGraph(GraphData):
     def bridge(
         self, from_artists: Iterable[int], to_artist: int, max_steps: int = 3
     ) -> Bridge | None:
-        """The strongest short co-listening path from any of `from_artists` to `to_artist`."""
+        """The strongest co-listening path from any of `from_artists` to `to_artist`, when it
+        has at most `max_steps` steps (recommender.graph.bridges)."""
         return self.bridges_from(from_artists, max_steps).bridge(to_artist)
 
     def bridges_from(self, from_artists: Iterable[int], max_steps: int = 3) -> BridgeIndex:
-        """Every bridge of at most `max_steps` steps from these artists, each worked out when
-        first asked about (recommender.graph.bridges)."""
-        return search(self, self.locate, from_artists, max_steps)
+        """Every bridge from these artists, each worked out when first asked about; ask about
+        several at once with `.bridges(...)` (recommender.graph.bridges)."""
+        if self._cost_matrix is None:
+            self._cost_matrix = self.edges.costs()
+        return search(self, self.locate, self._cost_matrix, from_artists, max_steps)
 
 
 def _similar_reason(shared: int, tags: list[str]) -> str:

@@ -1,18 +1,26 @@
-"""Bridges: the strongest short co-listening paths from a listener's artists to a new artist.
+"""Bridges: the strongest co-listening paths from a listener's artists to a new artist.
 
-A bridge is the strongest path of at most `max_steps` co-listening steps from any start
-artist to the target (step costs -log(weight), so the strongest path is the cheapest). Longer
-chains explain nothing, so only short paths are searched, one step at a time (k rounds of
-Bellman-Ford over the graph's neighbour lists): a step is worked out for every artist at once
-while the artists it steps from have few edges (the first step reads only the starts' own
-edges; a small or sparse graph gets every step this way), and past that budget only when a
-target is asked about, from the edges of the target and of the artists next to it. A playlist
-asks about a few dozen artists, so on a large graph it reads thousands of edges, not millions,
-nothing is prepared per loaded graph, and the cost does not grow with the catalogue.
+A bridge is the strongest path of all from any start artist to the target (step costs
+-log(weight), so the strongest path is the cheapest), and the target counts as reached only
+when that path has at most `max_steps` steps: an artist whose strongest connection to the
+listener's music is a longer chain is not close to it, and longer chains explain nothing.
 
-Ties are broken the same way everywhere, so a search always gives the same path: a longer path
-is taken only when strictly cheaper than a shorter one, and among equally cheap ones the step
-from the lowest position wins.
+That is the answer of one shortest-path search over the whole graph, but a playlist asks about
+a few dozen artists, so the search is cut to what those answers need:
+
+1. The cheapest path of at most `max_steps` steps to each asked artist (`StepSearch`: k rounds
+   of Bellman-Ford over the neighbour lists, a step worked out for every artist at once while
+   the artists it starts from have few edges, otherwise only for the artists asked about).
+2. Whether any longer path is cheaper, which would make the answer "not reached": a
+   shortest-path run from the starts out to a radius r (half the typical answer's cost), and
+   one back from the asked artists out to their cost minus r. A cheaper path must leave the
+   first ball over one edge into the second (its last point within r of the starts, and the
+   next one less than cost - r from the target), so the two runs and that edge decide it.
+
+Both balls hold a few thousand artists where the whole graph has hundreds of thousands. The
+answers are the whole-graph search's (`tests/test_bridges.py` compares them): where two paths
+cost the same to 1e-9, the one of at most `max_steps` steps is kept, and among equally cheap
+short paths the step from the lowest position wins.
 
 Every neighbour, edge id and weight is checked as it is read, so a tampered file is a
 GraphFileError where it is read, never a wrong path or an IndexError deep in a search.
@@ -20,10 +28,11 @@ GraphFileError where it is read, never a wrong path or an IndexError deep in a s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 from recommender.graph.records import Bridge, Edges, GraphData, check_positions, check_weights
 
@@ -32,6 +41,7 @@ NO_STEP = -1  # no step into this artist: fewer steps reach it as cheaply (or it
 # A step is worked out for every artist at once while the artists it steps from have at most
 # this many edges between them (a few milliseconds); past it, only for the targets asked about.
 WHOLE_STEP_EDGES = 200_000
+SAME_COST = 1e-9  # relative: two path costs closer than this are the same strength
 
 
 @dataclass(frozen=True)
@@ -71,9 +81,16 @@ class Reach:
 
 
 def search(
-    data: GraphData, locate: Locate, from_artists: Iterable[int], max_steps: int
+    data: GraphData,
+    locate: Locate,
+    costs: sp.csr_matrix,
+    from_artists: Iterable[int],
+    max_steps: int,
 ) -> BridgeIndex:
-    """Every bridge of at most `max_steps` steps from these artists (store ids), on demand."""
+    """Every bridge from these artists (store ids), worked out when asked about.
+
+    `costs` holds every edge both ways (`Edges.costs`): the shortest-path runs walk it.
+    """
     if max_steps < 1:
         raise ValueError("a bridge has at least one step")
     sources = np.array(sorted({p for a in from_artists if (p := locate(a)) is not None}))
@@ -88,7 +105,8 @@ def search(
         if len(whole) > 1 and int((indptr[moved + 1] - indptr[moved]).sum()) > WHOLE_STEP_EDGES:
             break  # the first step is always whole: it reads only the starts' own edges
         whole.append(_step(data.edges, whole[-1]))
-    return BridgeIndex(data, locate, frozenset(sources.tolist()), tuple(whole), max_steps)
+    short = StepSearch(data.edges, frozenset(sources.tolist()), tuple(whole))
+    return BridgeIndex(data, locate, costs, sources, short, max_steps)
 
 
 def _step(edges: Edges, last: Reach) -> Reach:
@@ -111,32 +129,12 @@ def _step(edges: Edges, last: Reach) -> Reach:
 
 
 @dataclass(frozen=True)
-class BridgeIndex:
-    """Bridges from one set of start artists, each worked out when first asked about."""
+class StepSearch:
+    """The cheapest paths of at most k steps from one set of start artists."""
 
-    graph: GraphData
-    locate: Locate
+    edges: Edges
     sources: frozenset[int]
     whole: tuple[Reach, ...]  # whole[k]: every artist's reach within k steps, for the first few k
-    max_steps: int
-
-    def bridge(self, to_artist: int) -> Bridge | None:
-        target = self.locate(int(to_artist))
-        if target is None or target in self.sources:
-            return None
-        cost, via = self._cheapest(self.max_steps, np.array([target], dtype=np.int64))
-        if not np.isfinite(cost[0]):
-            return None
-        path = self._trace(self.max_steps, target, int(via[0]))
-        g = self.graph
-        shared = [g.edges.shared_between(a, b) for a, b in zip(path, path[1:], strict=False)]
-        start_scene, end_scene = int(g.scene_labels[path[0]]), int(g.scene_labels[target])
-        return Bridge(
-            path=[int(g.artist_ids[p]) for p in path],
-            shared=shared,
-            from_scene=None if start_scene < 0 else start_scene,
-            to_scene=None if end_scene < 0 else end_scene,
-        )
 
     def _known(self, steps: int) -> Reach | None:
         """The whole reach within `steps` steps when it is known: worked out, or no further
@@ -148,13 +146,13 @@ class BridgeIndex:
             return None
         return Reach(last.cost, np.full(len(last.cost), NO_STEP, dtype=np.int64), last.moved)
 
-    def _cheapest(self, steps: int, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def cheapest(self, steps: int, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each (distinct) position: the cheapest cost from a start in at most `steps`
         steps, and the artist its last step comes from (NO_STEP when fewer steps do as well)."""
         known = self._known(steps)
         if known is not None:
             return known.cost[positions], known.via[positions]
-        into = Steps.of(self.graph.edges, positions)  # each edge both ways: steps in as well
+        into = Steps.of(self.edges, positions)  # each edge both ways: steps in as well
         fewer = self._cost(steps - 1, positions)
         through = self._cost(steps - 1, into.to) + into.cost
         cost, via = fewer.copy(), np.full(len(positions), NO_STEP, dtype=np.int64)
@@ -163,7 +161,7 @@ class BridgeIndex:
             starts = into.starts[filled]
             low = np.minimum.reduceat(through, starts)
             at_low = through == np.repeat(low, into.lengths[filled])
-            unused = len(self.graph.artist_ids)
+            unused = len(self.whole[0].cost)
             first = np.minimum.reduceat(np.where(at_low, into.to, unused), starts)
             better = low < fewer[filled]
             cost[filled[better]] = low[better]
@@ -177,15 +175,110 @@ class BridgeIndex:
             cost: np.ndarray = known.cost[positions]
             return cost
         distinct, back = np.unique(positions, return_inverse=True)
-        return self._cheapest(steps, distinct)[0][back]
+        return self.cheapest(steps, distinct)[0][back]
+
+    def path(self, steps: int, position: int) -> list[int] | None:
+        """The cheapest path of at most `steps` steps to a position, positions from a start."""
+        cost, via = self.cheapest(steps, np.array([position], dtype=np.int64))
+        return self._trace(steps, position, int(via[0])) if np.isfinite(cost[0]) else None
 
     def _trace(self, steps: int, position: int, via: int) -> list[int]:
-        """The path (positions from a start) behind a finite cheapest cost within `steps`
-        steps; `via` is where its last step comes from."""
+        """The path behind a finite cheapest cost within `steps` steps; `via` is where its
+        last step comes from."""
         while via == NO_STEP:
             if position in self.sources:
                 return [position]
             steps -= 1
-            via = int(self._cheapest(steps, np.array([position], dtype=np.int64))[1][0])
-        earlier = int(self._cheapest(steps - 1, np.array([via], dtype=np.int64))[1][0])
+            via = int(self.cheapest(steps, np.array([position], dtype=np.int64))[1][0])
+        earlier = int(self.cheapest(steps - 1, np.array([via], dtype=np.int64))[1][0])
         return [*self._trace(steps - 1, via, earlier), position]
+
+
+@dataclass
+class BridgeIndex:
+    """Bridges from one set of start artists, each worked out when first asked about; asking
+    about several at once (`bridges`) shares the shortest-path runs between them."""
+
+    graph: GraphData
+    locate: Locate
+    costs: sp.csr_matrix
+    starts: np.ndarray  # positions, sorted
+    short: StepSearch
+    max_steps: int
+    _paths: dict[int, list[int] | None] = field(default_factory=dict, repr=False)
+    _ball: tuple[float, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def sources(self) -> frozenset[int]:
+        return self.short.sources
+
+    def bridge(self, to_artist: int) -> Bridge | None:
+        return self.bridges([to_artist])[0]
+
+    def bridges(self, to_artists: Sequence[int]) -> list[Bridge | None]:
+        """The bridge to each of these artists (store ids), None where there is none."""
+        positions = [self.locate(int(a)) for a in to_artists]
+        asked = {p for p in positions if p is not None and p not in self.sources}
+        new = np.array(sorted(asked - self._paths.keys()), dtype=np.int64)
+        if len(new):
+            self._decide(new)
+        return [
+            None if p is None or p in self.sources else self._bridge(self._paths[p])
+            for p in positions
+        ]
+
+    def _decide(self, asked: np.ndarray) -> None:
+        short, _ = self.short.cheapest(self.max_steps, asked)
+        for p in asked[~np.isfinite(short)].tolist():
+            self._paths[p] = None  # no path of at most max_steps steps at all
+        reached, cost = asked[np.isfinite(short)], short[np.isfinite(short)]
+        if not len(reached):
+            return
+        radius, forward, beyond = self._forward(cost)
+        cheaper = np.zeros(len(reached), dtype=bool)
+        inside = np.isfinite(forward[reached])  # within the radius: its true cost is known
+        cheaper[inside] = forward[reached[inside]] < cost[inside] * (1 - SAME_COST)
+        outside = np.flatnonzero(~inside)
+        if len(outside):
+            from scipy.sparse import csgraph  # imports scipy.linalg: paid only when asked
+
+            back = csgraph.dijkstra(
+                self.costs,
+                directed=True,  # `costs` holds each edge both ways: out of t is into t
+                indices=reached[outside],
+                limit=float((cost[outside] - radius).max()),
+            ).reshape(len(outside), -1)
+            for row, i in enumerate(outside):
+                cheaper[i] = float(np.min(beyond + back[row])) < cost[i] * (1 - SAME_COST)
+        for p, longer in zip(reached.tolist(), cheaper.tolist(), strict=True):
+            self._paths[p] = None if longer else self.short.path(self.max_steps, p)
+
+    def _forward(self, costs_asked: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """The starts' ball: true costs out to the radius (half the median short cost of the
+        first artists asked about), and `beyond`, the cheapest cost of each artist through
+        at most one step out of the ball (the ball's own artists included)."""
+        if self._ball is None:
+            from scipy.sparse import csgraph
+
+            radius = float(np.median(costs_asked)) / 2
+            forward = csgraph.dijkstra(
+                self.costs, directed=True, indices=self.starts, min_only=True, limit=radius
+            )
+            beyond = forward.copy()
+            steps = Steps.of(self.graph.edges, np.flatnonzero(np.isfinite(forward)))
+            np.minimum.at(beyond, steps.to, forward[steps.owner] + steps.cost)
+            self._ball = (radius, forward, beyond)
+        return self._ball
+
+    def _bridge(self, path: list[int] | None) -> Bridge | None:
+        if path is None:
+            return None
+        g = self.graph
+        shared = [g.edges.shared_between(a, b) for a, b in zip(path, path[1:], strict=False)]
+        start_scene, end_scene = int(g.scene_labels[path[0]]), int(g.scene_labels[path[-1]])
+        return Bridge(
+            path=[int(g.artist_ids[p]) for p in path],
+            shared=shared,
+            from_scene=None if start_scene < 0 else start_scene,
+            to_scene=None if end_scene < 0 else end_scene,
+        )

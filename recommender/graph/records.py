@@ -272,6 +272,23 @@ class Edges:
             raise _bad("bridge path")
         return int(self.shared[found])
 
+    def costs(self) -> sp.csr_matrix:
+        """Edge costs -log(weight), each edge both ways: the matrix the bridge search's
+        shortest-path runs walk (made once per loaded graph, so no search needs a transpose).
+
+        The shortest-path code indexes without checks, so every index is checked first.
+        """
+        n = len(self.indptr) - 1
+        check_positions(self.high, n, "edges")
+        check_weights(np.asarray(self.weight))
+        # Shrunk weights are below 1, so every cost is positive and stays an edge.
+        upper = sp.csr_matrix(
+            (-np.log(np.asarray(self.weight, dtype=np.float64)), self.high, self.indptr),
+            shape=(n, n),
+        )
+        both: sp.csr_matrix = (upper + upper.T).tocsr()
+        return both
+
     @classmethod
     def build(
         cls,
