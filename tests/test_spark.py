@@ -96,6 +96,36 @@ def test_both_engines_give_the_same_aggregates_on_the_demo_world(
     _assert_same(local, remote)
 
 
+def test_co_listening_is_the_same_whether_the_baskets_are_broadcast_or_joined(
+    spark: Any, demo_store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past `BROADCAST_BASKETS` Spark joins the baskets on listener (a shuffle) instead of
+    broadcasting them: the demo world's pairs must come out the same both ways."""
+    from recommender.spark import engine
+
+    with Store.open(demo_store_path) as store:
+        local = local_engine.compute(store, SPEC)
+        export_listens(store, tmp_path / "lake", buckets=4)
+    listening = read_export(spark, tmp_path / "lake")
+    monkeypatch.setattr(engine, "BROADCAST_BASKETS", 0)
+    # Spark would broadcast the demo world's small baskets of its own accord: not here.
+    key = "spark.sql.autoBroadcastJoinThreshold"
+    spark.conf.set(key, "-1")
+    try:
+        joined = compute(listening, SPEC)
+        plan = engine.co_listening_pairs(
+            listening.listens.select("listener_id", "artist_id").distinct(), SPEC, entries=1
+        )
+        assert "SortMergeJoin" in plan._jdf.queryExecution().executedPlan().toString()
+    finally:
+        spark.conf.unset(key)
+    for name in ("rows", "cols", "shared", "rank"):
+        assert np.array_equal(
+            getattr(local.co_listening, name), getattr(joined.co_listening, name)
+        ), name
+    np.testing.assert_allclose(local.co_listening.score, joined.co_listening.score, rtol=1e-12)
+
+
 def test_terms_apply_the_same_on_spark(spark: Any, terms_store: Path, tmp_path: Path) -> None:
     with Store.open(terms_store) as store:
         local = local_engine.compute(store, SPEC)
