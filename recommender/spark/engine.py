@@ -1,11 +1,12 @@
 """The aggregation stages of training on Spark: the same `Aggregates` as the local engine.
 
 Spark does the work that grows with the listening: the decayed listener x artist sums, the
-distinct listeners per artist, the co-listening self-join on listener with its minimum-shared
-filter and each artist's strongest `k` (a window ranked per artist), the plays per track, and
-the tag profiles. The driver receives only the results (one row per listener-artist pair, the
-kept artist pairs, one row per track, one per artist-tag) and lays them out as the arrays
-`recommender.aggregates` defines, so the model and the graph cannot tell which engine ran.
+distinct listeners per artist, the co-listening pairs (each listener's artists met as one
+sorted basket) with their minimum-shared filter and each artist's strongest `k` (a window
+ranked per artist), the plays per track, and the tag profiles. The driver receives only the
+results (one row per listener-artist pair, the kept artist pairs, one row per track, one per
+artist-tag) and lays them out as the arrays `recommender.aggregates` defines, so the model and
+the graph cannot tell which engine ran.
 
 Matching the local engine exactly, not nearly:
 
@@ -133,7 +134,7 @@ def co_listening_pairs(
     # filter here nor the scoring below needs a shuffle of its own.
     sizes = F.broadcast(counts)
     # An artist with fewer listeners than `min_shared` shares that few with anyone: its rows
-    # would only swell the self-join.
+    # would only swell the pairs.
     wide = audience.join(
         sizes.where(F.col("n") >= spec.min_shared).select("artist_id"), "artist_id", "left_semi"
     )
