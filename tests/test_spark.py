@@ -117,8 +117,9 @@ def test_co_listening_is_the_same_whether_the_baskets_are_broadcast_or_joined(
     join: str,
 ) -> None:
     """Past `BROADCAST_BASKETS` Spark joins the baskets on listener (both sides shuffled)
-    instead of broadcasting them. With Spark's own broadcasting off, the plan Spark ran for the
-    pairs `compute` collected must hold that join, and the pairs must be the local engine's."""
+    instead of broadcasting them. With Spark's own broadcasting off, the final plan of the
+    query `compute` collected the pairs with must hold that join (and shuffle the pairs only
+    when joined), and the pairs must be the local engine's."""
     from recommender.spark import engine
 
     with Store.open(demo_store_path) as store:
