@@ -228,12 +228,8 @@ def read_bundle(folder: Path, manifest_sha256: str | None = None) -> Bundle:
     """Open a bundle (see the module docstring for what is checked); BundleError for anything
     suspect, with what to do next."""
     folder = Path(folder)
-    raw = _read_bounded(folder / MANIFEST, MAX_MANIFEST_BYTES, "manifest")
+    raw, manifest = _manifest(folder)
     digest = hashlib.sha256(raw).hexdigest()
-    try:
-        manifest = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise BundleError(f"{folder} has no readable manifest ({exc}): {HINT}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
         old = isinstance(manifest, dict) and manifest.get("format") == 1
         what = "an old (format 1) model bundle" if old else "not a tastemaker model bundle"
@@ -261,6 +257,27 @@ def read_bundle(folder: Path, manifest_sha256: str | None = None) -> Bundle:
                 raise BundleError(f"array {name} in {folder} is inconsistent ({problem}): {HINT}")
     loaded = {name: _document(folder / file_name, name) for name, file_name in documents.items()}
     return Bundle(folder, manifest, digest, arrays, loaded)
+
+
+def listed_files(folder: Path) -> list[str]:
+    """The files a bundle is made of: its manifest and every file the manifest lists (never the
+    `.verified` stamp, which only holds for the copies it was written beside). Copy these and
+    `read_bundle` on the copy checks them all again."""
+    folder = Path(folder)
+    _, manifest = _manifest(folder)
+    if not isinstance(manifest, dict):
+        raise BundleError(f"{folder} is not a tastemaker model bundle: {HINT}")
+    files, _, _ = _listing(folder, manifest)
+    return [MANIFEST, *sorted(files)]
+
+
+def _manifest(folder: Path) -> tuple[bytes, Any]:
+    """The manifest's bytes (bounded) and what they parse to."""
+    raw = _read_bounded(folder / MANIFEST, MAX_MANIFEST_BYTES, "manifest")
+    try:
+        return raw, json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise BundleError(f"{folder} has no readable manifest ({exc}): {HINT}") from None
 
 
 def _listing(

@@ -20,6 +20,11 @@ Opening is careful with files that are not a store: a file that is not SQLite, o
 database of another program (user_version 0 with tables, or tables that are not a store's), is
 refused before a byte of it changes. A store the user may not write (a read-only file or
 folder) opens read-only: every read command works, a write says the store is read-only.
+`Store.open(path, read_only=True)` opens any store that way and never creates one.
+
+`Store.snapshot(target)` writes a consistent copy of the store to a new file (SQLite's VACUUM
+INTO, one read transaction: a writer committing meanwhile cannot tear it, and in WAL mode it
+neither waits for the writer nor blocks it); tables named in `empty` lose their rows in the copy.
 
 Writers wait for each other: `transaction` takes the write lock with BEGIN IMMEDIATE and,
 while another process holds it (an import writes for as long as it reads its file), waits,
@@ -403,12 +408,17 @@ class Store:
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str] | None = None, *, on_wait: WaitCallback | None = None
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        on_wait: WaitCallback | None = None,
+        read_only: bool = False,
     ) -> Store:
         """Open (creating if needed) the store at `path`, or in memory when `path` is ":memory:".
 
         A store the user cannot write opens read-only; a file that is not a tastemaker store
-        is refused unchanged (StoreError).
+        is refused unchanged (StoreError). With `read_only` the store must exist and is never
+        written (nor converted to WAL), whoever may write it.
         """
         if path is not None and str(path) == ":memory:":
             # Autocommit mode, like the file store: transactions are opened explicitly.
@@ -416,7 +426,7 @@ class Store:
         else:
             # Absolute, so paths recorded from it (model bundles) hold from any folder.
             target = (Path(path) if path is not None else default_db_path()).expanduser().absolute()
-            store = cls._open_file(target, on_wait)
+            store = cls._open_file(target, on_wait, read_only)
         try:
             store._configure()
             store.migrate()
@@ -431,12 +441,14 @@ class Store:
         return store
 
     @classmethod
-    def _open_file(cls, target: Path, on_wait: WaitCallback | None) -> Store:
+    def _open_file(cls, target: Path, on_wait: WaitCallback | None, read_only: bool) -> Store:
         hint = "pass --db PATH to use another file"
+        if read_only and not target.exists():
+            raise StoreError(f"there is no store at {target}: {hint}")
         try:
             if target.exists():
                 _refuse_foreign_file(target)
-                read_only = not _writable(target)
+                read_only = read_only or not _writable(target)
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 read_only = False
@@ -606,6 +618,52 @@ class Store:
                 f"the store at {self.path} is busy with another writer: run this again"
             )
         return exc
+
+    def snapshot(self, target: str | os.PathLike[str], *, empty: Iterable[str] = ()) -> Path:
+        """A consistent copy of the store in the new file `target` (see the module docstring).
+
+        The copy is in rollback-journal mode, so it opens read-only with no -wal or -shm file
+        beside it. The tables in `empty` keep their schema and lose their rows, the pages that
+        held them overwritten (secure_delete), for what must not travel with the copy; rows
+        elsewhere that point at them are kept as they are.
+        """
+        target = Path(target)
+        tables = {
+            str(r[0])
+            for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        emptied = sorted(set(empty))
+        unknown = [name for name in emptied if name not in tables]
+        if unknown:
+            raise StoreError(
+                f"the store has no table {', '.join(unknown)} to leave out of a copy:"
+                " name tables it has"
+            )
+        if target.exists():
+            raise StoreError(f"{target} exists: a snapshot is written to a new file only")
+        if self.conn.in_transaction:
+            raise StoreError("a snapshot cannot be taken inside a transaction: finish it first")
+        try:
+            self.conn.execute("VACUUM INTO ?", (str(target),))
+            copy = sqlite3.connect(target, isolation_level=None)
+            try:
+                # Off, so that emptying `imports` does not rewrite every listen's import_id
+                # (ON DELETE SET NULL): the copy keeps the rows as the store has them.
+                copy.execute("PRAGMA foreign_keys = OFF")
+                copy.execute("PRAGMA secure_delete = ON")
+                copy.execute("BEGIN")
+                for name in emptied:
+                    copy.execute(f'DELETE FROM "{name}"')
+                copy.execute("COMMIT")
+            finally:
+                copy.close()
+        except sqlite3.Error as exc:
+            target.unlink(missing_ok=True)
+            raise StoreError(
+                f"the store could not be copied to {target} ({exc}): nothing was left there;"
+                " free some space there (or pick another folder) and run this again"
+            ) from exc
+        return target
 
     def close(self) -> None:
         self.conn.close()

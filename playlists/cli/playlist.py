@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from playlists.batch import batch_playlists
+from playlists.batch import SHIP_MODES, batch_playlists
 from playlists.build import build_playlist
 from playlists.cli import (
     echo,
@@ -187,6 +187,15 @@ def explain_command(ctx: click.Context, playlist_id: str, as_json: bool) -> None
     default=None,
     help="With --engine spark: listener partitions (default: Spark's default parallelism).",
 )
+@click.option(
+    "--ship",
+    type=click.Choice(SHIP_MODES),
+    default="auto",
+    show_default=True,
+    help="With --engine spark: how the tasks reach the store and model. snapshot: one "
+    "consistent copy sent to every executor (clusters without a shared filesystem); shared: "
+    "the driver's own files, at its paths; auto: shared for local[...] masters, else snapshot.",
+)
 @json_option
 @click.pass_context
 def batch_playlists_command(
@@ -196,6 +205,7 @@ def batch_playlists_command(
     master: str | None,
     length: int,
     partitions: int | None,
+    ship: str,
     as_json: bool,
 ) -> None:
     """Build one playlist for every listener with the newest model, as one batch job.
@@ -206,7 +216,7 @@ def batch_playlists_command(
     """
     store = open_store(ctx)
     report = batch_playlists(
-        store, out, engine=engine, master=master, length=length, partitions=partitions
+        store, out, engine=engine, master=master, length=length, partitions=partitions, ship=ship
     )
     if as_json:
         echo_json(
@@ -218,6 +228,8 @@ def batch_playlists_command(
                 "failed": report.failed,
                 "seconds": round(report.seconds, 2),
                 "model_id": report.model_id,
+                "shipped_bytes": report.shipped_bytes,
+                "snapshot_seconds": round(report.snapshot_seconds, 2),
             }
         )
         return
