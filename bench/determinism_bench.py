@@ -21,9 +21,11 @@ import sys
 import time
 from pathlib import Path
 
+from shared_data import hetrec_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 CLI = ROOT / ".venv" / "bin" / "tastemaker"
-DEFAULT_HETREC = ROOT.parents[1] / "shared" / "data" / "hetrec2011-lastfm-2k"
+DEFAULT_HETREC = hetrec_dir()
 
 
 def run(argv: list[str]) -> dict[str, float | dict[str, float] | str]:

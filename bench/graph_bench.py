@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from shared_data import hetrec_dir
 
 from recommender.graph import ArtistGraph
 from recommender.graph.build import specific_tags, top_tags
@@ -120,7 +121,7 @@ def _lookalikes_listed(lists: dict[int, list[int]], full: ArtistGraph, ids: np.n
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--hetrec", type=Path, default=Path("../../shared/data/hetrec2011-lastfm-2k")
+        "--hetrec", type=Path, default=hetrec_dir()
     )
     parser.add_argument("--db", type=Path, default=Path("bench/out/hetrec.db"))
     args = parser.parse_args()

@@ -19,18 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from shared_data import hetrec_dir
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _default_hetrec() -> Path:
-    """$TASTEMAKER_HETREC, else shared/data/hetrec2011-lastfm-2k in a folder above the checkout."""
-    if os.environ.get("TASTEMAKER_HETREC"):
-        return Path(os.environ["TASTEMAKER_HETREC"])
-    for parent in ROOT.parents:
-        candidate = parent / "shared" / "data" / "hetrec2011-lastfm-2k"
-        if candidate.is_dir():
-            return candidate
-    return ROOT.parent / "shared" / "data" / "hetrec2011-lastfm-2k"
 
 
 TASTEMAKER = [sys.executable, "-m", "playlists"]
@@ -102,7 +93,7 @@ def cases(hetrec: Path | None) -> list[tuple[str, list[str], str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hetrec", type=Path, default=_default_hetrec(), help="HetRec folder")
+    parser.add_argument("--hetrec", type=Path, default=hetrec_dir(), help="HetRec folder")
     parser.add_argument("--repeat", type=int, default=1, help="runs per case (median shown)")
     args = parser.parse_args()
     hetrec = args.hetrec if (args.hetrec / "user_artists.dat").is_file() else None

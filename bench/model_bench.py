@@ -19,12 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from shared_data import hetrec_dir
+
 from recommender.evaluate import evaluate
 from recommender.sources import import_path
 from recommender.store import Store
 from recommender.training import load_model, train
 
-DEFAULT_HETREC = Path(__file__).resolve().parents[3] / "shared" / "data" / "hetrec2011-lastfm-2k"
+DEFAULT_HETREC = hetrec_dir()
 
 # NDCG@10 random / discovery and coverage@10 measured with standard tools (BENCHMARKS.md).
 REFERENCE = {

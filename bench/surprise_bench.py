@@ -29,6 +29,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from shared_data import hetrec_dir
 
 from playlists import build_playlist
 from playlists.errors import NotEnoughCandidates, NotEnoughUnexpected
@@ -43,7 +44,7 @@ from recommender.training import load_model, train
 
 HERE = Path(__file__).resolve().parent.parent
 CACHE = HERE / ".bench"
-DEFAULT_HETREC = HERE.parent.parent / "shared" / "data" / "hetrec2011-lastfm-2k"
+DEFAULT_HETREC = hetrec_dir()
 MIN_ARTISTS = 10
 
 

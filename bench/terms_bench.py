@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from shared_data import hetrec_dir
+
 from playlists.privacy import export_listener, forget, write_export
 from recommender.resources import demo_dir
 from recommender.sources import import_path
@@ -25,7 +27,7 @@ from recommender.store import Store
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", choices=["demo", "hetrec"], default="demo")
-    parser.add_argument("--hetrec", type=Path, default=Path("../shared/data/hetrec2011-lastfm-2k"))
+    parser.add_argument("--hetrec", type=Path, default=hetrec_dir())
     parser.add_argument("--listener", default=None)
     args = parser.parse_args()
     source = demo_dir() if args.data == "demo" else args.hetrec

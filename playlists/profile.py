@@ -78,9 +78,11 @@ class BridgeView(Protocol):
 
 
 class BridgeIndexView(Protocol):
-    """Every bridge from one set of start artists (one shortest-path search)."""
+    """Every bridge from one set of start artists (one search, its work shared)."""
 
     def bridge(self, to_artist: int) -> BridgeView | None: ...
+
+    def bridges(self, to_artists: Sequence[int]) -> Sequence[BridgeView | None]: ...
 
 
 class GraphView(Protocol):
@@ -132,6 +134,8 @@ class ModelView(TrackPlaysView, Protocol):
 
     @property
     def listeners(self) -> Sequence[str]: ...
+
+    def has_listener(self, listener: str) -> bool: ...  # without reading every name
 
     @property
     def graph(self) -> GraphView: ...
@@ -680,7 +684,7 @@ def build_profile(
             "Not personalised: no listening history yet; picks come from the artist "
             "graph and popularity."
         )
-    if personalised and request.listener not in set(model.listeners):
+    if personalised and not model.has_listener(request.listener):
         personalised = False
         notes.append(
             "Not personalised: the model was trained before your listening was "

@@ -39,6 +39,9 @@ class FakeModel:
         newest = self.store.conn.execute("SELECT max(listened_at) FROM listens").fetchone()[0]
         self.now = None if newest is None else int(newest)
 
+    def has_listener(self, listener: str) -> bool:
+        return listener in self.listeners
+
     def track_plays(self, store: Store, artist_ids: Sequence[int]) -> dict[int, int]:
         return track_plays(store, artist_ids)  # always the store's: the fake has no counts
 

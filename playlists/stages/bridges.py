@@ -7,9 +7,10 @@ never used, and every step must be shared by real listeners.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from playlists.profile import Catalogue, GraphView
 from playlists.reasons import Route, Step
@@ -17,6 +18,7 @@ from playlists.stages.base import Tally
 from playlists.stages.tracks import Pick
 
 BRIDGE_MAX_STEPS = 3  # as ArtistGraph.bridge: longer chains explain nothing
+ASKED_TOGETHER = 32  # candidates whose bridges are searched at once (one backward search)
 
 
 @dataclass(frozen=True)
@@ -38,12 +40,16 @@ class Bridged:
 
 
 class BridgeFinder:
-    """Bridges from one set of start artists, all from one shortest-path search."""
+    """Bridges from one set of start artists, from one search whose work is shared."""
 
     def __init__(self, graph: GraphView, starts: Sequence[int]) -> None:
         self.graph = graph
         self.starts = list(starts)
         self._index = graph.bridges_from(self.starts, BRIDGE_MAX_STEPS)
+
+    def ask(self, artist_ids: Sequence[int]) -> None:
+        """Search these artists' bridges together (each answer is the same as alone)."""
+        self._index.bridges(artist_ids)
 
     def path(self, artist_id: int) -> list[int] | None:
         found = self._index.bridge(artist_id)
@@ -97,9 +103,17 @@ def reach(
     `starts` reaches, in order."""
     found: list[Bridged] = []
     finder = BridgeFinder(catalogue.graph, starts)
-    for artist_id in order:
-        if len(found) >= limit:
-            break
+    candidates = iter(order)
+    ahead: deque[int] = deque()
+    while len(found) < limit:
+        if not ahead:
+            # The next candidates' bridges are searched together; `new_allowed` still sees
+            # each candidate in order, as far as the playlist reads (it counts what it skips).
+            ahead.extend(islice(candidates, ASKED_TOGETHER))
+            if not ahead:
+                break
+            finder.ask(list(ahead))
+        artist_id = ahead.popleft()
         if not tally.new_allowed(artist_id):
             continue
         bridged = find_bridge(catalogue, tally, finder, artist_id, avoid_scenes)

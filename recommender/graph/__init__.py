@@ -4,7 +4,7 @@
 - `build`: co-listening edges from interactions and reason tags, calling the next two;
 - `scenes`: Louvain communities, named by their defining tags;
 - `lookalikes`: tag-alike artists and scenes whose audiences do not meet (never edges);
-- `bridges`: multi-source shortest paths from a listener's artists to new ones;
+- `bridges`: the strongest co-listening paths from a listener's artists to new ones;
 - `io`: save and load without pickle;
 - `artist_graph`: `ArtistGraph`, the queries (similar, scene_of, is_lookalike, bridge, ...).
 """

@@ -206,11 +206,13 @@ class ArtistGraph(GraphData):
     def bridge(
         self, from_artists: Iterable[int], to_artist: int, max_steps: int = 3
     ) -> Bridge | None:
-        """The strongest short co-listening path from any of `from_artists` to `to_artist`."""
+        """The strongest co-listening path from any of `from_artists` to `to_artist`, when it
+        has at most `max_steps` steps (recommender.graph.bridges)."""
         return self.bridges_from(from_artists, max_steps).bridge(to_artist)
 
     def bridges_from(self, from_artists: Iterable[int], max_steps: int = 3) -> BridgeIndex:
-        """Every bridge from these artists, found by one shortest-path search (C speed)."""
+        """Every bridge from these artists, each worked out when first asked about; ask about
+        several at once with `.bridges(...)` (recommender.graph.bridges)."""
         if self._cost_matrix is None:
             self._cost_matrix = self.edges.costs()
         return search(self, self.locate, self._cost_matrix, from_artists, max_steps)

@@ -103,6 +103,14 @@ def check_positions(values: np.ndarray, limit: int, what: str) -> None:
         raise _bad(what)
 
 
+def check_weights(values: np.ndarray) -> None:
+    """Every co-listening weight finite and in (0, 1], as `build` makes them."""
+    if values.size and not (
+        bool(np.all(np.isfinite(values))) and float(values.min()) > 0 and float(values.max()) <= 1
+    ):
+        raise _bad("edge weights")
+
+
 class TextList(Sequence[str]):
     """Strings kept as one UTF-8 blob and offsets: item i is blob[offsets[i]:offsets[i+1]]."""
 
@@ -265,19 +273,14 @@ class Edges:
         return int(self.shared[found])
 
     def costs(self) -> sp.csr_matrix:
-        """Edge costs -log(weight), each edge both ways: the matrix the bridge search walks
-        (made once per loaded graph, so each search needs no transpose of its own).
+        """Edge costs -log(weight), each edge both ways: the matrix the bridge search's
+        shortest-path runs walk (made once per loaded graph, so no search needs a transpose).
 
         The shortest-path code indexes without checks, so every index is checked first.
         """
         n = len(self.indptr) - 1
         check_positions(self.high, n, "edges")
-        if self.count and not (
-            bool(np.all(np.isfinite(self.weight)))
-            and float(self.weight.min()) > 0
-            and float(self.weight.max()) <= 1
-        ):
-            raise _bad("edge weights")
+        check_weights(np.asarray(self.weight))
         # Shrunk weights are below 1, so every cost is positive and stays an edge.
         upper = sp.csr_matrix(
             (-np.log(np.asarray(self.weight, dtype=np.float64)), self.high, self.indptr),
