@@ -7,6 +7,7 @@ Select these with `pytest -m spark`; they run in `make test` too.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -94,6 +95,75 @@ def test_both_engines_give_the_same_aggregates_on_the_demo_world(
     assert len(local.co_listening.rows) > 1000  # the demo world has real co-listening
     assert remote.top_tracks.track_ids.size > 0
     _assert_same(local, remote)
+
+
+@pytest.mark.parametrize(
+    ("limit", "join"),
+    [
+        (
+            None,
+            r"BroadcastHashJoin \[listener_id#\d+L?\], \[listener_id#\d+L?\], Inner, BuildRight",
+        ),
+        (0, r"SortMergeJoin \[listener_id#\d+L?\], \[listener_id#\d+L?\], Inner"),
+    ],
+    ids=["broadcast", "joined"],
+)
+def test_co_listening_is_the_same_whether_the_baskets_are_broadcast_or_joined(
+    spark: Any,
+    demo_store_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    limit: int | None,
+    join: str,
+) -> None:
+    """Past `BROADCAST_BASKETS` Spark joins the baskets on listener (both sides shuffled)
+    instead of broadcasting them. With Spark's own broadcasting off, the final plan of the
+    query `compute` collected the pairs with must hold that join (and shuffle the pairs only
+    when joined), and the pairs must be the local engine's."""
+    from recommender.spark import engine
+
+    with Store.open(demo_store_path) as store:
+        local = local_engine.compute(store, SPEC)
+        export_listens(store, tmp_path / "lake", buckets=4)
+    if limit is not None:
+        monkeypatch.setattr(engine, "BROADCAST_BASKETS", limit)
+    collected: list[Any] = []
+    pairs = engine.co_listening_pairs
+
+    def kept(*args: Any, **kwargs: Any) -> Any:  # the real query, kept to read its plan
+        frame = pairs(*args, **kwargs)
+        collected.append(frame)
+        return frame
+
+    monkeypatch.setattr(engine, "co_listening_pairs", kept)
+    # The demo world's baskets are small enough that Spark would broadcast them of itself.
+    key = "spark.sql.autoBroadcastJoinThreshold"
+    spark.conf.set(key, "-1")
+    try:
+        remote = compute(read_export(spark, tmp_path / "lake"), SPEC)
+        (frame,) = collected
+        # Run once more, as `compute` runs it, through the frame's own query execution
+        # (`compute` collects through Arrow, which plans afresh): the plan read below is then
+        # the final one adaptive execution ran.
+        with engine.whole_aggregation(spark):
+            assert len(frame.collect()) == len(remote.co_listening.rows)
+    finally:
+        spark.conf.unset(key)
+    plan = frame._jdf.queryExecution().executedPlan().toString()
+    assert "isFinalPlan=true" in plan, plan
+    plan = plan.split("== Initial Plan ==")[0]  # what ran, not what was planned at first
+    assert len(re.findall(join, plan)) == 1, plan
+    other = "SortMergeJoin" if limit is None else "BroadcastHashJoin"
+    assert not re.search(other + r" \[listener_id", plan), plan
+    # Broadcast, the pairs are counted where the join makes them; joined, they are shuffled.
+    shuffled = re.search(r"Exchange hashpartitioning\(a#\d+L?, b#\d+L?", plan)
+    assert (shuffled is None) == (limit is None), plan
+    assert len(local.co_listening.rows) > 1000
+    for name in ("rows", "cols", "shared", "rank"):
+        assert np.array_equal(
+            getattr(local.co_listening, name), getattr(remote.co_listening, name)
+        ), name
+    np.testing.assert_allclose(local.co_listening.score, remote.co_listening.score, rtol=1e-12)
 
 
 def test_terms_apply_the_same_on_spark(spark: Any, terms_store: Path, tmp_path: Path) -> None:

@@ -1,11 +1,12 @@
 """The aggregation stages of training on Spark: the same `Aggregates` as the local engine.
 
 Spark does the work that grows with the listening: the decayed listener x artist sums, the
-distinct listeners per artist, the co-listening self-join on listener with its minimum-shared
-filter and each artist's strongest `k` (a window ranked per artist), the plays per track, and
-the tag profiles. The driver receives only the results (one row per listener-artist pair, the
-kept artist pairs, one row per track, one per artist-tag) and lays them out as the arrays
-`recommender.aggregates` defines, so the model and the graph cannot tell which engine ran.
+distinct listeners per artist, the co-listening pairs (each listener's artists met as one
+sorted basket) with their minimum-shared filter and each artist's strongest `k` (a window
+ranked per artist), the plays per track, and the tag profiles. The driver receives only the
+results (one row per listener-artist pair, the kept artist pairs, one row per track, one per
+artist-tag) and lays them out as the arrays `recommender.aggregates` defines, so the model and
+the graph cannot tell which engine ran.
 
 Matching the local engine exactly, not nearly:
 
@@ -94,18 +95,35 @@ def artist_audiences(audience: DataFrame) -> DataFrame:
     return audience.groupBy("artist_id").agg(F.count("*").alias("n"))
 
 
+# Audience entries (listener-artist pairs) up to which each listener's artists are sent to
+# every task (a broadcast, 8 bytes an entry: ~400 MB at the limit) instead of being shuffled
+# to meet the audience on listener. The Last.fm-360K shape has 17.5 M.
+BROADCAST_BASKETS = 50_000_000
+
+
 def co_listening_pairs(
-    audience: DataFrame, spec: CoListeningSpec, counts: DataFrame | None = None
+    audience: DataFrame,
+    spec: CoListeningSpec,
+    counts: DataFrame | None = None,
+    *,
+    entries: int | None = None,
 ) -> DataFrame:
     """(a, b, shared, first, score, rank): each artist a's `spec.k` strongest partners b.
 
-    `counts` is `artist_audiences(audience)` when the caller has it already. The self-join
-    on listener emits each unordered pair once (a < b), half the rows of the ordered join
-    (sharing is symmetric: `shared` and `first`, the smallest shared listener, are the same
-    either way round), and a generator writes both orientations only after the minimum-shared
-    filter has dropped most of them. Collect it inside `whole_aggregation(spark)`: its
-    aggregation meets almost every (a, b) key once per listener, so Spark's partial
-    aggregation before the shuffle only fills (and spills) a hash map that barely reduces.
+    `counts` is `artist_audiences(audience)` when the caller has it already; `entries` the
+    number of rows of `audience` when known (it decides the broadcast below).
+
+    Each listener's artists become one sorted array (a basket), and every audience row
+    (listener, a) meets its listener's basket and emits the artists after a in it: each
+    unordered pair once per shared listener (a < b; sharing is symmetric, so `shared` and
+    `first`, the smallest shared listener, are the same either way round), and a generator
+    writes both orientations only after the minimum-shared filter has dropped most of them.
+    While the baskets are small enough to broadcast (`BROADCAST_BASKETS`), the audience is
+    partitioned by artist a before the join, so the pairs are counted where they are made,
+    with no shuffle of the ~25 rows per audience row the join emits; past that, Spark joins
+    on listener as any join. Collect it inside `whole_aggregation(spark)`: the count meets
+    almost every (a, b) key once per listener, so a partial aggregation before it (or before
+    the shuffle) only fills a hash map that barely reduces.
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
@@ -116,15 +134,24 @@ def co_listening_pairs(
     # filter here nor the scoring below needs a shuffle of its own.
     sizes = F.broadcast(counts)
     # An artist with fewer listeners than `min_shared` shares that few with anyone: its rows
-    # would only swell the self-join.
+    # would only swell the pairs.
     wide = audience.join(
         sizes.where(F.col("n") >= spec.min_shared).select("artist_id"), "artist_id", "left_semi"
     )
+    baskets = wide.groupBy("listener_id").agg(
+        F.array_sort(F.collect_list("artist_id")).alias("artists")
+    )
     left = wide.select("listener_id", F.col("artist_id").alias("a"))
-    right = wide.select("listener_id", F.col("artist_id").alias("b"))
+    if entries is not None and entries <= BROADCAST_BASKETS:
+        baskets = F.broadcast(baskets)
+        # A stated number of partitions: adaptive execution would coalesce a repartition
+        # by column alone into one task, this small input being the 25x smaller side.
+        partitions = int(str(audience.sparkSession.conf.get("spark.sql.shuffle.partitions")))
+        left = left.repartition(partitions, "a")
+    after_a = F.slice("artists", F.array_position("artists", F.col("a")) + 1, F.size("artists"))
     shared = (
-        left.join(right, "listener_id")
-        .where(F.col("a") < F.col("b"))
+        left.join(baskets, "listener_id")
+        .select("a", "listener_id", F.explode(after_a).alias("b"))
         .groupBy("a", "b")
         .agg(F.count("*").alias("shared"), F.min("listener_id").alias("first"))
         .where(F.col("shared") >= spec.min_shared)
@@ -237,7 +264,7 @@ def _compute(
         audience_frame = pairs.where(F.col("plays") > 0).select("listener_id", "artist_id")
         with clock("co-listening"), whole_aggregation(listens.sparkSession):
             kept = _columns(
-                co_listening_pairs(audience_frame, spec),
+                co_listening_pairs(audience_frame, spec, entries=audience.nnz),
                 "a",
                 "b",
                 "shared",

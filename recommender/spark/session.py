@@ -97,7 +97,7 @@ def spark_session(
         # whatever `python3` is first on PATH; a cluster sets PYSPARK_PYTHON itself.
         os.environ["PYSPARK_PYTHON"] = sys.executable
     if shuffle_partitions is None and chosen.startswith("local"):
-        # Spark's 200 is for clusters. Fewer is not better either: the co-listening self-join
+        # Spark's 200 is for clusters. Fewer is not better either: the co-listening join
         # writes ~25x the rows it reads, and 8 partitions left each aggregation task a hash
         # map that spilled gigabytes. Adaptive execution (on, and kept on) coalesces the
         # partitions of small shuffles to a few, so 64 costs little where data is small.
