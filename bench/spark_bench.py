@@ -46,6 +46,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from shared_data import hetrec_dir  # noqa: E402
+
 from recommender import aggregates as local_engine  # noqa: E402
 from recommender.aggregates import Aggregates  # noqa: E402
 from recommender.graph import GraphParams  # noqa: E402
@@ -53,17 +55,7 @@ from recommender.graph.build import co_listening_spec  # noqa: E402
 from recommender.lake import export_listens  # noqa: E402
 from recommender.store import Store  # noqa: E402
 
-HETREC = Path(
-    os.environ.get("TASTEMAKER_HETREC")
-    or next(
-        (
-            p / "shared" / "data" / "hetrec2011-lastfm-2k"
-            for p in ROOT.parents
-            if (p / "shared" / "data" / "hetrec2011-lastfm-2k").is_dir()
-        ),
-        ROOT.parent / "shared" / "data" / "hetrec2011-lastfm-2k",
-    )
-)
+HETREC = hetrec_dir()
 REAL = "hetrec-real"
 
 

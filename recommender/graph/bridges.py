@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -147,9 +148,12 @@ class StepSearch:
         than the last step worked out (nothing moved at it, so more steps change nothing)."""
         if steps < len(self.whole):
             return self.whole[steps]
+        return None if len(self.whole[-1].moved) else self._settled
+
+    @cached_property
+    def _settled(self) -> Reach:
+        """The reach after the last step that moved nothing: its costs, and no further step."""
         last = self.whole[-1]
-        if len(last.moved):
-            return None
         return Reach(last.cost, np.full(len(last.cost), NO_STEP, dtype=np.int64), last.moved)
 
     def cheapest(self, steps: int, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -186,9 +190,9 @@ class StepSearch:
     def path(self, steps: int, position: int) -> list[int] | None:
         """The cheapest path of at most `steps` steps to a position, positions from a start."""
         cost, via = self.cheapest(steps, np.array([position], dtype=np.int64))
-        return self._trace(steps, position, int(via[0])) if np.isfinite(cost[0]) else None
+        return self.trace(steps, position, int(via[0])) if np.isfinite(cost[0]) else None
 
-    def _trace(self, steps: int, position: int, via: int) -> list[int]:
+    def trace(self, steps: int, position: int, via: int) -> list[int]:
         """The path behind a finite cheapest cost within `steps` steps; `via` is where its
         last step comes from."""
         while via == NO_STEP:
@@ -197,7 +201,7 @@ class StepSearch:
             steps -= 1
             via = int(self.cheapest(steps, np.array([position], dtype=np.int64))[1][0])
         earlier = int(self.cheapest(steps - 1, np.array([via], dtype=np.int64))[1][0])
-        return [*self._trace(steps - 1, via, earlier), position]
+        return [*self.trace(steps - 1, via, earlier), position]
 
 
 @dataclass
@@ -211,7 +215,7 @@ class BridgeIndex:
     starts: np.ndarray  # positions, sorted
     short: StepSearch
     max_steps: int
-    _paths: dict[int, list[int] | None] = field(default_factory=dict, repr=False)
+    _found: dict[int, Bridge | None] = field(default_factory=dict, repr=False)
     _ball: tuple[float, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     @property
@@ -225,19 +229,17 @@ class BridgeIndex:
         """The bridge to each of these artists (store ids), None where there is none."""
         positions = [self.locate(int(a)) for a in to_artists]
         asked = {p for p in positions if p is not None and p not in self.sources}
-        new = np.array(sorted(asked - self._paths.keys()), dtype=np.int64)
+        new = np.array(sorted(asked - self._found.keys()), dtype=np.int64)
         if len(new):
             self._decide(new)
-        return [
-            None if p is None or p in self.sources else self._bridge(self._paths[p])
-            for p in positions
-        ]
+        return [None if p is None or p in self.sources else self._found[p] for p in positions]
 
     def _decide(self, asked: np.ndarray) -> None:
-        short, _ = self.short.cheapest(self.max_steps, asked)
+        short, last_step = self.short.cheapest(self.max_steps, asked)
         for p in asked[~np.isfinite(short)].tolist():
-            self._paths[p] = None  # no path of at most max_steps steps at all
-        reached, cost = asked[np.isfinite(short)], short[np.isfinite(short)]
+            self._found[p] = None  # no path of at most max_steps steps at all
+        reachable = np.isfinite(short)
+        reached, cost, via = asked[reachable], short[reachable], last_step[reachable]
         if not len(reached):
             return
         radius, forward, beyond = self._forward(cost)
@@ -256,8 +258,10 @@ class BridgeIndex:
             ).reshape(len(outside), -1)
             for row, i in enumerate(outside):
                 cheaper[i] = float(np.min(beyond + back[row])) < cost[i] * (1 - SAME_COST)
-        for p, longer in zip(reached.tolist(), cheaper.tolist(), strict=True):
-            self._paths[p] = None if longer else self.short.path(self.max_steps, p)
+        for p, v, longer in zip(reached.tolist(), via.tolist(), cheaper.tolist(), strict=True):
+            self._found[p] = (
+                None if longer else self._bridge(self.short.trace(self.max_steps, p, v))
+            )
 
     def _forward(self, costs_asked: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """The starts' ball: true costs out to the radius (FORWARD_SHARE of the median short
@@ -276,9 +280,7 @@ class BridgeIndex:
             self._ball = (radius, forward, beyond)
         return self._ball
 
-    def _bridge(self, path: list[int] | None) -> Bridge | None:
-        if path is None:
-            return None
+    def _bridge(self, path: list[int]) -> Bridge:
         g = self.graph
         shared = [g.edges.shared_between(a, b) for a, b in zip(path, path[1:], strict=False)]
         start_scene, end_scene = int(g.scene_labels[path[0]]), int(g.scene_labels[path[-1]])
