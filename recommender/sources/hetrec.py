@@ -138,6 +138,18 @@ class _Piece:
     first: int  # the numbers of the piece's first and last lines
     last: int
 
+    def odd_lines(
+        self, name: str, told: list[tuple[int, Record]]
+    ) -> Iterator[tuple[int, str, list[str]]]:
+        """(line number, location, fields) of each line not in the usual form that split into
+        fields; one that did not is told as Rejected with its error."""
+        for number, fields in self.others:
+            location = f"{name}:{number}"
+            if isinstance(fields, str):
+                told.append((number, Rejected(location, fields)))
+            else:
+                yield number, location, fields
+
 
 def _pieces(folder: Path, name: str, columns: Sequence[int]) -> Iterator[_Piece]:
     """The file after its header in pieces of about PIECE_BYTES of whole lines."""
@@ -368,11 +380,7 @@ def _tagging_rows(
         ]
         keep = (tag >= 0) & (artist >= 0)
         odd: tuple[list[int], list[int], list[int], list[int]] = ([], [], [], [])
-        for number, fields in piece.others:
-            location = f"{name}:{number}"
-            if isinstance(fields, str):
-                told.append((number, Rejected(location, fields)))
-                continue
+        for number, location, fields in piece.odd_lines(name, told):
             user, artist_id, tag_id = (f.strip() for f in fields[:3])
             if _positive_int(user) is None or _positive_int(artist_id) is None:
                 reason = "user id and artist id must be positive integers"
@@ -415,11 +423,7 @@ def _listening_rows(folder: Path, artists: Sequence[Artist], places: _Ids) -> It
         ]
         keep = artist >= 0
         odd: tuple[list[int], list[int], list[int], list[int]] = ([], [], [], [])
-        for number, fields in piece.others:
-            location = f"{name}:{number}"
-            if isinstance(fields, str):
-                told.append((number, Rejected(location, fields)))
-                continue
+        for number, location, fields in piece.odd_lines(name, told):
             user, artist_id, weight_text = (f.strip() for f in fields)
             weight = _positive_int(weight_text)
             if _positive_int(user) is None or weight is None:
